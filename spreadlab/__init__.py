@@ -1,0 +1,2 @@
+"""spreadlab: spread divergences for teaching and checking."""
+__version__ = "0.1.0"
