@@ -1,2 +1,3 @@
 """spreadlab: spread divergences for teaching and checking."""
 __version__ = "0.1.0"
+from .distributions import *  # noqa
