@@ -1,3 +1,63 @@
-"""spreadlab: spread divergences for teaching and checking."""
+"""spreadlab: spread divergences for teaching and checking.
+
+A deterministic-output model puts all its mass on a low-dimensional manifold, so the
+likelihood of data off it is zero and KL(data || model) is undefined. Convolving both
+distributions with the same noise kernel (spreading) makes the divergence well defined;
+if the kernel's Fourier transform is strictly positive it is still zero only when the two
+distributions are equal (Zhang, Hayes, Bird, Habib, Barber, "Spread Divergence", ICML 2020).
+"""
+
+from .distributions import (
+    Cauchy,
+    Delta,
+    Distribution,
+    Epanechnikov,
+    Fejer,
+    Gaussian,
+    HyperbolicSecant,
+    Laplace,
+    Logistic,
+    StudentT,
+    Triangular,
+    Uniform,
+)
+from .divergences import (
+    F_DIVERGENCES,
+    METHODS,
+    Estimate,
+    NoClosedFormError,
+    divergence,
+    kl,
+    spread_divergence,
+    spread_kl,
+)
+from .spread import Convolution, spread
+
 __version__ = "0.1.0"
-from .distributions import *  # noqa
+
+__all__ = [
+    # distributions
+    "Distribution",
+    "Delta",
+    "Gaussian",
+    "Laplace",
+    "Cauchy",
+    "Logistic",
+    "HyperbolicSecant",
+    "StudentT",
+    "Uniform",
+    "Triangular",
+    "Epanechnikov",
+    "Fejer",
+    # spreading and divergences
+    "spread",
+    "Convolution",
+    "kl",
+    "divergence",
+    "spread_kl",
+    "spread_divergence",
+    "Estimate",
+    "NoClosedFormError",
+    "F_DIVERGENCES",
+    "METHODS",
+]

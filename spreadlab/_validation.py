@@ -12,8 +12,8 @@ import numpy as np
 __all__ = []
 
 
-def as_float_array(value, name):
-    """Return ``value`` as a float64 array, rejecting non-numeric or non-finite input."""
+def as_float_array(value, name, allow_inf=False):
+    """Return ``value`` as a float64 array, rejecting non-numeric, NaN or (by default) infinite input."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a real number or array of real numbers; got {value!r}")
     try:
@@ -24,8 +24,9 @@ def as_float_array(value, name):
         ) from exc
     if np.iscomplexobj(np.asarray(value)):
         raise TypeError(f"{name} must be real; got a complex value {value!r}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite; got {value!r}")
+    bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
+    if np.any(bad):
+        raise ValueError(f"{name} must be {'not NaN' if allow_inf else 'finite'}; got {value!r}")
     return arr
 
 

@@ -277,7 +277,7 @@ class Gaussian(Distribution):
                 f"this Gaussian has a singular covariance (rank {self.rank} < d = {self.dim}), "
                 "so it has no density with respect to Lebesgue measure; spread it first"
             )
-        pts = _points(as_float_array(x, "x"), self.dim)
+        pts = _points(as_float_array(x, "x", allow_inf=True), self.dim)
         z = (pts - self.mean) @ self._eigvec / np.sqrt(self._eigval)
         maha = np.sum(z * z, axis=-1)
         logdet = np.sum(np.log(self._eigval))
@@ -334,25 +334,34 @@ class _Univariate(Distribution):
     def _frozen(self):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def _scipy(self):
+        """The frozen scipy.stats distribution (built once: construction costs ~0.4 ms)."""
+        frozen = self.__dict__.get("_frozen_cache")
+        if frozen is None:
+            frozen = self.__dict__["_frozen_cache"] = self._frozen()
+        return frozen
+
     def logpdf(self, x):
-        return self._frozen().logpdf(as_float_array(x, "x"))
+        with np.errstate(over="ignore", under="ignore"):
+            return self._scipy().logpdf(as_float_array(x, "x", allow_inf=True))
 
     def pdf(self, x):
-        return self._frozen().pdf(as_float_array(x, "x"))
+        with np.errstate(over="ignore", under="ignore"):
+            return self._scipy().pdf(as_float_array(x, "x", allow_inf=True))
 
     def cdf(self, x):
         """Cumulative distribution function."""
-        return self._frozen().cdf(as_float_array(x, "x"))
+        return self._scipy().cdf(as_float_array(x, "x", allow_inf=True))
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples of shape (n, *batch_shape)."""
         n = as_count(n, "n")
         rng = check_rng(rng)
-        return self._frozen().rvs(size=(n,) + self.batch_shape, random_state=rng)
+        return self._scipy().rvs(size=(n,) + self.batch_shape, random_state=rng)
 
     @property
     def support(self):
-        lo, hi = self._frozen().support()
+        lo, hi = self._scipy().support()
         return np.broadcast_to(lo, self.batch_shape), np.broadcast_to(hi, self.batch_shape)
 
     # characteristic function -------------------------------------------------------------
@@ -392,6 +401,11 @@ class Laplace(_Univariate):
 
     def _frozen(self):
         return stats.laplace(loc=self.loc, scale=self.scale)
+
+    def logpdf(self, x):
+        # written out: scipy's laplace.logpdf underflows to -inf beyond |z| ~ 745
+        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
+        return -np.abs(z) - np.log(2.0 * self.scale)
 
     def _std_cf(self, t):
         return 1.0 / (1.0 + t * t)
@@ -463,6 +477,11 @@ class HyperbolicSecant(_Univariate):
 
     def _frozen(self):
         return stats.hypsecant(loc=self.loc, scale=self.scale)
+
+    def logpdf(self, x):
+        # written out: scipy's hypsecant.logpdf overflows cosh and gives -inf for |z| > 710
+        z = np.abs(as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
+        return -(z + np.log1p(np.exp(-2.0 * z)) - np.log(2.0)) - np.log(np.pi * self.scale)
 
     def _std_cf(self, t):
         a = np.abs(0.5 * np.pi * t)
@@ -612,7 +631,7 @@ class Epanechnikov(_Univariate):
     """
 
     def logpdf(self, x):
-        z = (as_float_array(x, "x") - self.loc) / self.scale
+        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
         inside = np.abs(z) < 1
         with np.errstate(divide="ignore"):
             val = np.log(0.75) + np.log1p(-np.where(inside, z * z, 0.0)) - np.log(self.scale)
@@ -622,7 +641,7 @@ class Epanechnikov(_Univariate):
         return np.exp(self.logpdf(x))
 
     def cdf(self, x):
-        z = np.clip((as_float_array(x, "x") - self.loc) / self.scale, -1.0, 1.0)
+        z = np.clip((as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale, -1.0, 1.0)
         return 0.5 + 0.75 * z - 0.25 * z**3
 
     @property
@@ -671,16 +690,16 @@ class Fejer(_Univariate):
     """
 
     def logpdf(self, x):
-        z = (as_float_array(x, "x") - self.loc) / self.scale
+        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
         with np.errstate(divide="ignore"):
             return 2.0 * np.log(np.abs(np.sinc(z / np.pi))) - np.log(np.pi * self.scale)
 
     def pdf(self, x):
-        z = (as_float_array(x, "x") - self.loc) / self.scale
+        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
         return np.sinc(z / np.pi) ** 2 / (np.pi * self.scale)
 
     def cdf(self, x):
-        z = (as_float_array(x, "x") - self.loc) / self.scale
+        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
         # d/dz [Si(2z)/pi - sin^2(z)/(pi z)] = sin^2(z)/(pi z^2)
         si = special.sici(2.0 * z)[0]
         with np.errstate(invalid="ignore", divide="ignore"):

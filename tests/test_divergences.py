@@ -1,0 +1,213 @@
+"""Every closed form checked three ways: closed form, adaptive quadrature, Monte Carlo."""
+
+import numpy as np
+import pytest
+
+from spreadlab import (
+    Cauchy,
+    Delta,
+    Gaussian,
+    HyperbolicSecant,
+    Laplace,
+    Logistic,
+    NoClosedFormError,
+    Uniform,
+    divergence,
+    kl,
+    spread,
+    spread_divergence,
+    spread_kl,
+)
+
+ALL_F = ["kl", "reverse_kl", "jeffreys", "tv", "hellinger", "chi2", "js"]
+
+# (p, q, f, alpha) for every registered closed form
+CASES = (
+    [(Gaussian(0.2, 1.3), Gaussian(1.1, 0.9), f, None) for f in ["kl", "reverse_kl", "jeffreys", "hellinger", "chi2"]]
+    + [(Gaussian(0.2, 1.3), Gaussian(1.1, 0.9), "renyi", a) for a in (0.3, 0.5, 2.0)]
+    + [(Gaussian(-0.4, 0.8), Gaussian(1.1, 0.8), f, None) for f in ALL_F]
+    + [(Gaussian(-0.4, 0.8), Gaussian(1.1, 0.8), "renyi", a) for a in (0.5, 3.0)]
+    + [(Laplace(0.2, 1.3), Laplace(1.1, 0.7), f, None) for f in ["kl", "reverse_kl", "jeffreys"]]
+    + [(Laplace(0.2, 1.0), Laplace(1.7, 1.0), f, None) for f in ALL_F]
+    + [(Laplace(0.2, 1.0), Laplace(1.7, 1.0), "renyi", a) for a in (0.3, 0.5, 0.7, 2.5)]
+    + [(Cauchy(0.2, 1.3), Cauchy(1.1, 0.7), f, None) for f in ["kl", "reverse_kl", "jeffreys", "chi2"]]
+    + [(Cauchy(0.2, 1.0), Cauchy(1.9, 1.0), f, None) for f in ["kl", "tv", "chi2"]]
+    + [(Logistic(0.2, 1.3), Logistic(1.9, 1.3), f, None) for f in ["kl", "reverse_kl", "jeffreys", "tv", "hellinger"]]
+    + [(HyperbolicSecant(0.2, 0.6), HyperbolicSecant(1.9, 0.6), f, None) for f in ["kl", "reverse_kl", "jeffreys", "tv"]]
+    + [(Uniform(0.0, 1.0), Uniform(-1.0, 3.0), "kl", None)]
+)
+IDS = [f"{type(p).__name__}-{f}{'' if a is None else a}-{i}" for i, (p, q, f, a) in enumerate(CASES)]
+
+
+@pytest.mark.parametrize("p, q, f, alpha", CASES, ids=IDS)
+def test_closed_form_matches_quadrature(p, q, f, alpha):
+    exact = divergence(p, q, f, alpha=alpha)
+    est = divergence(p, q, f, "quad", alpha=alpha)
+    assert np.isfinite(exact) and exact > 0
+    # quadrature's own error bound, plus a few ulps of the value for the final sums
+    assert abs(est - exact) <= 10 * est.error + 1e-13 * abs(exact)
+    assert abs(est - exact) <= 1e-10 * abs(exact)
+
+
+@pytest.mark.parametrize("p, q, f, alpha", CASES, ids=IDS)
+def test_closed_form_matches_monte_carlo(p, q, f, alpha):
+    exact = divergence(p, q, f, alpha=alpha)
+    est = divergence(p, q, f, "mc", alpha=alpha, n_samples=200_000, rng=np.random.default_rng(7))
+    # 5 standard errors: a false alarm has probability ~6e-7 per case; the rounding
+    # term covers estimators with zero variance (log p/q constant, as for nested uniforms)
+    assert abs(est - exact) <= 5 * est.error + 1e-13 * abs(exact)
+
+
+def test_monte_carlo_negative_control():
+    """A wrong closed form must be rejected by the same MC test (the test can fail)."""
+    p, q = Laplace(0.2, 1.0), Laplace(1.7, 1.0)
+    est = divergence(p, q, "kl", "mc", n_samples=200_000, rng=np.random.default_rng(7))
+    wrong = 1.5**2 / 2  # the Gaussian formula, not the Laplace one
+    assert abs(est - wrong) > 5 * est.error
+
+
+def test_quadrature_negative_control():
+    p, q = Cauchy(0.2, 1.0), Cauchy(1.9, 1.0)
+    est = divergence(p, q, "tv", "quad")
+    assert abs(est - 2 / np.pi * np.arctan(1.7)) > 1e-3  # arctan(d/gamma), missing the 1/2
+
+
+def test_two_deltas_gaussian_spread_blog_example():
+    value = spread_kl(Delta(0.0), Delta(1.3), Gaussian(0.0, 0.49))
+    assert value == pytest.approx(1.3**2 / (2 * 0.49), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "kernel, expected",
+    [
+        (Laplace(0.0, 0.8), lambda t: t + np.expm1(-t)),  # t = d / b
+        (Cauchy(0.0, 0.8), lambda t: np.log1p(t * t / 4)),
+        (Logistic(0.0, 0.8), lambda t: t / np.tanh(t / 2) - 2),
+    ],
+)
+def test_two_deltas_other_kernels(kernel, expected):
+    d = 1.9
+    value = spread_kl(Delta(0.3), Delta(0.3 + d), kernel)
+    assert value == pytest.approx(expected(d / 0.8), rel=1e-13)
+    est = spread_kl(Delta(0.3), Delta(0.3 + d), kernel, method="quad")
+    assert abs(est - value) <= 1e-10 * value
+
+
+def test_gaussian_spread_of_deltas_is_half_mahalanobis(rng):
+    d = 4
+    a = rng.standard_normal((d, d))
+    cov = a @ a.T + 0.5 * np.eye(d)
+    mu_p, mu_q = rng.standard_normal(d), rng.standard_normal(d)
+    delta = mu_p - mu_q
+    expected = 0.5 * delta @ np.linalg.solve(cov, delta)
+    got = spread_kl(Delta(mu_p), Delta(mu_q), Gaussian(np.zeros(d), cov))
+    assert got == pytest.approx(expected, rel=1e-12)
+    est = spread_kl(Delta(mu_p), Delta(mu_q), Gaussian(np.zeros(d), cov), "mc", n_samples=100_000, rng=rng)
+    assert abs(est - expected) <= 5 * est.error
+
+
+def test_multivariate_gaussian_kl_against_monte_carlo(rng):
+    d = 3
+    a, b = rng.standard_normal((2, d, d))
+    p = Gaussian(rng.standard_normal(d), a @ a.T + np.eye(d))
+    q = Gaussian(rng.standard_normal(d), b @ b.T + np.eye(d))
+    for f in ["kl", "reverse_kl", "hellinger", "jeffreys"]:
+        exact = divergence(p, q, f)
+        est = divergence(p, q, f, "mc", n_samples=200_000, rng=rng)
+        assert abs(est - exact) <= 5 * est.error, f
+
+
+def test_diagonal_gaussian_kl_is_sum_of_one_dimensional_quadratures():
+    mp, mq = np.array([0.1, -0.5, 2.0]), np.array([0.4, 0.3, 1.0])
+    vp, vq = np.array([0.5, 1.5, 2.0]), np.array([1.0, 0.7, 2.5])
+    exact = kl(Gaussian(mp, vp), Gaussian(mq, vq))
+    parts = [divergence(Gaussian(a, s), Gaussian(b, t), "kl", "quad") for a, b, s, t in zip(mp, mq, vp, vq)]
+    assert exact == pytest.approx(sum(parts), rel=1e-12)
+
+
+def test_extreme_separation_stays_finite_and_exact():
+    value = spread_kl(Delta(0.0), Delta(1e4), Gaussian(0.0, 1e-6))
+    assert value == pytest.approx(5e13, rel=1e-14)
+    assert divergence(Gaussian(0.0, 1e-6), Gaussian(1e4, 1e-6), "tv") == 1.0
+    assert divergence(Gaussian(0.0, 1e-6), Gaussian(1e4, 1e-6), "js") == pytest.approx(np.log(2), rel=1e-15)
+
+
+def test_tiny_separations_keep_relative_accuracy():
+    # series branches: compare against the leading Taylor terms
+    t = 1e-6
+    assert kl(Laplace(0.0, 1.0), Laplace(t, 1.0)) == pytest.approx(t**2 / 2 - t**3 / 6, rel=1e-12)
+    assert kl(Logistic(0.0, 1.0), Logistic(t, 1.0)) == pytest.approx(t**2 / 6, rel=1e-10)
+    assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "chi2") == pytest.approx(t**2, rel=1e-6)
+    assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "js") == pytest.approx(t**2 / 8, rel=1e-5)
+    lam = 1 + 1e-9
+    assert kl(Gaussian(0.0, lam), Gaussian(0.0, 1.0)) == pytest.approx(0.25 * 1e-18, rel=1e-6)
+
+
+def test_support_mismatch_is_inf_never_nan():
+    assert kl(Delta(0.0), Delta(1.0)) == np.inf
+    assert kl(Delta(0.0), Delta(0.0)) == 0.0
+    assert kl(Delta(0.0), Gaussian(0.0, 1.0)) == np.inf
+    assert kl(Gaussian(0.0, 1.0), Delta(0.0)) == np.inf
+    assert kl(Delta(0.0), Laplace(0.0, 1.0)) == np.inf
+    assert divergence(Delta(0.0), Delta(1.0), "tv") == 1.0
+    assert divergence(Delta(0.0), Delta(1.0), "js") == pytest.approx(np.log(2))
+    assert kl(Uniform(0.0, 2.0), Uniform(0.0, 1.0)) == np.inf
+    assert divergence(Uniform(0.0, 2.0), Uniform(0.0, 1.0), "kl", "quad") == np.inf
+    # chi2 between Gaussians diverges when 2 var_q <= var_p
+    assert divergence(Gaussian(0.0, 3.0), Gaussian(0.0, 1.0), "chi2") == np.inf
+
+
+def test_singular_gaussians_on_the_same_line():
+    """Rank-1 Gaussians on one line in R^2 reduce to 1-D; off the line they are mutually singular."""
+    u = np.array([3.0, 4.0]) / 5.0
+    p = Gaussian(0.0 * u, 2.0 * np.outer(u, u))
+    q = Gaussian(1.5 * u, 0.5 * np.outer(u, u))
+    assert kl(p, q) == pytest.approx(kl(Gaussian(0.0, 2.0), Gaussian(1.5, 0.5)), rel=1e-12)
+    r = Gaussian(np.array([0.0, 0.1]), 0.5 * np.outer(u, u))
+    assert kl(p, r) == np.inf
+    assert divergence(p, r, "hellinger") == 1.0
+    # spreading makes them regular and the divergence finite
+    kernel = Gaussian([0.0, 0.0], 0.1)
+    assert np.isfinite(spread_kl(p, r, kernel)) and spread_kl(p, r, kernel) > 0
+
+
+def test_broadcasting_over_a_grid_of_locations():
+    mu = np.linspace(-3, 3, 7)
+    values = spread_kl(Delta(0.0), Delta(0.0), Laplace(0.0, 1.0)) + kl(Laplace(mu, 1.0), Laplace(0.0, 1.0))
+    loop = [kl(Laplace(m, 1.0), Laplace(0.0, 1.0)) for m in mu]
+    assert values.shape == (7,)
+    np.testing.assert_allclose(values, loop, rtol=1e-15)
+
+
+def test_numeric_convolution_against_analytic_laplace_gaussian_density():
+    from scipy.special import erfcx
+
+    b, s = 1.0, np.sqrt(0.5)
+    conv = spread(Laplace(0.0, b), Gaussian(0.0, s * s))
+    y = np.linspace(-6, 6, 25)
+
+    def exact(y):  # Laplace * Gaussian, written with scaled erfc for stability
+        g = np.exp(-y * y / (2 * s * s)) / (4 * b)
+        return g * (erfcx((s / b - y / s) / np.sqrt(2)) + erfcx((s / b + y / s) / np.sqrt(2)))
+
+    np.testing.assert_allclose(conv.pdf(y), exact(y), rtol=1e-10)  # quadrature runs at rtol 1e-11
+    assert conv.cf(1.3) == pytest.approx(np.exp(-0.5 * 0.5 * 1.69) / (1 + 1.69), rel=1e-14)
+
+
+def test_spread_divergence_of_non_closed_pair_quad_vs_mc():
+    p, q, k = Laplace(0.0, 1.0), Laplace(1.0, 1.0), Gaussian(0.0, 0.5)
+    with pytest.raises(NoClosedFormError, match="method='quad'"):
+        spread_kl(p, q, k)
+    est_q = spread_kl(p, q, k, "quad")
+    est_mc = spread_kl(p, q, k, "mc", n_samples=20_000, rng=np.random.default_rng(3))
+    assert abs(est_mc - est_q) <= 5 * est_mc.error
+    # and spreading lowers the divergence (data processing)
+    assert est_q < kl(p, q)
+
+
+def test_estimate_reports_its_error():
+    est = spread_kl(Delta(0.0), Delta(1.0), Gaussian(0.0, 1.0), "quad")
+    assert est.method == "quad" and 0 < est.error < 1e-10
+    assert "abserr" in repr(est)
+    mc = spread_kl(Delta(0.0), Delta(1.0), Gaussian(0.0, 1.0), "mc", n_samples=1000, rng=1)
+    assert mc.method == "mc" and mc.n_samples == 1000 and mc.error > 0
