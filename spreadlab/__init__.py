@@ -31,6 +31,20 @@ from .divergences import (
     spread_divergence,
     spread_kl,
 )
+from .kernels import (
+    CosineModulated,
+    Counterexample,
+    FourierCheck,
+    ProductKernel,
+    band_limited_counterexample,
+    fourier_check,
+    kernel_check_report,
+    mmd2,
+    mmd2_gaussian,
+    numeric_cf,
+    plot_cf,
+    spread_l2_distance,
+)
 from .spread import Convolution, spread
 
 __version__ = "0.1.0"
@@ -60,4 +74,17 @@ __all__ = [
     "NoClosedFormError",
     "F_DIVERGENCES",
     "METHODS",
+    # kernels: Fourier positivity, counterexample, MMD link
+    "FourierCheck",
+    "fourier_check",
+    "numeric_cf",
+    "ProductKernel",
+    "CosineModulated",
+    "Counterexample",
+    "band_limited_counterexample",
+    "plot_cf",
+    "kernel_check_report",
+    "mmd2",
+    "mmd2_gaussian",
+    "spread_l2_distance",
 ]

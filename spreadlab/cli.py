@@ -43,6 +43,15 @@ def cmd_kl(args, out=sys.stdout):
     return 0
 
 
+def cmd_kernel_check(args, out=sys.stdout):
+    from ._parse import parse_distribution
+    from .kernels import kernel_check_report
+
+    kernel = parse_distribution(args.kernel)
+    print(kernel_check_report(kernel, plot_path=args.plot), file=out)
+    return 0
+
+
 def demo_divergences(outdir, out=sys.stdout):
     """Spread KL between two point masses: closed form, quadrature and MC, plus a figure."""
     import matplotlib
@@ -121,6 +130,15 @@ def build_parser():
     klp.add_argument("--samples", type=int, default=200_000, help="Monte Carlo sample size")
     klp.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
     klp.set_defaults(func=cmd_kl)
+
+    kc = sub.add_parser(
+        "kernel-check",
+        help="is a kernel a valid spread? (Fourier positivity, injectivity, support)",
+        description='Example: spreadlab kernel-check "Uniform(-1, 2)" --plot uniform_cf.png',
+    )
+    kc.add_argument("kernel", help='kernel, e.g. "Laplace(0, 1)" or "Fejer(0, 1)"')
+    kc.add_argument("--plot", default=None, metavar="FILE", help="save a plot of the characteristic function")
+    kc.set_defaults(func=cmd_kernel_check)
     return parser
 
 

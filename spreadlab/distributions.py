@@ -18,7 +18,7 @@ characteristic function E[exp(i omega X)] in closed form.
 """
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from ._validation import as_float_array, as_positive_array, check_rng, as_count
 
@@ -36,6 +36,13 @@ __all__ = [
     "Epanechnikov",
     "Fejer",
 ]
+
+
+def _stats():
+    """scipy.stats, imported on first use (it is the slowest part of ``import spreadlab``)."""
+    from scipy import stats
+
+    return stats
 
 
 class Distribution:
@@ -400,7 +407,7 @@ class Laplace(_Univariate):
     """
 
     def _frozen(self):
-        return stats.laplace(loc=self.loc, scale=self.scale)
+        return _stats().laplace(loc=self.loc, scale=self.scale)
 
     def logpdf(self, x):
         # written out: scipy's laplace.logpdf underflows to -inf beyond |z| ~ 745
@@ -424,7 +431,7 @@ class Cauchy(_Univariate):
     """
 
     def _frozen(self):
-        return stats.cauchy(loc=self.loc, scale=self.scale)
+        return _stats().cauchy(loc=self.loc, scale=self.scale)
 
     def _std_cf(self, t):
         return np.exp(-np.abs(t))
@@ -453,7 +460,7 @@ class Logistic(_Univariate):
     """
 
     def _frozen(self):
-        return stats.logistic(loc=self.loc, scale=self.scale)
+        return _stats().logistic(loc=self.loc, scale=self.scale)
 
     def _std_cf(self, t):
         return _x_over_sinh(np.pi * t)
@@ -476,7 +483,7 @@ class HyperbolicSecant(_Univariate):
     """
 
     def _frozen(self):
-        return stats.hypsecant(loc=self.loc, scale=self.scale)
+        return _stats().hypsecant(loc=self.loc, scale=self.scale)
 
     def logpdf(self, x):
         # written out: scipy's hypsecant.logpdf overflows cosh and gives -inf for |z| > 710
@@ -516,7 +523,7 @@ class StudentT(_Univariate):
         return {"df": self.df, "loc": self.loc, "scale": self.scale}
 
     def _frozen(self):
-        return stats.t(self.df, loc=self.loc, scale=self.scale)
+        return _stats().t(self.df, loc=self.loc, scale=self.scale)
 
     def _std_cf(self, t):
         nu = self.df
@@ -569,7 +576,7 @@ class Uniform(_Univariate):
     """
 
     def _frozen(self):
-        return stats.uniform(loc=self.loc, scale=self.scale)
+        return _stats().uniform(loc=self.loc, scale=self.scale)
 
     def _std_cf(self, t):
         return np.exp(0.5j * t) * np.sinc(t / (2 * np.pi))
@@ -606,7 +613,7 @@ class Triangular(_Univariate):
         return {"loc": self.loc, "scale": self.scale, "c": self.c}
 
     def _frozen(self):
-        return stats.triang(self.c, loc=self.loc, scale=self.scale)
+        return _stats().triang(self.c, loc=self.loc, scale=self.scale)
 
     def _std_cf(self, t):
         # centred at the mode m: u = a - m = -c, v = b - m = 1 - c (scale 1);

@@ -1,0 +1,172 @@
+"""The spread-L2 / MMD identity: closed forms, quadrature and the U-statistic."""
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from spreadlab import Cauchy, Delta, Gaussian, Laplace, Logistic, Uniform
+from spreadlab.kernels import ProductKernel, mmd2, mmd2_gaussian, spread_l2_distance
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+CASES_1D = [
+    (Gaussian(0.3, 0.7), Gaussian(-0.5, 1.9), Gaussian(0.0, 0.4)),
+    (Delta(0.0), Delta(2.5), Gaussian(0.0, 0.4)),
+    (Delta(1.0), Gaussian(1.0, 0.01), Gaussian(3.0, 2.0)),  # kernel mean is irrelevant
+    (Gaussian(4.0, 3.0), Gaussian(4.0, 3.0), Gaussian(0.0, 1.0)),  # p = q
+]
+
+
+@pytest.mark.parametrize("p, q, kernel", CASES_1D)
+def test_closed_form_equals_plancherel_quadrature(p, q, kernel):
+    closed = mmd2_gaussian(p, q, kernel)
+    quad = spread_l2_distance(p, q, kernel, method="quadrature")
+    # smooth Gaussian integrand, 16-point Gauss-Legendre panels: rounding-level agreement
+    assert abs(closed - quad) <= 1e-12 * max(1.0, closed)
+
+
+@pytest.mark.parametrize("p, q, kernel", CASES_1D)
+def test_closed_form_equals_direct_l2_integral(p, q, kernel):
+    # independent route: integrate (p~ - q~)^2 in x with the spread densities in closed
+    # form, p~ = N(mu_p, s_p^2 + s_K^2)
+    def spread(d):
+        mean = float(d.loc[0]) if isinstance(d, Delta) else float(d.mean[0])
+        var = (0.0 if isinstance(d, Delta) else float(d.cov[0, 0])) + float(kernel.cov[0, 0])
+        return Gaussian(mean, var)
+
+    ps, qs = spread(p), spread(q)
+    val, abserr = integrate.quad(lambda x: float(ps.pdf(x) - qs.pdf(x)) ** 2, -np.inf, np.inf,
+                                 epsabs=1e-14, epsrel=1e-12, limit=200)
+    # QUADPACK's own error estimate is ~1e-14 here; 1e-10 leaves room for it
+    assert abs(mmd2_gaussian(p, q, kernel) - val) < 1e-10
+    assert abserr < 1e-11
+
+
+def test_closed_form_two_dimensional_against_grid_quadrature():
+    p = Gaussian([0.0, 0.5], [[1.0, 0.3], [0.3, 0.5]])
+    q = Delta([1.0, -0.5])
+    kernel = Gaussian([0.0, 0.0], [[0.4, -0.1], [-0.1, 0.3]])
+    ps = Gaussian(p.mean, p.cov + kernel.cov)
+    qs = Gaussian(q.loc, kernel.cov)
+    # tensor Gauss-Legendre on [-9, 9]^2 (spread sds < 1.2, so > 7 sd of margin: the
+    # truncated mass is < 1e-11) with 60 panels of 16 nodes per axis
+    t, w = np.polynomial.legendre.leggauss(16)
+    edges = np.linspace(-9, 9, 61)
+    c, h = 0.5 * (edges[1:] + edges[:-1]), 0.5 * np.diff(edges)
+    x = (c[:, None] + h[:, None] * t).ravel()
+    wx = (h[:, None] * w).ravel()
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    pts = np.stack([X, Y], axis=-1)
+    diff2 = (ps.pdf(pts) - qs.pdf(pts)) ** 2
+    grid = float(wx @ diff2 @ wx)
+    assert abs(mmd2_gaussian(p, q, kernel) - grid) < 1e-10
+
+
+def test_closed_form_examples_by_hand():
+    # deltas d apart, K = N(0, s^2): MMD^2 = 2 (1 - exp(-d^2 / 4 s^2)) / sqrt(4 pi s^2)
+    d, s2 = 1.7, 0.3
+    expected = 2 * (1 - np.exp(-d * d / (4 * s2))) / np.sqrt(4 * np.pi * s2)
+    assert mmd2_gaussian(Delta(0.0), Delta(d), Gaussian(0.0, s2)) == pytest.approx(expected, rel=1e-14)
+    assert mmd2_gaussian(Gaussian(0.0, 1.0), Gaussian(0.0, 1.0), Gaussian(0.0, 1.0)) == pytest.approx(0.0, abs=1e-16)
+
+
+@pytest.mark.parametrize(
+    "kernel, exact",
+    [
+        # deltas at 0 and 1: ||K(.) - K(. - 1)||^2 = 2 (k(0) - k(1)), k = K * K~
+        (Laplace(0.0, 1.0), 0.5 - np.exp(-1.0)),  # k(z) = (1 + |z|) e^-|z| / 4
+        (Cauchy(0.0, 1.0), 2 * (1 / (2 * np.pi) - 2 / (5 * np.pi))),  # k = Cauchy(0, 2)
+        (Uniform(-1.0, 2.0), 0.5),  # k(z) = (2 - |z|)_+ / 4
+    ],
+)
+def test_plancherel_for_non_gaussian_kernels(kernel, exact):
+    val = spread_l2_distance(Delta(0.0), Delta(1.0), kernel)
+    # the uniform kernel's |phi|^2 decays like w^-2: its tail is extrapolated (~3e-8);
+    # the others are integrated to rounding
+    tol = 1e-7 if isinstance(kernel, Uniform) else 1e-12
+    assert abs(val - exact) < tol
+
+
+def test_u_statistic_is_exact_for_point_masses():
+    # every sample equal: the estimator reduces to 2 (k(0) - k(1)) without noise
+    x, y = np.zeros(5), np.ones(7)
+    assert mmd2(x, y, Uniform(-1.0, 2.0)) == pytest.approx(0.5, abs=1e-15)
+    assert mmd2(x, y, Laplace(0.0, 1.0)) == pytest.approx(0.5 - np.exp(-1.0), abs=1e-15)
+
+
+def _replicates(rng, p, q, kernel, n, reps):
+    return np.array([mmd2(p.sample(n, rng), q.sample(n, rng), kernel) for _ in range(reps)])
+
+
+def test_u_statistic_matches_closed_form_within_standard_error(rng):
+    p = Gaussian([0.0, 0.0], [[1.0, 0.5], [0.5, 1.0]])
+    q = Gaussian([0.8, -0.3], [[0.5, 0.0], [0.0, 2.0]])
+    kernel = Gaussian([0.0, 0.0], [[0.5, 0.2], [0.2, 0.8]])
+    est = _replicates(rng, p, q, kernel, n=150, reps=60)
+    se = est.std(ddof=1) / np.sqrt(est.size)
+    exact = mmd2_gaussian(p, q, kernel)
+    # unbiased estimator: a 4-standard-error band (two-sided false alarm 6e-5)
+    assert abs(est.mean() - exact) < 4 * se
+    # negative control: the closed form for a kernel twice as wide is rejected
+    wrong = mmd2_gaussian(p, q, Gaussian([0.0, 0.0], 2 * kernel.cov))
+    assert abs(est.mean() - wrong) > 4 * se
+
+
+def test_u_statistic_matches_plancherel_for_non_gaussian_everything(rng):
+    # the identity for a non-Gaussian kernel and non-Gaussian p, q
+    p, q, kernel = Laplace(0.0, 1.0), Logistic(0.7, 0.5), Laplace(0.0, 0.5)
+    est = _replicates(rng, p, q, kernel, n=200, reps=50)
+    se = est.std(ddof=1) / np.sqrt(est.size)
+    exact = spread_l2_distance(p, q, kernel)
+    assert abs(est.mean() - exact) < 4 * se  # 4 standard errors, as above
+    # negative control: a Cauchy kernel gives a different MMD, outside the band
+    assert abs(est.mean() - spread_l2_distance(p, q, Cauchy(0.0, 0.5))) > 4 * se
+
+
+def test_u_statistic_unbiased_at_zero(rng):
+    p = Gaussian(0.0, 1.0)
+    est = _replicates(rng, p, p, Gaussian(0.0, 1.0), n=100, reps=60)
+    se = est.std(ddof=1) / np.sqrt(est.size)
+    assert abs(est.mean()) < 4 * se  # E = 0 when p = q; 4 standard errors
+    assert np.any(est < 0)  # an unbiased estimator of 0 must go negative
+
+
+def test_product_kernel_of_gaussians_equals_diagonal_gaussian(rng):
+    x, y = rng.normal(size=(40, 2)), rng.normal(0.5, 1.0, size=(30, 2))
+    a = mmd2(x, y, ProductKernel(Gaussian(0.0, 0.3), Gaussian(0.0, 2.0)))
+    b = mmd2(x, y, Gaussian([0.0, 0.0], [0.3, 2.0]))
+    assert abs(a - b) < 1e-14  # same estimator, same numbers, different code path
+
+
+def test_infinite_and_zero_with_singular_spread():
+    point = Gaussian(0.0, 0.0)  # a 1-D Gaussian kernel with zero variance: no spreading
+    assert mmd2_gaussian(Delta(0.0), Delta(1.0), point) == np.inf
+    assert mmd2_gaussian(Delta(1.0), Delta(1.0), point) == 0.0
+
+
+def test_errors_name_the_parameter():
+    with pytest.raises(ValueError, match="positive definite"):
+        mmd2(np.zeros((3, 2)), np.ones((3, 2)), Gaussian([0.0, 0.0], [[1.0, 1.0], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match=r"x must have shape"):
+        mmd2(np.zeros((3, 3)), np.ones((3, 2)), Gaussian([0.0, 0.0], 1.0))
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        mmd2(np.zeros(1), np.ones(3), Gaussian(0.0, 1.0))
+    with pytest.raises(TypeError, match="kernel must be a Gaussian, Laplace"):
+        mmd2(np.zeros(3), np.ones(3), Logistic(0.0, 1.0))
+    with pytest.raises(ValueError, match="one-dimensional only"):
+        spread_l2_distance(Gaussian([0.0, 0.0]), Gaussian([1.0, 0.0]), Gaussian([0.0, 0.0]),
+                           method="quadrature")
+    with pytest.raises(ValueError, match="method='closed' needs"):
+        spread_l2_distance(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Gaussian(0.0, 1.0), method="closed")
+    with pytest.raises(TypeError, match="p must be a Delta or a Gaussian"):
+        mmd2_gaussian(Laplace(0.0, 1.0), Delta(0.0), Gaussian(0.0, 1.0))
+    with pytest.raises(ValueError, match="same dimension"):
+        mmd2_gaussian(Delta([0.0, 0.0]), Delta(0.0), Gaussian(0.0, 1.0))
+    with pytest.raises(ValueError, match="kernel must have a density"):
+        spread_l2_distance(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Delta(0.0))
+    with pytest.raises(ValueError, match="Unknown method"):
+        spread_l2_distance(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Gaussian(0.0, 1.0), method="mc")
