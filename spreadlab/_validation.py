@@ -16,14 +16,14 @@ def as_float_array(value, name, allow_inf=False):
     """Return ``value`` as a float64 array, rejecting non-numeric, NaN or (by default) infinite input."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a real number or array of real numbers; got {value!r}")
+    if np.iscomplexobj(value):
+        raise TypeError(f"{name} must be real; got a complex value {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{name} must be a real number or array of real numbers; got {value!r}"
         ) from exc
-    if np.iscomplexobj(np.asarray(value)):
-        raise TypeError(f"{name} must be real; got a complex value {value!r}")
     bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
     if np.any(bad):
         raise ValueError(f"{name} must be {'not NaN' if allow_inf else 'finite'}; got {value!r}")

@@ -32,7 +32,8 @@ def _print_rows(rows, out):
         print(f"  {label:<12} {shown:>20}   {note or ''}", file=out)
 
 
-def cmd_kl(args, out=sys.stdout):
+def cmd_kl(args, out=None):
+    out = sys.stdout if out is None else out
     from ._parse import parse_distribution
 
     p = parse_distribution(args.p)
@@ -43,7 +44,8 @@ def cmd_kl(args, out=sys.stdout):
     return 0
 
 
-def cmd_kernel_check(args, out=sys.stdout):
+def cmd_kernel_check(args, out=None):
+    out = sys.stdout if out is None else out
     from ._parse import parse_distribution
     from .kernels import kernel_check_report
 
@@ -52,8 +54,9 @@ def cmd_kernel_check(args, out=sys.stdout):
     return 0
 
 
-def demo_divergences(outdir, out=sys.stdout):
+def demo_divergences(outdir, out=None):
     """Spread KL between two point masses: closed form, quadrature and MC, plus a figure."""
+    out = sys.stdout if out is None else out
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,7 +99,8 @@ def demo_divergences(outdir, out=sys.stdout):
     return [path]
 
 
-def cmd_demo(args, out=sys.stdout):
+def cmd_demo(args, out=None):
+    out = sys.stdout if out is None else out
     outdir = os.path.abspath(args.out)
     os.makedirs(outdir, exist_ok=True)
     print(f"spreadlab demo: figures go to {outdir}\n", file=out)

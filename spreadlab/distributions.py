@@ -135,8 +135,8 @@ class Delta(Distribution):
     >>> from spreadlab import Delta
     >>> Delta([0.0, 1.0]).dim
     2
-    >>> Delta(2.0).cf(0.5)
-    array(0.54030231+0.84147098j)
+    >>> complex(Delta(2.0).cf(0.5))  # exp(i * 0.5 * 2)
+    (0.5403+0.8415j)
     """
 
     def __init__(self, loc=0.0):

@@ -211,3 +211,14 @@ def test_estimate_reports_its_error():
     assert "abserr" in repr(est)
     mc = spread_kl(Delta(0.0), Delta(1.0), Gaussian(0.0, 1.0), "mc", n_samples=1000, rng=1)
     assert mc.method == "mc" and mc.n_samples == 1000 and mc.error > 0
+
+
+def test_gaussian_js_branches_join_smoothly():
+    """JS(N(0,1), N(m,1)) switches between a series, a small-m and a large-m integral."""
+    js = lambda m: divergence(Gaussian(0.0, 1.0), Gaussian(m, 1.0), "js")  # noqa: E731
+    for m in (1e-2, 2.0):  # branch points: the two sides must agree to ~1e-10 relative
+        below, above = js(m * (1 - 1e-12)), js(m * (1 + 1e-12))
+        assert abs(below - above) <= 1e-10 * above
+    for m in (0.005, 0.05, 1.0, 3.0):
+        est = divergence(Gaussian(0.0, 1.0), Gaussian(m, 1.0), "js", "quad")
+        assert abs(js(m) - est) <= 10 * est.error + 1e-12 * js(m)
