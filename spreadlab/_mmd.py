@@ -14,7 +14,6 @@ with :math:`x, x' \sim p`, :math:`y, y' \sim q` independent and
 """
 
 import numpy as np
-from scipy import integrate
 
 from ._validation import as_float_array, check_choice
 from .distributions import (

@@ -55,6 +55,14 @@ class Distribution:
     batch_shape : tuple
         Shape of the batch of distributions described by broadcast parameters
         (``()`` for a single distribution).
+
+    Examples
+    --------
+    >>> from spreadlab import Distribution, Laplace
+    >>> isinstance(Laplace([0.0, 1.0, 2.0], 1.0), Distribution)
+    True
+    >>> Laplace([0.0, 1.0, 2.0], 1.0).batch_shape
+    (3,)
     """
 
     dim = 1

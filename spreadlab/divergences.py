@@ -25,19 +25,17 @@ call these functions. Divergences that are infinite because of a support mismatc
 import numbers
 
 import numpy as np
-from scipy import integrate, special
+from scipy import special
 
 from ._validation import as_count, check_choice, check_rng
 from .distributions import (
     Cauchy,
     Delta,
-    Distribution,
     Gaussian,
     HyperbolicSecant,
     Laplace,
     Logistic,
     Uniform,
-    _Univariate,
     check_distribution,
 )
 from ._quadrature import integrate_segments
@@ -60,7 +58,19 @@ LOG2 = np.log(2.0)
 
 
 class NoClosedFormError(NotImplementedError):
-    """No closed form is registered for this pair of distributions and divergence."""
+    """No closed form is registered for this pair of distributions and divergence.
+
+    The message names the pair and suggests ``method="quad"`` or ``method="mc"``.
+
+    Examples
+    --------
+    >>> from spreadlab import Cauchy, Laplace, NoClosedFormError, divergence
+    >>> try:
+    ...     divergence(Laplace(0.0, 1.0), Cauchy(0.0, 1.0))
+    ... except NoClosedFormError as err:
+    ...     print("suggests quadrature:", "method='quad'" in str(err))
+    suggests quadrature: True
+    """
 
 
 class Estimate(float):
@@ -75,6 +85,13 @@ class Estimate(float):
         ``"quad"`` or ``"mc"``.
     n_samples : int or None
         Monte Carlo sample size.
+
+    Examples
+    --------
+    >>> from spreadlab import Delta, Gaussian, spread_kl
+    >>> est = spread_kl(Delta(0.0), Delta(1.0), Gaussian(0.0, 1.0), method="mc", n_samples=10_000, rng=0)
+    >>> abs(est - 0.5) < 5 * est.error  # within five standard errors of the closed form
+    True
     """
 
     def __new__(cls, value, error, method, n_samples=None):
@@ -117,11 +134,6 @@ def _u_plus_expm1_neg(u):
 def _logcosh(x):
     x = np.abs(np.asarray(x, dtype=float))
     return x + np.log1p(np.exp(-2.0 * x)) - LOG2
-
-
-def _finite_or_inf(value):
-    """Map NaN produced by an overflow (inf - inf) to +inf only where it is meant."""
-    return value
 
 
 # --------------------------------------------------------------------------------------
@@ -342,20 +354,35 @@ def _laplace_renyi(t, alpha):
     return log_i / (a - 1.0)
 
 
-@_register(Cauchy, Cauchy, "kl", "reverse_kl", "jeffreys", "chi2", "tv")
+@_register(Cauchy, Cauchy, "kl", "reverse_kl", "jeffreys", "chi2", "tv", "hellinger")
 def _cauchy(p, q, f, alpha):
-    # every f-divergence between Cauchy laws is symmetric and a function of chi^2
-    # (Nielsen & Okamura 2021): chi2 = ((g1 - g2)^2 + d^2) / (2 g1 g2)
+    # Every f-divergence between Cauchy laws is symmetric and a function of
+    # chi2 = ((g1 - g2)^2 + d^2) / (2 g1 g2) (Nielsen & Okamura, 2021). With x = chi2 / 2:
+    # KL = log(1 + x), TV = (2/pi) arctan(sqrt x), Bhattacharyya = (2/pi) K(-x).
     g1, g2 = p.scale, q.scale
-    half_chi2 = ((g1 - g2) ** 2 + (p.loc - q.loc) ** 2) / (4.0 * g1 * g2)
+    x = ((g1 - g2) ** 2 + (p.loc - q.loc) ** 2) / (4.0 * g1 * g2)
     if f in ("kl", "reverse_kl"):
-        return np.log1p(half_chi2)
+        return np.log1p(x)
     if f == "jeffreys":
-        return 2.0 * np.log1p(half_chi2)
+        return 2.0 * np.log1p(x)
     if f == "chi2":
-        return 2.0 * half_chi2
-    _require_equal_scale(p, q, f)
-    return (2.0 / np.pi) * np.arctan(np.sqrt(half_chi2))
+        return 2.0 * x
+    if f == "tv":
+        return (2.0 / np.pi) * np.arctan(np.sqrt(x))
+    return _cauchy_hellinger(x)
+
+
+def _cauchy_hellinger(x):
+    """1 - (2/pi) K(-x) (K: complete elliptic integral, parameter m), series for small x."""
+    small = x < 1e-2
+    xs = np.where(small, x, 0.0)
+    # (2/pi) K(-x) = sum_n c_n^2 (-x)^n, c_n = (2n)! / (4^n n!^2)
+    coef = [special.binom(2 * n, n) ** 2 / 16.0**n for n in range(8)]
+    series = -sum(c * (-xs) ** n for n, c in enumerate(coef) if n > 0)
+    xb = np.where(small, 1.0, x)
+    # K(-x) = K(x / (1 + x)) / sqrt(1 + x) keeps the parameter in [0, 1)
+    direct = 1.0 - (2.0 / np.pi) * special.ellipk(xb / (1.0 + xb)) / np.sqrt(1.0 + xb)
+    return np.where(small, series, direct)
 
 
 @_register(Logistic, Logistic, "kl", "reverse_kl", "jeffreys", "tv", "hellinger")

@@ -14,7 +14,6 @@ from spreadlab import (
     Triangular,
     divergence,
     spread,
-    spread_divergence,
     spread_kl,
 )
 from spreadlab._parse import parse_distribution

@@ -15,7 +15,6 @@ from spreadlab import (
     divergence,
     kl,
     spread,
-    spread_divergence,
     spread_kl,
 )
 
@@ -30,8 +29,8 @@ CASES = (
     + [(Laplace(0.2, 1.3), Laplace(1.1, 0.7), f, None) for f in ["kl", "reverse_kl", "jeffreys"]]
     + [(Laplace(0.2, 1.0), Laplace(1.7, 1.0), f, None) for f in ALL_F]
     + [(Laplace(0.2, 1.0), Laplace(1.7, 1.0), "renyi", a) for a in (0.3, 0.5, 0.7, 2.5)]
-    + [(Cauchy(0.2, 1.3), Cauchy(1.1, 0.7), f, None) for f in ["kl", "reverse_kl", "jeffreys", "chi2"]]
-    + [(Cauchy(0.2, 1.0), Cauchy(1.9, 1.0), f, None) for f in ["kl", "tv", "chi2"]]
+    + [(Cauchy(0.2, 1.3), Cauchy(1.1, 0.7), f, None) for f in ["kl", "reverse_kl", "jeffreys", "chi2", "tv", "hellinger"]]
+    + [(Cauchy(0.2, 1.0), Cauchy(1.9, 1.0), f, None) for f in ["kl", "tv", "chi2", "hellinger"]]
     + [(Logistic(0.2, 1.3), Logistic(1.9, 1.3), f, None) for f in ["kl", "reverse_kl", "jeffreys", "tv", "hellinger"]]
     + [(HyperbolicSecant(0.2, 0.6), HyperbolicSecant(1.9, 0.6), f, None) for f in ["kl", "reverse_kl", "jeffreys", "tv"]]
     + [(Uniform(0.0, 1.0), Uniform(-1.0, 3.0), "kl", None)]
@@ -139,6 +138,11 @@ def test_tiny_separations_keep_relative_accuracy():
     assert kl(Logistic(0.0, 1.0), Logistic(t, 1.0)) == pytest.approx(t**2 / 6, rel=1e-10)
     assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "chi2") == pytest.approx(t**2, rel=1e-6)
     assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "js") == pytest.approx(t**2 / 8, rel=1e-5)
+    x = (t / 2) ** 2  # Cauchy: Hellinger = x/4 - 9x^2/64 + ..., x = (d / 2 gamma)^2
+    assert divergence(Cauchy(0.0, 1.0), Cauchy(t, 1.0), "hellinger") == pytest.approx(x / 4, rel=1e-12)
+    cauchy_h = lambda d: divergence(Cauchy(0.0, 1.0), Cauchy(d, 1.0), "hellinger")  # noqa: E731
+    d_branch = 2 * np.sqrt(1e-2)  # series / elliptic-integral switch
+    assert cauchy_h(d_branch * (1 - 1e-12)) == pytest.approx(cauchy_h(d_branch * (1 + 1e-12)), rel=1e-10)
     lam = 1 + 1e-9
     assert kl(Gaussian(0.0, lam), Gaussian(0.0, 1.0)) == pytest.approx(0.25 * 1e-18, rel=1e-6)
 

@@ -20,7 +20,7 @@ KERNELS = {
 CLOSED = {
     "gaussian": F_ALL,
     "laplace": F_ALL,
-    "cauchy": ["kl", "reverse_kl", "jeffreys", "tv", "chi2"],
+    "cauchy": ["kl", "reverse_kl", "jeffreys", "tv", "chi2", "hellinger"],
     "logistic": ["kl", "reverse_kl", "jeffreys", "tv", "hellinger"],
 }
 pairs = st.sampled_from([(k, f) for k, fs in CLOSED.items() for f in fs])
