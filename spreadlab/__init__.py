@@ -31,6 +31,20 @@ from .divergences import (
     spread_divergence,
     spread_kl,
 )
+from .ica import (
+    ConvergenceWarning,
+    GaussianMixturePrior,
+    ICAReproduction,
+    LaplacePrior,
+    SechPrior,
+    SpreadICA,
+    amari_distance,
+    auto_spread,
+    demo_ica,
+    make_ica_data,
+    mixing_error,
+    reproduce_ica,
+)
 from .kernels import (
     CosineModulated,
     Counterexample,
@@ -87,4 +101,17 @@ __all__ = [
     "mmd2",
     "mmd2_gaussian",
     "spread_l2_distance",
+    # deterministic linear ICA trained with spread EM
+    "SpreadICA",
+    "ConvergenceWarning",
+    "auto_spread",
+    "make_ica_data",
+    "amari_distance",
+    "mixing_error",
+    "LaplacePrior",
+    "SechPrior",
+    "GaussianMixturePrior",
+    "reproduce_ica",
+    "demo_ica",
+    "ICAReproduction",
 ]

@@ -1,0 +1,335 @@
+"""Numba kernels for the E-steps of spread EM (imported lazily, on first fit).
+
+Plain functions taking arrays and returning arrays; all random numbers are
+drawn by the caller and passed in (common random numbers), so results do
+not depend on the thread count.  Samples are processed in fixed-size
+chunks: each chunk writes its own partial sums, which the caller adds up in
+a fixed order, so the floating-point summation order is the same whatever
+the number of threads.  No ``fastmath``: the reductions must stay exact
+IEEE arithmetic (and log-sum-exp must see infinities as infinities).
+
+Log-sum-exp normalisation uses lane-wise max/sum reductions (8 interleaved
+partial results in a fixed order, which LLVM vectorises without fastmath)
+and a vectorisable ``exp`` (:func:`_exp_nonpos`), because the pip builds of
+Numba have no SVML and ``math.exp`` would be a scalar libm call per weight.
+
+The NumPy references of the same computations are in :mod:`._estep`.
+
+On-disk caching: Numba's ``cache=True`` needs a writable cache directory
+(``NUMBA_CACHE_DIR`` or the ``__pycache__`` directory beside this file).
+Writability is tested once, when this module is first imported; if the
+directory cannot be written (read-only install, unwritable cache dir) the
+kernels are compiled without caching instead of failing.
+"""
+import math
+import os
+import tempfile
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["estep_importance_kernel", "estep_exact_kernel", "CACHE_ENABLED", "cache_dir_writable"]
+
+
+def cache_dir_writable(path):
+    """True if a file can be created (and removed) in directory ``path``."""
+    try:
+        os.makedirs(path, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path, prefix=".spreadlab-probe-")
+        os.close(fd)
+        os.remove(name)
+        return True
+    except OSError:
+        return False
+
+
+def _decide_cache():
+    if os.environ.get("SPREADLAB_NUMBA_CACHE", "1").strip() == "0":
+        return False
+    target = os.environ.get("NUMBA_CACHE_DIR", "").strip()
+    if not target:
+        target = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
+    return cache_dir_writable(target)
+
+
+CACHE_ENABLED = _decide_cache()
+
+_LOG2 = math.log(2.0)
+_HALF_PI = 0.5 * math.pi
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@njit(cache=CACHE_ENABLED, inline="always")
+def _dot(a, b):
+    """sum_j a[j] b[j] in 8 interleaved partial sums (a fixed order that LLVM
+    can vectorise without fastmath), then a fixed-order final sum."""
+    n = a.shape[0]
+    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = 0.0
+    n8 = n - n % 8
+    for j in range(0, n8, 8):
+        p0 += a[j] * b[j]
+        p1 += a[j + 1] * b[j + 1]
+        p2 += a[j + 2] * b[j + 2]
+        p3 += a[j + 3] * b[j + 3]
+        p4 += a[j + 4] * b[j + 4]
+        p5 += a[j + 5] * b[j + 5]
+        p6 += a[j + 6] * b[j + 6]
+        p7 += a[j + 7] * b[j + 7]
+    tail = 0.0
+    for j in range(n8, n):
+        tail += a[j] * b[j]
+    return ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)) + tail
+
+
+@njit(cache=CACHE_ENABLED, inline="always")
+def _max8(a):
+    """max of a 1-D array in 8 interleaved lanes (vectorisable)."""
+    n = a.shape[0]
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = -np.inf
+    n8 = n - n % 8
+    for j in range(0, n8, 8):
+        m0 = max(m0, a[j])
+        m1 = max(m1, a[j + 1])
+        m2 = max(m2, a[j + 2])
+        m3 = max(m3, a[j + 3])
+        m4 = max(m4, a[j + 4])
+        m5 = max(m5, a[j + 5])
+        m6 = max(m6, a[j + 6])
+        m7 = max(m7, a[j + 7])
+    for j in range(n8, n):
+        m0 = max(m0, a[j])
+    return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+
+
+@njit(cache=CACHE_ENABLED, inline="always")
+def _sum8(a):
+    """sum of a 1-D array in 8 interleaved partial sums, fixed order."""
+    n = a.shape[0]
+    p0 = p1 = p2 = p3 = p4 = p5 = p6 = p7 = 0.0
+    n8 = n - n % 8
+    for j in range(0, n8, 8):
+        p0 += a[j]
+        p1 += a[j + 1]
+        p2 += a[j + 2]
+        p3 += a[j + 3]
+        p4 += a[j + 4]
+        p5 += a[j + 5]
+        p6 += a[j + 6]
+        p7 += a[j + 7]
+    tail = 0.0
+    for j in range(n8, n):
+        tail += a[j]
+    return ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)) + tail
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 split as in fdlibm: k * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+# 1/k! for k = 13 .. 0 (Taylor polynomial of exp on |r| <= ln2/2: error < 2e-16)
+_EXP_COEF = np.array([1.0 / math.factorial(k) for k in range(13, -1, -1)])
+
+
+@njit(cache=CACHE_ENABLED)
+def _exp_nonpos(x, kbuf):
+    """x[j] <- exp(x[j]) for x[j] <= 0 (``-inf`` -> 0), in vectorisable loops.
+
+    Numba's ``math.exp`` calls the scalar libm ``exp`` unless Intel SVML is
+    available; this is the usual range reduction x = k ln2 + r, a degree-13
+    Taylor polynomial for exp(r) and 2**k assembled from exponent bits
+    (relative error ~2e-16, checked against ``numpy.exp`` in the tests).
+    Values below -708 give 0 (exp underflows to subnormals there anyway).
+    """
+    n = x.shape[0]
+    c = _EXP_COEF
+    for j in range(n):
+        v = x[j]
+        ok = v > -708.0
+        v = v if ok else 0.0
+        k = math.floor(v * _LOG2E + 0.5)
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        p = c[0]
+        for t in range(1, 14):
+            p = p * r + c[t]
+        x[j] = p
+        kbuf[j] = (np.int64(k) + 1023) << 52 if ok else 0
+    f = kbuf.view(np.float64)
+    for j in range(n):
+        x[j] *= f[j]
+
+
+@njit(cache=CACHE_ENABLED)
+def _add_logprior(Mu_n, LE, off, lw, kind, p0, p1, p2):
+    """lw[j] += sum_i log p(Mu_n[i] + LE[i, off + j]) for the prior coded by ``kind``."""
+    Z = Mu_n.shape[0]
+    J = lw.shape[0]
+    if kind == 0:  # Laplace, p0[0] = scale b
+        b = p0[0]
+        c = -math.log(2.0 * b)
+        for i in range(Z):
+            m = Mu_n[i]
+            for j in range(J):
+                lw[j] += c - abs(m + LE[i, off + j]) / b
+    elif kind == 1:  # sech: -log 2 - log cosh(pi s / 2) = -a - log1p(exp(-2a))
+        for i in range(Z):
+            m = Mu_n[i]
+            for j in range(J):
+                a = abs(m + LE[i, off + j]) * _HALF_PI
+                lw[j] += -a - math.log1p(math.exp(-2.0 * a))
+    else:  # Gaussian mixture: p0 log-weights, p1 means, p2 variances
+        K = p0.shape[0]
+        for i in range(Z):
+            m = Mu_n[i]
+            for j in range(J):
+                s = m + LE[i, off + j]
+                mx = -np.inf
+                for k in range(K):
+                    d = s - p1[k]
+                    t = p0[k] - 0.5 * (_LOG_2PI + math.log(p2[k])) - 0.5 * d * d / p2[k]
+                    if t > mx:
+                        mx = t
+                tot = 0.0
+                for k in range(K):
+                    d = s - p1[k]
+                    t = p0[k] - 0.5 * (_LOG_2PI + math.log(p2[k])) - 0.5 * d * d / p2[k]
+                    tot += math.exp(t - mx)
+                lw[j] += mx + math.log(tot)
+
+
+@njit(parallel=True, cache=CACHE_ENABLED)
+def estep_importance_kernel(Mu, LE, eps_ext, offsets, n_draws, kind, p0, p1, p2, chunk):
+    r"""Importance-sampling E-step.
+
+    The draws of sample n are :math:`s_{nj} = \mu_n + L\epsilon_p`, p = offsets[n] + j,
+    with ``LE = L @ eps_ext`` computed once per E-step by the caller (a
+    matrix product), so the per-draw work here is O(Z).  Because the
+    standardised draws come from a shared pool, the weighted second moment
+    :math:`\sum_n\sum_j w_{nj}\epsilon\epsilon^\top` is returned as one weight
+    per pool column (``W``); the caller forms it with one matrix product.
+
+    Parameters
+    ----------
+    Mu : (N, Z) means of the Gaussian factor.
+    LE : (Z, P + n_draws) pool of draws mapped by the Cholesky factor L.
+    eps_ext : (Z, P + n_draws) standard-normal pool.
+    offsets : (N,) int64.
+    kind, p0, p1, p2 : prior code and parameters (see ``_priors``).
+    chunk : samples per chunk (fixes the summation order).
+
+    Returns
+    -------
+    ebar : (N, Z) weighted mean of the standardised draws of each sample.
+    lse : (N,) log (1/J) sum_j p(s_nj).
+    W : (n_chunks, P + n_draws) per-chunk sums of the normalised weights by pool column.
+    """
+    N, Z = Mu.shape
+    J = n_draws
+    PJ = eps_ext.shape[1]
+    n_chunks = (N + chunk - 1) // chunk
+    ebar = np.empty((N, Z))
+    lse = np.empty(N)
+    W = np.zeros((n_chunks, PJ))
+    logJ = math.log(J)
+    for c in prange(n_chunks):
+        lw = np.empty(J)
+        kbuf = np.empty(J, dtype=np.int64)
+        for n in range(c * chunk, min(N, (c + 1) * chunk)):
+            off = offsets[n]
+            for j in range(J):
+                lw[j] = 0.0
+            _add_logprior(Mu[n], LE, off, lw, kind, p0, p1, p2)
+            mx = _max8(lw)
+            for j in range(J):
+                lw[j] -= mx
+            _exp_nonpos(lw, kbuf)
+            tot = _sum8(lw)
+            lse[n] = mx + math.log(tot) - logJ
+            inv = 1.0 / tot
+            for j in range(J):
+                lw[j] *= inv
+                W[c, off + j] += lw[j]
+            for i in range(Z):
+                ebar[n, i] = _dot(lw, eps_ext[i, off:off + J])
+    return ebar, lse, W
+
+
+@njit(parallel=True, cache=CACHE_ENABLED)
+def estep_exact_kernel(Mu, Sq, H, KT, kT, const, chunk):
+    """Exact E-step for a mixture-of-Gaussians prior (all C combinations).
+
+    With q running over the Z(Z+1)/2 pairs i <= k and mm_q = mu_i mu_k,
+    the log joint of sample n and combination c is
+    ``const[c] + sum_q Sq[q, c] mm_q + sum_i H[i, c] mu_i`` and the posterior
+    mean is ``K_c mu + k_c``.  The combination index is the innermost
+    (contiguous) axis so that the loops over c vectorise.
+
+    Parameters
+    ----------
+    Mu : (N, Z) means of the Gaussian factor.
+    Sq : (Q, C) quadratic coefficients, H : (Z, C) linear coefficients.
+    KT : (Z, Z, C), kT : (Z, C) posterior-mean maps.
+    const : (C,) constants (``-inf`` for padding combinations).
+    chunk : samples per chunk.
+
+    Returns
+    -------
+    Es : (N, Z) posterior means.
+    lse : (N,) log sum_c exp(log joint).
+    Mq : (n_chunks, Q, C) per-chunk sums of r_nc mm_nq.
+    U : (n_chunks, Z, C) per-chunk sums of r_nc mu_ni.
+    R : (n_chunks, C) per-chunk sums of the responsibilities r_nc.
+    """
+    N, Z = Mu.shape
+    Q, C = Sq.shape
+    n_chunks = (N + chunk - 1) // chunk
+    Es = np.empty((N, Z))
+    lse = np.empty(N)
+    Mq = np.zeros((n_chunks, Q, C))
+    U = np.zeros((n_chunks, Z, C))
+    R = np.zeros((n_chunks, C))
+    for ch in prange(n_chunks):
+        P = np.empty((Z, C))
+        lp = np.empty(C)
+        kbuf = np.empty(C, dtype=np.int64)
+        mm = np.empty(Q)
+        for n in range(ch * chunk, min(N, (ch + 1) * chunk)):
+            q = 0
+            for i in range(Z):
+                for k in range(i, Z):
+                    mm[q] = Mu[n, i] * Mu[n, k]
+                    q += 1
+            for c in range(C):
+                lp[c] = const[c]
+            for q in range(Q):
+                f = mm[q]
+                for c in range(C):
+                    lp[c] += Sq[q, c] * f
+            for i in range(Z):
+                f = Mu[n, i]
+                for c in range(C):
+                    lp[c] += H[i, c] * f
+            mx = _max8(lp)
+            for c in range(C):
+                lp[c] -= mx
+            _exp_nonpos(lp, kbuf)
+            tot = _sum8(lp)
+            lse[n] = mx + math.log(tot)
+            inv = 1.0 / tot
+            for c in range(C):
+                lp[c] *= inv
+                R[ch, c] += lp[c]
+            for q in range(Q):
+                f = mm[q]
+                for c in range(C):
+                    Mq[ch, q, c] += lp[c] * f
+            for i in range(Z):
+                f = Mu[n, i]
+                for c in range(C):
+                    U[ch, i, c] += lp[c] * f
+                    P[i, c] = kT[i, c]
+                for j in range(Z):
+                    f = Mu[n, j]
+                    for c in range(C):
+                        P[i, c] += KT[i, j, c] * f
+            for i in range(Z):
+                Es[n, i] = _dot(lp, P[i])
+    return Es, lse, Mq, U, R

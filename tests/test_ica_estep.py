@@ -1,0 +1,143 @@
+"""E-steps: Numba kernels against the NumPy reference, and importance
+sampling against the exact mixture E-step."""
+import math
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+
+from spreadlab.ica import GaussianMixturePrior, LaplacePrior, SechPrior, make_ica_data
+from spreadlab.ica import _estep as E
+
+PRIORS = [LaplacePrior(), SechPrior(), GaussianMixturePrior.laplace_gsm(),
+          GaussianMixturePrior([0.3, 0.7], [-1.0, 0.5], [0.5, 1.0])]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20240611)
+
+
+@pytest.fixture
+def problem(rng):
+    """Spread data y = x + sigma eps and a perturbed mixing matrix."""
+    X, A, _ = make_ica_data(700, 6, 3, random_state=rng)
+    Y = X + 0.7 * rng.standard_normal(X.shape)
+    A0 = A + 0.3 * rng.standard_normal(A.shape)
+    return Y, A0, 0.49
+
+
+def _pool(rng, Z, N, J, P=4096):
+    return E.extend_pool(rng.standard_normal((Z, P)), J), rng.integers(0, P, size=N)
+
+
+def _max_rel(a, b):
+    return np.max(np.abs(a - b)) / np.max(np.abs(b))
+
+
+def test_gaussian_factor_log_normaliser_matches_direct_integral(problem):
+    # p(y) for a Gaussian prior N(0, I) is N(y; 0, A A^T + v I); the factorisation
+    # C(y) N(s; mu, Sigma) integrates to C(y) N(mu; 0, Sigma + I).
+    Y, A, v = problem
+    gf = E.gaussian_factor(Y, A, v)
+    Z = A.shape[1]
+    ours = gf.logC + multivariate_normal(np.zeros(Z), gf.Sigma + np.eye(Z)).logpdf(gf.Mu)
+    direct = multivariate_normal(np.zeros(Y.shape[1]), A @ A.T + v * np.eye(Y.shape[1])).logpdf(Y)
+    # closed form against closed form: rounding only (values are O(10))
+    np.testing.assert_allclose(ours, direct, rtol=1e-12, atol=1e-11)
+
+
+def test_exact_estep_loglik_matches_mixture_of_gaussians_density(problem):
+    # the exact E-step's log p(y) against scipy's MVN density summed over all
+    # K**Z component combinations
+    import itertools
+
+    Y, A, v = problem
+    prior = PRIORS[3]
+    est = E.estep_exact_numpy(E.gaussian_factor(Y, A, v), prior)
+    terms = []
+    for c in itertools.product(range(prior.n_components), repeat=A.shape[1]):
+        m, d = prior.means[list(c)], prior.variances[list(c)]
+        cov = A @ np.diag(d) @ A.T + v * np.eye(Y.shape[1])
+        terms.append(np.log(prior.weights[list(c)]).sum()
+                     + multivariate_normal(A @ m, cov).logpdf(Y))
+    np.testing.assert_allclose(est.loglik, logsumexp(terms, axis=0), rtol=1e-12)  # rounding
+
+
+@pytest.mark.parametrize("prior", PRIORS, ids=lambda p: p.name + str(getattr(p, "n_components", "")))
+def test_importance_kernel_matches_numpy_reference(problem, rng, prior):
+    # same inputs, same draws: only the summation order differs -> ~1e-15 relative;
+    # 1e-12 leaves room for the condition of the second-moment formula
+    Y, A, v = problem
+    gf = E.gaussian_factor(Y, A, v)
+    J = 37  # not a multiple of 8: exercises the tail of the lane-wise dot product
+    ext, off = _pool(rng, A.shape[1], Y.shape[0], J)
+    ref = E.estep_importance_numpy(gf, prior, ext, off, J)
+    nb = E.estep_importance_numba(gf, prior, ext, off, J)
+    for name in ("Es", "sum_ss", "loglik"):
+        assert _max_rel(getattr(nb, name), getattr(ref, name)) < 1e-12, name
+
+
+@pytest.mark.parametrize("prior", PRIORS[2:], ids=["laplace_gsm", "asymmetric"])
+def test_exact_kernel_matches_numpy_reference(problem, prior):
+    Y, A, v = problem
+    gf = E.gaussian_factor(Y, A, v)
+    ref = E.estep_exact_numpy(gf, prior)
+    nb = E.estep_exact_numba(gf, prior)
+    for name in ("Es", "sum_ss", "loglik"):
+        assert _max_rel(getattr(nb, name), getattr(ref, name)) < 1e-12, name  # rounding only
+
+
+def test_importance_sampling_agrees_with_exact_estep_within_standard_error(problem, rng):
+    """z-scores of the IS posterior means and log-likelihoods against the exact
+    E-step, with per-sample standard errors from the importance weights
+    (delta method for self-normalised IS): their mean square must be ~1.
+    Negative control: the same IS output against the exact E-step of a
+    different prior must fail the same check."""
+    Y, A, v = problem
+    prior = GaussianMixturePrior.laplace_gsm()
+    gf = E.gaussian_factor(Y, A, v)
+    N, Z = gf.Mu.shape
+    J = 400
+    ext, off = _pool(rng, Z, N, J, P=8192)
+    est = E.estep_importance_numba(gf, prior, ext, off, J)
+    exact = E.estep_exact_numpy(gf, prior)
+
+    eps = ext[:, off[:, None] + np.arange(J)]                      # (Z, N, J)
+    S = gf.Mu.T[:, :, None] + np.einsum("ik,knj->inj", gf.L, eps)
+    lw = prior.logpdf(S).sum(axis=0)
+    w = np.exp(lw - logsumexp(lw, axis=1, keepdims=True))
+    se_mean = np.sqrt(np.einsum("nj,inj->ni", w**2, (S - est.Es.T[:, :, None]) ** 2))
+    ratio = np.exp(lw - lw.max(axis=1, keepdims=True))
+    se_ll = np.sqrt(ratio.var(axis=1) / J) / ratio.mean(axis=1)
+
+    z2_mean = np.mean(((est.Es - exact.Es) / se_mean) ** 2)
+    z2_ll = np.mean(((est.loglik - exact.loglik) / se_ll) ** 2)
+    # mean of N*Z = 2100 squared z-scores: ~1 +- 0.03 if the SEs are right; the
+    # delta-method SE and the O(1/J) bias of self-normalised IS allow [0.75, 1.3]
+    assert 0.75 < z2_mean < 1.3
+    assert 0.75 < z2_ll < 1.3
+    wrong = GaussianMixturePrior(prior.weights, prior.means, 1.5 * prior.variances,
+                                 standardize=False)
+    z2_wrong = np.mean(((est.Es - E.estep_exact_numpy(gf, wrong).Es) / se_mean) ** 2)
+    assert z2_wrong > 1.5  # negative control: a wrong target is detected
+
+
+def test_singular_mixing_matrix_raises_clear_error():
+    A = np.ones((4, 2))  # two equal columns: A^T A singular
+    with pytest.raises(np.linalg.LinAlgError, match="A\\^T A is singular"):
+        E.gaussian_factor(np.zeros((5, 4)), A, 1.0)
+
+
+def test_vectorised_exp_matches_numpy_exp():
+    from spreadlab.ica._kernels import _exp_nonpos
+
+    x = np.concatenate([-np.logspace(-15, np.log10(707.0), 5001), [0.0, -0.0, -1e-300]])
+    y = x.copy()
+    _exp_nonpos(y, np.empty(x.size, dtype=np.int64))
+    # degree-13 Taylor after exact range reduction: a few ulp
+    np.testing.assert_allclose(y, np.exp(x), rtol=4e-16, atol=0)
+    z = np.array([-np.inf, -800.0])
+    _exp_nonpos(z, np.empty(2, dtype=np.int64))
+    assert np.array_equal(z, [0.0, 0.0])  # underflow and -inf weights are exactly zero
