@@ -93,7 +93,7 @@ class FourierCheck:
     symmetric : bool
         Whether phi is real after removing the phase of the kernel's centre.
     resolved_band : tuple of float
-        Part of the band where |phi| stays above ``cf_error`` or reaches zero sharply;
+        Part of the band where ``|phi|`` stays above ``cf_error`` or reaches zero sharply;
         beyond it phi decays smoothly below the accuracy and is treated as positive.
     full_support_method : str
         How ``full_support`` was decided.
@@ -739,9 +739,9 @@ class Counterexample:
     omega : float
         Modulation frequency.
     tv_distance : float
-        Total variation distance between p and q, 0.5 * int |p - q| (quadrature).
+        Total variation distance between p and q, ``0.5 * int |p - q|`` (quadrature).
     max_spread_diff : float
-        max over the grid ``y`` of |(p * K)(y) - (q * K)(y)| (quadrature of the
+        max over the grid ``y`` of ``|(p * K)(y) - (q * K)(y)|`` (quadrature of the
         convolution); 0 up to quadrature error.
     spread_l2 : float or None
         ||p * K - q * K||^2 by Plancherel quadrature (None for a callable K).
@@ -832,7 +832,7 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
 
     Numbers returned (all by quadrature, independent of the Fourier argument): TV
     distance by Gauss-Legendre panels between the zeros of the cosine (tail beyond 1000
-    base scales from the Fejér cdf, times the mean 2/pi of |cos|); spread densities'
+    base scales from the Fejér cdf, times the mean 2/pi of ``|cos|``); spread densities'
     difference on a grid of ``n_grid`` points over +-10 base scales by Gauss-Legendre
     quadrature of the convolution; squared L2 distances by Plancherel
     (:func:`spread_l2_distance`).

@@ -175,7 +175,7 @@ class SpreadICA:
         E-steps run (three or more per SQUAREM iteration).
     stage_esteps_ : list of int
         Cumulative E-step count at the end of each stage.
-    history_ : ndarray of shape (n_iter_ + n_stages,)
+    history_ : ndarray of shape ``(n_iter_ + n_stages,)``
         Mean log-likelihood per sample of the spread data (exact, or the
         importance-sampling estimate) at the start of each stage and after
         each iteration; it jumps between stages because the spread changes.

@@ -20,13 +20,20 @@ On-disk caching: Numba's ``cache=True`` needs a writable cache directory
 Writability is tested once, when this module is first imported; if the
 directory cannot be written (read-only install, unwritable cache dir) the
 kernels are compiled without caching instead of failing.
+
+Threads: Numba's OpenMP layer makes idle threads spin-wait by default, which
+made the E-step 7-17x slower whenever another process shared the cores.
+``OMP_WAIT_POLICY=PASSIVE`` is therefore set (unless the user chose a value)
+before Numba is imported and its thread pool started.
 """
 import math
 import os
 import tempfile
 
-import numpy as np
-from numba import njit, prange
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+from numba import njit, prange  # noqa: E402
 
 __all__ = ["estep_importance_kernel", "estep_exact_kernel", "CACHE_ENABLED", "cache_dir_writable"]
 
