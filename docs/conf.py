@@ -1,0 +1,222 @@
+"""Sphinx configuration for the spreadlab documentation.
+
+Build (offline, warnings are errors)::
+
+    python -m sphinx -W -b html docs docs/_build/html
+
+The tutorial notebooks in ``notebooks/`` are linked into ``docs/tutorials/`` (symlinks) and
+executed by myst-nb during the build, in memory: the committed notebooks stay output-free.
+Set ``SPREADLAB_NB_EXECUTION=off`` to render them without running (faster, no outputs).
+"""
+
+import os
+import pathlib
+import re
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+# Kernels must draw with the inline backend so figures reach the HTML, even when the caller
+# exported MPLBACKEND=Agg (as the test suite does); this process has already chosen Agg.
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))  # the package is normally installed; this is a fallback
+
+import spreadlab  # noqa: E402
+
+project = "spreadlab"
+author = "spreadlab developers"
+copyright = "2026, spreadlab developers"
+version = release = spreadlab.__version__
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+]
+
+exclude_patterns = ["_build", "api/generated/*.rst.new", "**.ipynb_checkpoints", "jupyter_execute"]
+templates_path = ["_templates"]
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+root_doc = "index"
+
+# -- myst / myst-nb ----------------------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3
+# "force": every notebook is executed at every build (they are committed without outputs,
+# and together they run in about a minute); outputs go into the HTML only.
+nb_execution_mode = os.environ.get("SPREADLAB_NB_EXECUTION", "force")
+nb_execution_timeout = 120
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+
+# -- autodoc / autosummary / numpydoc ----------------------------------------------------
+# The API pages are written by _write_api_stubs() below into docs/api/generated/ (git-ignored)
+# from the packages' __all__, so every public name is documented and none goes stale.
+autosummary_generate = False
+autosummary_imported_members = False
+autodoc_default_options = {"members": False}
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# -- HTML ----------------------------------------------------------------------------------
+html_title = f"spreadlab {release}"
+try:
+    import pydata_sphinx_theme  # noqa: F401
+except ImportError:  # the built-in theme keeps the build working without it
+    html_theme = "alabaster"
+    html_theme_options = {}
+else:
+    html_theme = "pydata_sphinx_theme"
+    html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+html_static_path = []
+
+
+# -- benchmarks page: include benchmarks/README.md when it exists ---------------------------
+BENCH_README = ROOT / "benchmarks" / "README.md"
+
+
+_LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)(\s+\"[^\"]*\")?\)")
+
+
+def _rewrite_relative_links(text):
+    """Relative links in benchmarks/README.md point at files outside the docs tree.
+
+    Images are re-pointed at ``../benchmarks/``; links to other files become inline code
+    naming the file, since Sphinx cannot link to them (a broken link is an error under -W).
+    """
+
+    def fix(m):
+        bang, label, target, title = m.group(1), m.group(2), m.group(3), m.group(4) or ""
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, re.I) or target.startswith("#"):
+            return m.group(0)  # absolute URL or in-page anchor: keep
+        if bang:
+            return f"![{label}](../benchmarks/{target}{title})"
+        shown = f"benchmarks/{target}"
+        return f"{label} (`{shown}`)" if label and label != target else f"`{shown}`"
+
+    return _LINK.sub(fix, text)
+
+
+def _benchmarks_source(app, docname, source):
+    if docname != "benchmarks":
+        return
+    if BENCH_README.exists():
+        app.env.note_dependency(str(BENCH_README))
+        text = BENCH_README.read_text(encoding="utf-8")
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        head = "" if first.startswith("# ") else "# Benchmarks\n\n"
+        source[0] = head + _rewrite_relative_links(text)
+    # otherwise the page's own text (a short note) is rendered
+
+
+# -- API reference: one page per public name, generated from __all__ --------------------------
+import importlib  # noqa: E402
+import inspect  # noqa: E402
+
+API_DIR = HERE / "api" / "generated"
+API_PLACEHOLDER = "@@SPREADLAB_API_TABLES@@"
+
+# spreadlab's own names are grouped by the module that defines them (longest prefix wins);
+# the subpackages' __all__ are listed after them, minus names already documented at the top
+_GROUPS = [
+    ("spreadlab.distributions", "Distributions"),
+    ("spreadlab.spread", "Spreading"),
+    ("spreadlab.divergences", "Divergences"),
+    ("spreadlab.kernels", "Kernels: Fourier checks, counterexamples and MMD"),
+    ("spreadlab._mmd", "Kernels: Fourier checks, counterexamples and MMD"),
+    ("spreadlab._fourier", "Kernels: Fourier checks, counterexamples and MMD"),
+    ("spreadlab.ica", "Deterministic ICA by spread EM"),
+    ("spreadlab.tutorial", "Tutorial helpers"),
+]
+_SUBPACKAGES = [
+    ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
+    ("spreadlab.tutorial", "spreadlab.tutorial: functions behind the notebooks"),
+]
+
+
+def _kind(obj):
+    if inspect.isclass(obj):
+        return "exception" if issubclass(obj, BaseException) else "class"
+    if callable(obj):
+        return "function"
+    return "data"
+
+
+def _group(home):
+    best = max((p for p, _ in _GROUPS if home == p or home.startswith(p + ".")), key=len, default=None)
+    return dict(_GROUPS).get(best, "Other")
+
+
+def _api_sections():
+    """[(heading, module, [names])]: spreadlab.__all__ by topic, then the subpackages."""
+    sections = {}
+    top_ids = set()
+    for name in spreadlab.__all__:
+        obj = getattr(spreadlab, name)
+        if _kind(obj) == "data":  # constants carry no __module__: find the defining module
+            home = next((p for p, _ in _GROUPS if name in vars(importlib.import_module(p))), "")
+        else:
+            home = getattr(obj, "__module__", "") or ""
+            top_ids.add(id(obj))
+        sections.setdefault(_group(home), []).append(name)
+    out = [(h, "spreadlab", names) for h, names in sections.items()]
+    for mod, heading in _SUBPACKAGES:
+        module = importlib.import_module(mod)
+        names = [n for n in module.__all__
+                 if _kind(getattr(module, n)) == "data" or id(getattr(module, n)) not in top_ids]
+        if names:
+            out.append((heading, mod, names))
+    return out
+
+
+def _write_api_stubs():
+    API_DIR.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for _, mod, names in _api_sections():
+        module = importlib.import_module(mod)
+        for name in names:
+            kind = _kind(getattr(module, name))
+            full = f"{mod}.{name}"
+            options = "   :members:\n" if kind == "class" else ""
+            text = (f"{full}\n{'=' * len(full)}\n\n.. currentmodule:: {mod}\n\n"
+                    f".. auto{kind}:: {name}\n{options}")
+            path = API_DIR / f"{full}.rst"
+            wanted.add(path.name)
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")  # rewrite only on change: no rebuild churn
+    for stale in API_DIR.glob("*.rst"):
+        if stale.name not in wanted:
+            stale.unlink()
+
+
+def _api_tables():
+    lines = []
+    for heading, mod, names in _api_sections():
+        lines += [heading, "-" * len(heading), "", f".. currentmodule:: {mod}", "",
+                  ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
+        lines += [f"   {n}" for n in names]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _api_source(app, docname, source):
+    if docname == "api/index":
+        source[0] = source[0].replace(API_PLACEHOLDER, _api_tables())
+
+
+_write_api_stubs()
+
+
+def setup(app):
+    app.connect("source-read", _benchmarks_source)
+    app.connect("source-read", _api_source)
+    return {"parallel_read_safe": True}
