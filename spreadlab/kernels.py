@@ -384,13 +384,18 @@ def _check_band(band, scale):
     return float(b[0]), float(b[1])
 
 
-def _verdict(strict, injective, full, zeros, bands, symmetric, dim=1):
+def _verdict(strict, injective, full, zeros, bands, symmetric, dim=1, band_end=np.inf):
     where = "ω" if dim == 1 else "a coordinate ω_i"
     if not injective:
         a, b = bands[0]
+        # a zero band that runs to the end of the band examined is "from a on", not [a, b]
+        span = (
+            f"≥ {a:.4g} (up to {b:.4g}, the end of the band examined)"
+            if b >= band_end * (1 - 1e-12) else f"in [{a:.4g}, {b:.4g}]"
+        )
         return (
-            f"Not a valid spread kernel: φ_K vanishes identically for {where} in "
-            f"[{a:.4g}, {b:.4g}] (band-limited), so different distributions can have "
+            f"Not a valid spread kernel: φ_K vanishes identically for {where} "
+            f"{span} (band-limited), so different distributions can have "
             "identical spread versions and a spread divergence can be 0 for p ≠ q."
         )
     if strict and full:
@@ -441,7 +446,7 @@ def _check_1d(cf, band, floor, centre, name, method, full, full_how, n_grid):
         )
     if not res["symmetric"]:
         notes.append("Kernel is not symmetric: φ_K is complex and is judged by |φ_K|.")
-    verdict = _verdict(strict, injective, full, zeros, bands, res["symmetric"])
+    verdict = _verdict(strict, injective, full, zeros, bands, res["symmetric"], band_end=band[1])
     return FourierCheck(
         kernel=name, method=method, band=tuple(band), strictly_positive=strict,
         injective=injective, full_support=full, zeros=zeros, zero_bands=bands,
