@@ -32,6 +32,17 @@ def _print_rows(rows, out):
         print(f"  {label:<12} {shown:>20}   {note or ''}", file=out)
 
 
+def _save(fig, outdir, name, dpi=120):
+    """Lay out, write and close a demo figure; return its path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = os.path.join(outdir, name)
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def cmd_kl(args, out=None):
     out = sys.stdout if out is None else out
     from ._parse import parse_distribution
@@ -92,11 +103,7 @@ def demo_divergences(outdir, out=None):
     ax.set_title("Spread KL between two point masses")
     ax.set_ylim(0, 6)
     ax.legend()
-    fig.tight_layout()
-    path = os.path.join(outdir, "spread_kl_deltas.png")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return [path]
+    return [_save(fig, outdir, "spread_kl_deltas.png")]
 
 
 def demo_kernels(outdir, out=None):
@@ -137,11 +144,7 @@ def demo_kernels(outdir, out=None):
     fig, axes = plt.subplots(2, 2, figsize=(9, 6))
     for ax, res in zip(axes.ravel(), [checks[0], checks[6], checks[8], checks[9]]):
         plot_cf(res, ax=ax)
-    fig.tight_layout()
-    path = os.path.join(outdir, "kernel_characteristic_functions.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return [path]
+    return [_save(fig, outdir, "kernel_characteristic_functions.png")]
 
 
 def demo_ica_section(outdir, out=None):
