@@ -9,19 +9,19 @@ __all__ = ["main"]
 DEFAULT_OUT = "spreadlab-output"
 
 
-def _checks_table(p, q, kernel, f="kl", n_samples=200_000, seed=0):
+def _checks_table(p, q, kernel, f="kl", n_samples=200_000, seed=0, alpha=None):
     """Closed form (if any), quadrature (1-D) and Monte Carlo for one spread divergence."""
     from .divergences import NoClosedFormError, spread_divergence
 
     rows = []
     try:
-        rows.append(("closed form", float(spread_divergence(p, q, kernel, f)), None))
+        rows.append(("closed form", float(spread_divergence(p, q, kernel, f, alpha=alpha)), None))
     except NoClosedFormError as exc:
         rows.append(("closed form", None, str(exc).split(";")[0]))
     if p.dim == 1:
-        est = spread_divergence(p, q, kernel, f, "quad")
+        est = spread_divergence(p, q, kernel, f, "quad", alpha=alpha)
         rows.append(("quadrature", float(est), f"abserr {est.error:.1e}"))
-    est = spread_divergence(p, q, kernel, f, "mc", n_samples=n_samples, rng=seed)
+    est = spread_divergence(p, q, kernel, f, "mc", alpha=alpha, n_samples=n_samples, rng=seed)
     rows.append(("Monte Carlo", float(est), f"stderr {est.error:.1e}, n={n_samples}"))
     return rows
 
@@ -50,8 +50,9 @@ def cmd_kl(args, out=None):
     p = parse_distribution(args.p)
     q = parse_distribution(args.q)
     kernel = parse_distribution(args.kernel)
-    print(f"spread {args.f}({p!r} || {q!r}) with kernel {kernel!r}", file=out)
-    _print_rows(_checks_table(p, q, kernel, args.f, args.samples, args.seed), out)
+    order = "" if args.alpha is None else f" (alpha={args.alpha:g})"
+    print(f"spread {args.f}{order}({p!r} || {q!r}) with kernel {kernel!r}", file=out)
+    _print_rows(_checks_table(p, q, kernel, args.f, args.samples, args.seed, args.alpha), out)
     return 0
 
 
@@ -212,7 +213,8 @@ def build_parser():
     klp.add_argument("p", help='first distribution, e.g. "Delta(0)"')
     klp.add_argument("q", help='second distribution, e.g. "Delta(1.3)"')
     klp.add_argument("--kernel", default="Gaussian(0, 1)", help='spread kernel (default "Gaussian(0, 1)")')
-    klp.add_argument("--f", default="kl", help="divergence: kl, reverse_kl, jeffreys, tv, hellinger, chi2, js")
+    klp.add_argument("--f", default="kl", help="divergence: kl, reverse_kl, jeffreys, tv, hellinger, chi2, js, renyi")
+    klp.add_argument("--alpha", type=float, default=None, help="order of the Rényi divergence (with --f renyi)")
     klp.add_argument("--samples", type=int, default=200_000, help="Monte Carlo sample size")
     klp.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
     klp.set_defaults(func=cmd_kl)

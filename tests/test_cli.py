@@ -20,6 +20,17 @@ def test_kl_without_closed_form_still_checks(capsys):
     assert "no closed form" in out and "quadrature" in out
 
 
+def test_renyi_order_from_the_command_line(capsys):
+    args = ["kl", "Delta(0)", "Delta(1)", "--kernel", "Laplace(0, 1)", "--f", "renyi", "--alpha", "0.5",
+            "--samples", "20000"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    # Renyi-1/2 of two unit Laplace laws 1 apart: -2 log(e^{-1/2} (1 + 1/2)), an independent formula
+    import numpy as np
+
+    assert f"{-2 * np.log(np.exp(-0.5) * 1.5):.12g}" in out
+
+
 def test_bad_distribution_text_is_an_error_not_code(capsys):
     assert main(["kl", "__import__('os')", "Delta(1)"]) == 2
     assert "unknown distribution '__import__'" in capsys.readouterr().err
