@@ -18,8 +18,12 @@ def as_float_array(value, name, allow_inf=False):
         raise TypeError(f"{name} must be a real number or array of real numbers; got {value!r}")
     if np.iscomplexobj(value):
         raise TypeError(f"{name} must be real; got a complex value {value!r}")
+    if isinstance(value, (bool, np.bool_)) or np.asarray(value).dtype == bool:
+        raise TypeError(f"{name} must be a real number, not a boolean; got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
+    except OverflowError as exc:  # an integer literal too large for a double
+        raise ValueError(f"{name} must be finite; got a number too large for a float") from exc
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{name} must be a real number or array of real numbers; got {value!r}"

@@ -314,9 +314,12 @@ class Gaussian(Distribution):
 
     def shifted(self, offset):
         """The same distribution translated by ``offset``."""
+        offset = _as_point(offset, "offset")
+        if offset.size not in (1, self.dim):
+            raise ValueError(f"offset must be a scalar or have length {self.dim}; got {offset.size}")
         new = Gaussian.__new__(Gaussian)
         new.__dict__.update(self.__dict__)
-        new.mean = self.mean + np.atleast_1d(np.asarray(offset, dtype=float))
+        new.mean = self.mean + offset
         return new
 
 
@@ -540,12 +543,36 @@ class StudentT(_Univariate):
         us = np.where(u == 0, 1.0, u)
         with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
             # log form: log K_v(u) = log kve(v, u) - u
-            logval = (
-                np.log(special.kve(half, us)) - us + half * np.log(us)
-                - special.gammaln(half) - (half - 1.0) * np.log(2.0)
-            )
+            log_k = np.log(special.kve(half, us)) - us
+            # kve overflows for large v at small u (large df): integrate there instead
+            bad = ~np.isfinite(log_k)
+            if np.any(bad):
+                vv, uu = np.broadcast_arrays(half, us)
+                log_k = np.array(log_k, dtype=float, copy=True)
+                log_k[bad] = [_log_bessel_k(v, x) for v, x in zip(vv[bad], uu[bad])]
+            logval = log_k + half * np.log(us) - special.gammaln(half) - (half - 1.0) * np.log(2.0)
             val = np.exp(logval)
-        return np.where(u == 0, 1.0, np.where(np.isfinite(val), val, 0.0))
+        return np.where(u == 0, 1.0, val)
+
+
+def _log_bessel_k(v, u):
+    """log K_v(u) from K_v(u) = int_0^inf exp(-u cosh t) cosh(v t) dt, in log space.
+
+    Used where ``scipy.special.kve`` overflows (large order, small argument). The
+    integrand is scaled by its maximum, near t* = asinh(v / u), before integrating.
+    """
+    from scipy import integrate
+
+    def log_f(t):
+        return -u * np.cosh(t) + v * t + np.log1p(np.exp(-2.0 * v * t)) - np.log(2.0)
+
+    t_star = float(np.arcsinh(v / u))
+    shift = log_f(t_star)
+    width = 1.0 / np.sqrt(np.hypot(u, v))
+    g = lambda t: np.exp(log_f(t) - shift)  # noqa: E731
+    pieces = [(0.0, t_star), (t_star, t_star + 40.0 * width), (t_star + 40.0 * width, np.inf)]
+    total = sum(integrate.quad(g, a, b, epsabs=0.0, epsrel=1e-13, limit=200)[0] for a, b in pieces if b > a)
+    return shift + np.log(total)
 
 
 def _sin_minus_x_over_x2(x):

@@ -160,21 +160,37 @@ class Convolution(Distribution):
         return bool(np.isneginf(lo) and np.isposinf(hi))
 
     def pdf(self, x):
-        """Density by adaptive quadrature; the error estimate is kept in ``last_error``."""
-        y = as_float_array(x, "x")
+        """Density by adaptive quadrature; the error estimate is kept in ``last_error``.
+
+        The integral runs over the variable whose support is bounded (the kernel's, if it
+        has one: then its edges and kinks are fixed breakpoints for every y, which a jump
+        such as a uniform kernel's edge needs), else over the support of ``p``.
+        """
+        y = as_float_array(x, "x", allow_inf=True)
         flat = y.ravel()
         out = np.zeros(flat.size)
-        lo, hi = _support_1d(self.p)
-        pts = landmarks(self.p)
+        k_lo, k_hi = _support_1d(self.kernel)
+        over_kernel = np.isfinite(k_lo) and np.isfinite(k_hi)
+        inner = self.kernel if over_kernel else self.p
+        lo, hi = _support_1d(inner)
+        pts = landmarks(inner)
         pts = pts[(pts > lo) & (pts < hi)]
         edges = np.concatenate([[lo], pts, [hi]])
         err = 0.0
         for start in range(0, flat.size, 4096):
             chunk = flat[start:start + 4096]
 
-            def integrand(t, chunk=chunk):
-                with np.errstate(under="ignore"):
-                    return self.p.pdf(t) * self.kernel.pdf(chunk - t)
+            if over_kernel:  # int K(e) p(y - e) de over the kernel's support
+
+                def integrand(e, chunk=chunk):
+                    with np.errstate(under="ignore"):
+                        return self.kernel.pdf(e) * self.p.pdf(chunk - e)
+
+            else:  # int p(t) K(y - t) dt over the support of p
+
+                def integrand(t, chunk=chunk):
+                    with np.errstate(under="ignore"):
+                        return self.p.pdf(t) * self.kernel.pdf(chunk - t)
 
             for a, b in zip(edges[:-1], edges[1:]):
                 val, e = integrate.quad_vec(integrand, a, b, epsabs=1e-300, epsrel=1e-11, limit=400)

@@ -11,6 +11,7 @@ from spreadlab import (
     Laplace,
     Logistic,
     NoClosedFormError,
+    StudentT,
     Uniform,
     divergence,
     kl,
@@ -133,11 +134,12 @@ def test_extreme_separation_stays_finite_and_exact():
 
 def test_tiny_separations_keep_relative_accuracy():
     # series branches: compare against the leading Taylor terms
+    # each reference is a Taylor polynomial whose first omitted term is < 1e-12 relative
     t = 1e-6
     assert kl(Laplace(0.0, 1.0), Laplace(t, 1.0)) == pytest.approx(t**2 / 2 - t**3 / 6, rel=1e-12)
     assert kl(Logistic(0.0, 1.0), Logistic(t, 1.0)) == pytest.approx(t**2 / 6, rel=1e-10)
-    assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "chi2") == pytest.approx(t**2, rel=1e-6)
-    assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "js") == pytest.approx(t**2 / 8, rel=1e-5)
+    assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "chi2") == pytest.approx(t**2 - t**3 / 3, rel=1e-12)
+    assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "js") == pytest.approx(t**2 / 8 - t**3 / 24, rel=1e-12)
     x = (t / 2) ** 2  # Cauchy: Hellinger = x/4 - 9x^2/64 + ..., x = (d / 2 gamma)^2
     assert divergence(Cauchy(0.0, 1.0), Cauchy(t, 1.0), "hellinger") == pytest.approx(x / 4, rel=1e-12)
     cauchy_h = lambda d: divergence(Cauchy(0.0, 1.0), Cauchy(d, 1.0), "hellinger")  # noqa: E731
@@ -227,3 +229,82 @@ def test_gaussian_js_branches_join_smoothly():
     for m in (0.005, 0.05, 1.0, 3.0):
         est = divergence(Gaussian(0.0, 1.0), Gaussian(m, 1.0), "js", "quad")
         assert abs(js(m) - est) <= 10 * est.error + 1e-12 * js(m)
+
+
+@pytest.mark.parametrize(
+    "family, f, switch",
+    [
+        (Laplace, "js", 1e-3),  # series -> closed form; the t^3 coefficient was wrong (review A3)
+        (Laplace, "chi2", 0.1),
+        (Logistic, "kl", 0.05),
+        (Logistic, "hellinger", 0.1),
+        (Cauchy, "hellinger", 2 * np.sqrt(1e-2)),
+    ],
+)
+def test_series_branches_join_the_closed_forms(family, f, switch):
+    """Both sides of every series/closed-form switch agree (the two formulas are independent)."""
+    below = divergence(family(0.0, 1.0), family(switch * (1 - 1e-9), 1.0), f)
+    above = divergence(family(0.0, 1.0), family(switch * (1 + 1e-9), 1.0), f)
+    # the value moves by ~2e-9 relative across the gap; allow that plus rounding
+    assert abs(below - above) <= 1e-8 * above
+
+
+def test_extreme_variance_ratios_stay_finite_bug_review_a2():
+    """lambda - 1 formed first lost a tiny lambda: KL became inf for var ratio 1e-17."""
+    for v in (1e-15, 1e-17, 1e-300):
+        expected = 0.5 * (v - 1 - np.log(v))  # KL(N(0, v) || N(0, 1)), written out
+        assert kl(Gaussian(0.0, v), Gaussian(0.0, 1.0)) == pytest.approx(expected, rel=1e-14)
+    assert kl(Laplace(0.0, 1e-17), Laplace(0.0, 1.0)) == pytest.approx(1e-17 - 1 - np.log(1e-17), rel=1e-14)
+    assert np.isfinite(divergence(Gaussian(0.0, 1e-300), Gaussian(0.0, 1.0), "renyi", alpha=0.5))
+
+
+def test_renyi_near_order_one_matches_kl_bug_review_a6():
+    p, q = Gaussian(0.0, 0.1), Gaussian(2.0, 5.0)
+    d = divergence(p, q, "renyi", alpha=1 + 1e-10)
+    # D_alpha = KL + O(alpha - 1) with a derivative of order 100 here
+    assert abs(d - kl(p, q)) <= 1e-7 * kl(p, q)
+
+
+def test_laplace_renyi_half_for_large_separations_bug_review_a4():
+    for t in (60.0, 100.0, 800.0):
+        expected = t - 2 * np.log(1 + t / 2)  # -2 log of e^{-t/2}(1 + t/2)
+        got = divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "renyi", alpha=0.5)
+        assert got == pytest.approx(expected, rel=1e-14)
+
+
+def test_cauchy_tiny_scales_do_not_underflow_bug_review_a7():
+    # log(1 + d^2 / (4 g^2)) with g = 1e-200, d = 1: 2 * 200 log 10 - log 4 to double precision
+    expected = 400 * np.log(10) - np.log(4)
+    assert kl(Cauchy(0.0, 1e-200), Cauchy(1.0, 1e-200)) == pytest.approx(expected, rel=1e-14)
+    assert divergence(Cauchy(0.0, 1e-200), Cauchy(1.0, 1e-200), "hellinger") == 1.0
+
+
+def test_student_t_cf_for_large_df_bug_review_a1():
+    """kve overflowed for large df at small omega and the cf came out 0."""
+    from scipy import integrate
+
+    for df in (100.0, 400.0, 1000.0):
+        k = StudentT(df)
+        for w in (1e-3, 0.1, 1.0):
+            ref = integrate.quad(lambda x: k.pdf(x) * np.cos(w * x), -np.inf, np.inf, epsabs=1e-13, limit=400)[0]
+            # quad of a smooth bell-shaped integrand: ~1e-12 absolute
+            assert abs(k.cf(w).real - ref) <= 1e-10
+
+
+def test_convolution_with_a_compact_kernel_is_exact_and_fast_enough_bug_review_b1():
+    from scipy import stats
+
+    s = spread(Laplace(0.0, 1.0), Uniform(-1.0, 2.0))
+    y = np.linspace(-5, 5, 15)
+    lap = stats.laplace(0.0, 1.0)
+    exact = (lap.cdf(y + 1) - lap.cdf(y - 1)) / 2  # Laplace * U[-1, 1], from the cdf
+    np.testing.assert_allclose(s.pdf(y), exact, rtol=1e-10)
+
+
+def test_booleans_and_overflowing_integers_are_rejected():
+    with pytest.raises(TypeError, match="not a boolean"):
+        Laplace(0.0, True)
+    with pytest.raises(ValueError, match="too large for a float"):
+        Delta(10**400)
+    with pytest.raises(ValueError, match="offset must be finite"):
+        Gaussian(0.0, 1.0).shifted(np.nan)

@@ -1,6 +1,5 @@
 """E-steps: Numba kernels against the NumPy reference, and importance
 sampling against the exact mixture E-step."""
-import math
 
 import numpy as np
 import pytest

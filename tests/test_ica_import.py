@@ -4,9 +4,7 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 
-from spreadlab.ica import SpreadICA, make_ica_data
 
 
 def _run(code, **env):

@@ -5,6 +5,7 @@ import pytest
 from scipy import integrate
 
 from spreadlab import Cauchy, Delta, Gaussian, Laplace, Logistic, Uniform
+from spreadlab._mmd import QuadratureTruncationWarning
 from spreadlab.kernels import ProductKernel, mmd2, mmd2_gaussian, spread_l2_distance
 
 
@@ -84,12 +85,63 @@ def test_closed_form_examples_by_hand():
     ],
 )
 def test_plancherel_for_non_gaussian_kernels(kernel, exact):
-    val = spread_l2_distance(Delta(0.0), Delta(1.0), kernel)
+    if isinstance(kernel, Uniform):
+        # the panel budget ends before the w^-2 tail is negligible: extrapolated, and said
+        with pytest.warns(QuadratureTruncationWarning, match="max_panels = 20000"):
+            val = spread_l2_distance(Delta(0.0), Delta(1.0), kernel)
+    else:
+        val = spread_l2_distance(Delta(0.0), Delta(1.0), kernel)
     # the uniform kernel's |phi|^2 decays like w^-2: its tail is extrapolated (~3e-8);
     # the others are integrated to rounding
     tol = 1e-7 if isinstance(kernel, Uniform) else 1e-12
     assert abs(val - exact) < tol
 
+
+
+# Review bug a5: the quadrature sized its panels by max|loc| instead of |delta mu|, hit the
+# 20000-panel cap and silently extrapolated: at L = 1e5 the Gaussian value was 96% low,
+# at L = 1e4 the Laplace value 8% high.
+TRANSLATIONS = [0.0, 1e4, 1e5, 1e7, 1e7 + 0.3]
+
+
+@pytest.mark.parametrize("L", TRANSLATIONS)
+def test_spread_l2_quadrature_is_translation_invariant_bug_review_a5(L, recwarn):
+    kernel = Gaussian(0.0, 0.3)
+    p, q = Gaussian(L, 1.0), Gaussian(L + 1.0, 1.0)
+    closed = mmd2_gaussian(p, q, kernel)
+    quad = spread_l2_distance(p, q, kernel, method="quadrature")
+    # after the common shift the integrand is the L = 0 one up to the rounding of the
+    # location difference (exact for the integer L; ~1e-9 * 2^-52 relative at 1e7 + 0.3),
+    # so the smooth Gaussian integrand agrees with the closed form to rounding, as in
+    # test_closed_form_equals_plancherel_quadrature; the buggy code was off by 1e-2 to 1
+    assert abs(quad - closed) <= 1e-12 * closed
+    assert not any(issubclass(w.category, QuadratureTruncationWarning) for w in recwarn)
+
+
+@pytest.mark.parametrize("L", TRANSLATIONS)
+def test_spread_l2_quadrature_laplace_is_translation_invariant_bug_review_a5(L, recwarn):
+    kernel = Gaussian(0.0, 0.3)
+    ref = spread_l2_distance(Laplace(0.0, 1.0), Laplace(1.0, 1.0), kernel)
+    val = spread_l2_distance(Laplace(L, 1.0), Laplace(L + 1.0, 1.0), kernel)
+    # same integrand as at L = 0 after the shift (bit-identical for integer L; for
+    # L = 1e7 + 0.3 the difference 1 carries a ~1e-9 rounding, a ~1e-9 relative change
+    # in the value at most), so 1e-8 relative is ample; the bug was 8% to 100% off
+    assert abs(val - ref) <= 1e-8 * ref
+    assert not any(issubclass(w.category, QuadratureTruncationWarning) for w in recwarn)
+    # and the L = 0 value is right: Laplace cf 1 / (1 + w^2), |phi_K|^2 = exp(-0.3 w^2)
+    # (Gaussian(0, 0.3) has variance 0.3), direct adaptive quadrature of the integrand
+    direct, _ = integrate.quad(
+        lambda w: 2 * (1 - np.cos(w)) / (1 + w * w) ** 2 * np.exp(-0.3 * w * w) / np.pi,
+        0, np.inf, epsabs=1e-14, epsrel=1e-12, limit=200)
+    assert abs(ref - direct) <= 1e-10 * direct  # QUADPACK tolerance 1e-12 plus margin
+
+
+def test_spread_l2_quadrature_warns_when_the_panel_cap_truncates_bug_review_a5():
+    # a genuinely large location difference needs ~9e5 panels: the range is cut at the
+    # budget, which must be reported instead of silently extrapolated
+    p, q, kernel = Gaussian(0.0, 1.0), Gaussian(1e5, 1.0), Gaussian(0.0, 0.3)
+    with pytest.warns(QuadratureTruncationWarning, match=r"\|delta mu\| = 100000"):
+        spread_l2_distance(p, q, kernel, method="quadrature")
 
 def test_u_statistic_is_exact_for_point_masses():
     # every sample equal: the estimator reduces to 2 (k(0) - k(1)) without noise
