@@ -701,6 +701,11 @@ def kl(p, q):
     (equal scales), Uniform-Uniform. A point mass against anything else, or a support
     mismatch, gives ``inf``.
 
+    Point masses and singular Gaussians are compared on their affine supports with a
+    relative tolerance: two supports count as equal when the mean gap off q's support is
+    below 1e-12 of the size of the means (or of q's largest standard deviation), so
+    ``Delta(0.1 + 0.2)`` equals ``Delta(0.3)`` while ``Delta(1e-20)`` and ``Delta(0)`` differ.
+
     .. math::
         KL(\mathcal N(\mu_p,\Sigma_p)\|\mathcal N(\mu_q,\Sigma_q)) = \tfrac12\left[
         \operatorname{tr}(\Sigma_q^{-1}\Sigma_p) - d + \Delta^\top\Sigma_q^{-1}\Delta
