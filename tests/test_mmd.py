@@ -88,9 +88,9 @@ def test_plancherel_for_non_gaussian_kernels(kernel, exact):
     if isinstance(kernel, Uniform):
         # the panel budget ends before the w^-2 tail is negligible: extrapolated, and said
         with pytest.warns(QuadratureTruncationWarning, match="max_panels = 20000"):
-            val = spread_l2_distance(Delta(0.0), Delta(1.0), kernel)
+            val = spread_l2_distance(Delta(0.0), Delta(1.0), kernel, method="quadrature")
     else:
-        val = spread_l2_distance(Delta(0.0), Delta(1.0), kernel)
+        val = spread_l2_distance(Delta(0.0), Delta(1.0), kernel, method="quadrature")
     # the uniform kernel's |phi|^2 decays like w^-2: its tail is extrapolated (~3e-8);
     # the others are integrated to rounding
     tol = 1e-7 if isinstance(kernel, Uniform) else 1e-12
@@ -222,3 +222,21 @@ def test_errors_name_the_parameter():
         spread_l2_distance(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Delta(0.0))
     with pytest.raises(ValueError, match="Unknown method"):
         spread_l2_distance(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Gaussian(0.0, 1.0), method="mc")
+
+
+def test_direct_route_integrates_compact_kernels_exactly():
+    """Point masses spread by a uniform kernel: the Fourier route truncates (1/omega^2 tail),
+    the direct route in y-space has the jumps as breakpoints and is exact."""
+    from spreadlab import Delta, Laplace, Uniform, spread_l2_distance
+
+    d, a = 0.7, 1.0
+    # ||U(-a, a) - U(d - a, d + a)||^2 = 2 / (2a) - 2 (2a - d) / (2a)^2 for d < 2a
+    exact = 2 / (2 * a) - 2 * (2 * a - d) / (2 * a) ** 2
+    assert spread_l2_distance(Delta(0.0), Delta(d), Uniform(-a, 2 * a)) == pytest.approx(exact, rel=1e-12)
+    # Laplace(b) kernel: 2 int K^2 - 2 (K * K)(d) = 1/(2b) - e^{-d/b}(1 + d/b)/(2b)
+    b = 1.3
+    exact = 1 / (2 * b) - np.exp(-d / b) * (1 + d / b) / (2 * b)
+    direct = spread_l2_distance(Delta(0.0), Delta(d), Laplace(0.0, b), method="direct")
+    assert direct == pytest.approx(exact, rel=1e-12)
+    with pytest.raises(ValueError, match="method='direct' needs closed-form spread densities"):
+        spread_l2_distance(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Uniform(-1.0, 2.0), method="direct")
