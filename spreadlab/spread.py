@@ -11,7 +11,7 @@ import numpy as np
 from scipy import integrate
 
 from ._validation import as_count, as_float_array, check_rng
-from .distributions import Cauchy, Delta, Distribution, Gaussian, _Univariate, check_distribution
+from .distributions import Cauchy, Delta, Distribution, Gaussian, Uniform, _Univariate, check_distribution
 
 __all__ = ["spread", "Convolution"]
 
@@ -108,7 +108,8 @@ class Convolution(Distribution):
 
     The density :math:`\tilde p(y) = \int p(x) K(y - x)\,dx` is computed by adaptive
     vector quadrature (:func:`scipy.integrate.quad_vec`, relative tolerance 1e-11)
-    over the support of ``p``; the characteristic function is the product
+    over the support of ``p`` (or of the kernel, when that is bounded), and exactly from
+    ``p``'s distribution function for a uniform kernel; the characteristic function is the product
     :math:`\varphi_p \varphi_K`; sampling adds independent draws.
 
     Parameters
@@ -167,6 +168,10 @@ class Convolution(Distribution):
         such as a uniform kernel's edge needs), else over the support of ``p``.
         """
         y = as_float_array(x, "x", allow_inf=True)
+        exact = _uniform_spread_pdf(self.p, self.kernel, y)
+        if exact is not None:
+            self.last_error = 0.0
+            return exact
         flat = y.ravel()
         out = np.zeros(flat.size)
         k_lo, k_hi = _support_1d(self.kernel)
@@ -215,6 +220,29 @@ class Convolution(Distribution):
 
     def shifted(self, offset):
         return Convolution(self.p.shifted(offset), self.kernel)
+
+
+def _uniform_spread_pdf(p, kernel, y):
+    """p * Uniform[a, b] in closed form, P(y - b < X <= y - a) / (b - a), from p's cdf.
+
+    Left of p's median the cdf difference is used and right of it the survival-function
+    difference, so neither tail cancels. Returns None when p has no scipy cdf/sf.
+    """
+    if not (isinstance(kernel, Uniform) and isinstance(p, _Univariate)):
+        return None
+    try:
+        frozen = p._scipy()
+    except NotImplementedError:  # Epanechnikov, Fejer: no scipy counterpart
+        return None
+    a = float(kernel.loc)
+    width = float(kernel.scale)
+    upper, lower = y - a, y - a - width
+    left = upper <= float(frozen.median())
+    with np.errstate(under="ignore"):
+        mass = np.where(
+            left, frozen.cdf(upper) - frozen.cdf(lower), frozen.sf(lower) - frozen.sf(upper)
+        )
+    return np.maximum(mass, 0.0) / width
 
 
 def _support_1d(d):
