@@ -313,15 +313,9 @@ def spread_l2_distance(p, q, kernel, *, method="auto"):
 def _direct_l2(pt, qt):
     """int (pt - qt)^2 dy by adaptive Gauss-Kronrod over all landmarks of both densities."""
     from ._quadrature import integrate_segments
-    from .spread import landmarks
+    from .spread import breakpoints
 
-    lo = min(float(np.ravel(pt.support[0])[0]), float(np.ravel(qt.support[0])[0]))
-    hi = max(float(np.ravel(pt.support[1])[0]), float(np.ravel(qt.support[1])[0]))
-    pts = np.unique(np.concatenate([landmarks(pt), landmarks(qt)]))
-    pts = pts[(pts > lo) & (pts < hi)]
-    value, _ = integrate_segments(
-        lambda y: (pt.pdf(y) - qt.pdf(y)) ** 2, np.concatenate([[lo], pts, [hi]]), rtol=1e-12
-    )
+    value, _ = integrate_segments(lambda y: (pt.pdf(y) - qt.pdf(y)) ** 2, breakpoints(pt, qt), rtol=1e-12)
     return float(value)
 
 

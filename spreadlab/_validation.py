@@ -42,14 +42,6 @@ def as_positive_array(value, name):
     return arr
 
 
-def as_positive_float(value, name):
-    """Return a positive finite Python float."""
-    arr = as_positive_array(value, name)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar; got an array of shape {arr.shape}")
-    return float(arr)
-
-
 def as_count(value, name, minimum=1):
     """Return ``value`` as an int >= ``minimum`` (bools are rejected)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -448,6 +448,12 @@ class Cauchy(_Univariate):
         return np.exp(-np.abs(t))
 
 
+def _logcosh(x):
+    """log cosh x without overflow: |x| + log1p(e^{-2|x|}) - log 2."""
+    x = np.abs(np.asarray(x, dtype=float))
+    return x + np.log1p(np.exp(-2.0 * x)) - np.log(2.0)
+
+
 def _x_over_sinh(x):
     """x / sinh(x), equal to 1 at 0 and 0 (not NaN) when sinh overflows."""
     x = np.asarray(x, dtype=float)
@@ -498,8 +504,8 @@ class HyperbolicSecant(_Univariate):
 
     def logpdf(self, x):
         # written out: scipy's hypsecant.logpdf overflows cosh and gives -inf for |z| > 710
-        z = np.abs(as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
-        return -(z + np.log1p(np.exp(-2.0 * z)) - np.log(2.0)) - np.log(np.pi * self.scale)
+        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
+        return -_logcosh(z) - np.log(np.pi * self.scale)
 
     def _std_cf(self, t):
         a = np.abs(0.5 * np.pi * t)
@@ -778,11 +784,6 @@ def _fejer_standard(rng, total):
         out.append(keep)
         have += keep.size
     return np.concatenate(out)[:total]
-
-
-def is_distribution(obj):
-    """True for spreadlab distribution objects."""
-    return isinstance(obj, Distribution)
 
 
 def check_distribution(obj, name):

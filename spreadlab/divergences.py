@@ -36,10 +36,11 @@ from .distributions import (
     Laplace,
     Logistic,
     Uniform,
+    _logcosh,
     check_distribution,
 )
 from ._quadrature import integrate_segments
-from .spread import Convolution, landmarks, spread
+from .spread import Convolution, _support_1d, breakpoints, scan_grid, spread
 
 __all__ = [
     "F_DIVERGENCES",
@@ -137,11 +138,6 @@ def _u_plus_expm1_neg(u):
     return np.where(small, series, u + np.expm1(-u))
 
 
-def _logcosh(x):
-    x = np.abs(np.asarray(x, dtype=float))
-    return x + np.log1p(np.exp(-2.0 * x)) - LOG2
-
-
 # --------------------------------------------------------------------------------------
 # closed-form registry
 # --------------------------------------------------------------------------------------
@@ -191,17 +187,12 @@ def _same_affine_support(p, q):
     up, uq = p.range_basis(), q.range_basis()
     if up.shape[1] != uq.shape[1]:
         return False
-    scale = max(
-        1.0 if p.rank or q.rank else 0.0,
-        np.max(np.abs(p.mean), initial=0.0),
-        np.max(np.abs(q.mean), initial=0.0),
-    )
     proj = np.eye(p.dim) - uq @ uq.T
-    if up.size and np.linalg.norm(proj @ up) > 1e-9:
+    if up.size and np.linalg.norm(proj @ up) > 1e-9:  # orthonormal bases: an angle test
         return False
-    delta = p.mean - q.mean
-    resid = np.linalg.norm(proj @ delta)
-    return resid <= 1e-12 * max(scale, np.sqrt(max(np.max(q._eigval, initial=0.0), 0.0)))
+    # the mean gap off q's support, relative to the size of the means and of q's spread
+    scale = max(np.max(np.abs(p.mean)), np.max(np.abs(q.mean)), np.sqrt(np.max(q._eigval, initial=0.0)))
+    return np.linalg.norm(proj @ (p.mean - q.mean)) <= 1e-12 * scale
 
 
 def _gauss_reduced(p, q):
@@ -466,11 +457,6 @@ def _check_scalar_batch(d, name, method):
         )
 
 
-def _support(d):
-    lo, hi = d.support
-    return float(np.ravel(lo)[0]), float(np.ravel(hi)[0])
-
-
 def _pointwise(f, lp, lq, alpha):
     """Integrand of D_f at points with log densities lp, lq (all finite-or--inf)."""
     with np.errstate(under="ignore", over="ignore", invalid="ignore", divide="ignore"):
@@ -519,16 +505,12 @@ def _finish(f, integral, alpha):
     return float(integral)
 
 
-def _crossings(p, q, pts, lo, hi):
-    """Points where log p - log q changes sign, found on a grid refined around the landmarks
-    (and far into the tails) and polished by Brent's method."""
+def _crossings(p, q, edges):
+    """Points where log p - log q changes sign, found on a scan grid and polished by Brent's
+    method."""
     from scipy.optimize import brentq
 
-    span = max(np.ptp(pts) if pts.size else 1.0, 1.0)
-    centre = float(np.mean(pts)) if pts.size else 0.0
-    tails = centre + span * np.sinh(np.linspace(-12.0, 12.0, 801)) / np.sinh(1.0)
-    grid = np.unique(np.concatenate([tails, np.linspace(pts.min(), pts.max(), 2001) if pts.size else []]))
-    grid = grid[(grid > lo) & (grid < hi)]
+    grid = scan_grid(edges)
     diff = lambda x: float(p.logpdf(x) - q.logpdf(x))  # noqa: E731
     with np.errstate(invalid="ignore"):
         g = np.asarray(p.logpdf(grid) - q.logpdf(grid), dtype=float)
@@ -544,13 +526,8 @@ def _quad_renyi_log(p, q, alpha, edges):
             v = alpha * p.logpdf(x) + (1.0 - alpha) * q.logpdf(x)
         return np.where(np.isnan(v), -np.inf, v)
 
-    inner = edges[np.isfinite(edges)]
-    if inner.size:  # scan for the peak of p^a q^(1-a): densely between the landmarks, and
-        # on a sinh-spaced grid far beyond them (for alpha > 1 it can sit outside)
-        centre, span = float(np.mean(inner)), max(float(np.ptp(inner)), 1.0)
-        far = centre + span * np.sinh(np.linspace(-12.0, 12.0, 801)) / np.sinh(1.0)
-        inner = np.concatenate([inner, np.linspace(inner.min(), inner.max(), 4001), far])
-        inner = inner[(inner > edges[0]) & (inner < edges[-1])]
+    # the peak of p^a q^(1-a) lies between the landmarks, or far beyond them for alpha > 1
+    inner = scan_grid(edges, n_inner=4001)
     values = log_g(inner) if inner.size else np.array([0.0])
     shift = float(np.max(values))
     if not np.isfinite(shift):
@@ -574,15 +551,12 @@ def _quad_divergence(p, q, f, alpha):
         _check_scalar_batch(d, name, "quad")
     if _is_singular(p) or _is_singular(q):
         raise ValueError("method='quad' needs densities; a Delta or singular Gaussian has none")
-    ps, qs = _support(p), _support(q)
+    ps, qs = _support_1d(p), _support_1d(q)
     if _support_infinite(f, alpha, ps, qs):
         return Estimate(np.inf, 0.0, "quad")
-    lo, hi = min(ps[0], qs[0]), max(ps[1], qs[1])
-    pts = np.unique(np.concatenate([landmarks(p), landmarks(q), [v for v in ps + qs if np.isfinite(v)]]))
-    pts = pts[(pts > lo) & (pts < hi)]
+    edges = breakpoints(p, q)
     if f == "tv":  # |p - q| has a kink wherever the densities cross: make those breakpoints
-        pts = np.unique(np.concatenate([pts, _crossings(p, q, pts, lo, hi)]))
-    edges = np.concatenate([[lo], pts, [hi]])
+        edges = np.unique(np.concatenate([edges, _crossings(p, q, edges)]))
 
     def integrand(x):
         return _pointwise(f, p.logpdf(x), q.logpdf(x), alpha)

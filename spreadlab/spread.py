@@ -177,10 +177,7 @@ class Convolution(Distribution):
         k_lo, k_hi = _support_1d(self.kernel)
         over_kernel = np.isfinite(k_lo) and np.isfinite(k_hi)
         inner = self.kernel if over_kernel else self.p
-        lo, hi = _support_1d(inner)
-        pts = landmarks(inner)
-        pts = pts[(pts > lo) & (pts < hi)]
-        edges = np.concatenate([[lo], pts, [hi]])
+        edges = breakpoints(inner)
         err = 0.0
         for start in range(0, flat.size, 4096):
             chunk = flat[start:start + 4096]
@@ -248,3 +245,27 @@ def _uniform_spread_pdf(p, kernel, y):
 def _support_1d(d):
     lo, hi = d.support
     return float(np.ravel(lo)[0]), float(np.ravel(hi)[0])
+
+
+def breakpoints(*dists):
+    """Quadrature edges for 1-D densities: the union of their supports, split at every
+    landmark and finite support edge, e.g. ``[-inf, ..., inf]``."""
+    supports = [_support_1d(d) for d in dists]
+    lo = min(a for a, _ in supports)
+    hi = max(b for _, b in supports)
+    edges = [v for s in supports for v in s if np.isfinite(v)]
+    pts = np.unique(np.concatenate([landmarks(d) for d in dists] + [edges]))
+    return np.concatenate([[lo], pts[(pts > lo) & (pts < hi)], [hi]])
+
+
+def scan_grid(edges, n_inner=2001):
+    """Points for scanning a 1-D function: dense between the finite edges and sinh-spaced
+    far beyond them (out to ~1e5 spans), clipped to the outer edges."""
+    inner = np.asarray(edges, dtype=float)
+    inner = inner[np.isfinite(inner)]
+    if inner.size == 0:
+        inner = np.array([0.0])
+    centre, span = float(np.mean(inner)), max(float(np.ptp(inner)), 1.0)
+    far = centre + span * np.sinh(np.linspace(-12.0, 12.0, 801)) / np.sinh(1.0)
+    grid = np.unique(np.concatenate([inner, np.linspace(inner.min(), inner.max(), n_inner), far]))
+    return grid[(grid > edges[0]) & (grid < edges[-1])]
