@@ -39,9 +39,9 @@ def test_em_step_size_shrinks_like_gamma_squared(rng):
     for g in (1e-2, 1e-3):
         B1 = _m_step(X, E.estep_exact_numpy(E.gaussian_factor(X, B, g**2), prior))
         steps.append(np.linalg.norm(B1 - B) / np.linalg.norm(B))
-    # 10x smaller gamma -> 100x smaller EM step (1e-2 tolerance on the ratio:
-    # the O(gamma^4) correction is 1e-4 relative)
-    assert steps[0] / steps[1] == pytest.approx(100.0, rel=1e-2)
+    # 10x smaller gamma -> 100x smaller EM step. The next-order correction is O(gamma^2) =
+    # 1e-4 relative (measured 0.3e-5 .. 6.7e-5 over five seeds): 1e-3 leaves 10x headroom
+    assert steps[0] / steps[1] == pytest.approx(100.0, rel=1e-3)
 
 
 def test_classical_em_stalls_while_spread_em_recovers(small):
