@@ -1,4 +1,4 @@
-"""One figure style for the package, the demo and the notebooks.
+"""The spreadlab figure style: one look for the package, the demo and the notebooks.
 
 Figures are sized for a documentation column (:data:`FIGURE_WIDTH` inches wide, panels
 stacked rather than squeezed side by side), with fonts that stay legible after scaling.
