@@ -129,16 +129,20 @@ API_PLACEHOLDER = "@@SPREADLAB_API_TABLES@@"
 # the subpackages' __all__ are listed after them, minus names already documented at the top
 _GROUPS = [
     ("spreadlab.distributions", "Distributions"),
+    ("spreadlab.registry", "Registries: add a closed form or a spreading rule"),
+    ("spreadlab.fdivergences", "f-divergences"),
     ("spreadlab.spread", "Spreading"),
     ("spreadlab.divergences", "Divergences"),
-    ("spreadlab.kernels", "Kernels: Fourier checks, counterexamples and MMD"),
-    ("spreadlab._mmd", "Kernels: Fourier checks, counterexamples and MMD"),
-    ("spreadlab._fourier", "Kernels: Fourier checks, counterexamples and MMD"),
+    ("spreadlab.fourier", "Kernels: Fourier checks"),
+    ("spreadlab.counterexample", "Kernels: the band-limited counterexample"),
+    ("spreadlab.mmd", "Kernels: the MMD link"),
     ("spreadlab.ica", "Deterministic ICA by spread EM"),
+    ("spreadlab.plotting", "Figures"),
     ("spreadlab.tutorial", "Tutorial helpers"),
 ]
 _SUBPACKAGES = [
     ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
+    ("spreadlab.plotting", "spreadlab.plotting: the figure style and reusable figures"),
     ("spreadlab.tutorial", "spreadlab.tutorial: functions behind the notebooks"),
 ]
 

@@ -8,23 +8,38 @@ distributions are equal (Zhang, Hayes, Bird, Habib, Barber, "Spread Divergence",
 
 The public names are re-exported from the modules that define them:
 
-* :mod:`spreadlab.distributions` -- Delta, Gaussian and the 1-D kernel families;
+* :mod:`spreadlab.distributions` -- the Distribution contract, Delta, Gaussian, the 1-D
+  families and the composite kernels;
+* :mod:`spreadlab.registry` -- ``register_kl``, ``register_divergence``,
+  ``register_convolution``;
+* :mod:`spreadlab.fdivergences` -- the f-divergences as objects (``F_DIVERGENCES``);
 * :mod:`spreadlab.spread` -- ``spread`` and the numeric ``Convolution``;
 * :mod:`spreadlab.divergences` -- ``kl``, ``divergence``, ``spread_kl``, ``spread_divergence``;
-* :mod:`spreadlab.kernels` -- Fourier checks, the band-limited counterexample, the MMD link;
+* :mod:`spreadlab.fourier` -- Fourier-positivity checks of kernels;
+* :mod:`spreadlab.counterexample` -- two laws a band-limited kernel cannot tell apart;
+* :mod:`spreadlab.mmd` -- the MMD link: spread L2 distances;
 * :mod:`spreadlab.ica` -- deterministic linear ICA trained with spread EM (Numba compiled
-  lazily, on first fit).
+  lazily, on first fit);
+* :mod:`spreadlab.plotting` -- the figure style and reusable figures (not imported here).
 """
 
+from . import counterexample as _counterexample
 from . import distributions as _distributions
 from . import divergences as _divergences
+from . import fdivergences as _fdivergences
+from . import fourier as _fourier
 from . import ica as _ica
-from . import kernels as _kernels
+from . import mmd as _mmd
+from . import registry as _registry
 from . import spread as _spread_module
+from .counterexample import *  # noqa: F401,F403
 from .distributions import *  # noqa: F401,F403
 from .divergences import *  # noqa: F401,F403
+from .fdivergences import *  # noqa: F401,F403
+from .fourier import *  # noqa: F401,F403
 from .ica import *  # noqa: F401,F403
-from .kernels import *  # noqa: F401,F403
+from .mmd import *  # noqa: F401,F403
+from .registry import *  # noqa: F401,F403
 from .spread import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
@@ -32,8 +47,12 @@ __version__ = "0.1.0"
 # one list per module, kept where the names are defined
 __all__ = [
     *_distributions.__all__,
+    *_registry.__all__,
+    *_fdivergences.__all__,
     *_spread_module.__all__,
     *_divergences.__all__,
-    *_kernels.__all__,
+    *_fourier.__all__,
+    *_counterexample.__all__,
+    *_mmd.__all__,
     *_ica.__all__,
 ]

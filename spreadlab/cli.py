@@ -26,7 +26,7 @@ def cmd_kl(args, out=None):
 def cmd_kernel_check(args, out=None):
     out = sys.stdout if out is None else out
     from ._parse import parse_distribution
-    from .kernels import kernel_check_report
+    from ._report import kernel_check_report
 
     kernel = parse_distribution(args.kernel)
     print(kernel_check_report(kernel, plot_path=args.plot), file=out)

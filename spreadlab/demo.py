@@ -91,7 +91,9 @@ def demo_kernels(outdir, out=None):
     import matplotlib.pyplot as plt
 
     from . import distributions as d
-    from .kernels import band_limited_counterexample, fourier_check, plot_cf
+    from .counterexample import band_limited_counterexample
+    from .fourier import fourier_check
+    from .plotting import plot_cf
 
     kernels = [
         d.Gaussian(0.0, 1.0), d.Laplace(0.0, 1.0), d.Cauchy(0.0, 1.0), d.Logistic(0.0, 1.0),

@@ -1,26 +1,24 @@
 """Spreading: the convolution p * K of a distribution with a noise kernel.
 
 ``spread(p, kernel)`` returns the law of y = x + e with x ~ p and e ~ kernel
-independent. Where the family is closed under convolution the answer is again a
-named family (Delta * K is K shifted; Gaussian * Gaussian; Cauchy * Cauchy); otherwise a
-:class:`Convolution` object evaluates the density by adaptive quadrature and the
-characteristic function as the product of the two.
+independent. Closed forms are looked up in the convolution registry
+(:func:`spreadlab.register_convolution`): a point mass shifts the other law, Gaussians
+and Cauchy laws stay in their family, and a uniform kernel gives
+:class:`UniformSpread`, exact from p's distribution function. Otherwise a
+:class:`Convolution` evaluates the density by adaptive quadrature and the characteristic
+function as the product of the two.
 """
 
 import numpy as np
 from scipy import integrate
 
+from ._integration import breakpoints, support_1d
 from ._validation import as_count, as_float_array, check_rng
-from .distributions import Cauchy, Delta, Distribution, Gaussian, Uniform, _Univariate, check_distribution
+from .distributions import Cauchy, Delta, Distribution, Gaussian, Uniform, check_distribution
+from .distributions._univariate import _Univariate
+from .registry import CONVOLUTIONS, register_convolution
 
-__all__ = ["spread", "Convolution"]
-
-
-def _as_delta(p):
-    """A Gaussian with zero covariance is a point mass; return it as a Delta."""
-    if isinstance(p, Gaussian) and p.rank == 0:
-        return Delta(p.mean[0] if p._scalar else p.mean)
-    return p
+__all__ = ["spread", "Convolution", "UniformSpread"]
 
 
 def spread(p, kernel):
@@ -38,7 +36,8 @@ def spread(p, kernel):
     Returns
     -------
     Distribution
-        A closed-form family when one exists, else a :class:`Convolution`.
+        A closed form from the convolution registry when one applies, else a
+        :class:`Convolution`.
 
     Raises
     ------
@@ -66,51 +65,175 @@ def spread(p, kernel):
         raise ValueError(
             f"p and kernel must have the same dimension; got p.dim={p.dim}, kernel.dim={kernel.dim}"
         )
-    p = _as_delta(p)
-    kernel = _as_delta(kernel)
-    if isinstance(kernel, Delta):
-        return p.shifted(kernel.loc[0] if kernel.dim == 1 and p.dim == 1 else kernel.loc)
-    if isinstance(p, Delta):
-        offset = p.loc[0] if isinstance(kernel, _Univariate) else p.loc
-        return kernel.shifted(offset)
-    if isinstance(p, Gaussian) and isinstance(kernel, Gaussian):
-        mean = p.mean + kernel.mean
-        return Gaussian(mean[0] if p._scalar and kernel._scalar else mean, p.cov + kernel.cov)
-    if isinstance(p, Cauchy) and isinstance(kernel, Cauchy):
-        return Cauchy(p.loc + kernel.loc, p.scale + kernel.scale)
+    func = CONVOLUTIONS.lookup(type(p), type(kernel))
+    if func is not None:
+        result = func(p, kernel)
+        if result is not None:
+            return result
     return Convolution(p, kernel)
 
 
-def landmarks(dist):
-    """Points where a 1-D density has its features: locations, edges and a few scales out."""
-    if isinstance(dist, Convolution):
-        a, b = landmarks(dist.p), landmarks(dist.kernel)
+def _offset(point_law, other):
+    """The location of a point mass as an offset for ``other`` (a scalar for 1-D laws)."""
+    loc = point_law.loc if isinstance(point_law, Delta) else point_law.mean
+    return float(loc[0]) if other.dim == 1 and np.ndim(other.location_hint) == 0 else loc
+
+
+@register_convolution(Distribution, Delta)
+def _spread_by_point(p, kernel):
+    return p.shifted(_offset(kernel, p))
+
+
+@register_convolution(Delta, Distribution)
+def _spread_point(p, kernel):
+    return kernel.shifted(_offset(p, kernel))
+
+
+@register_convolution(Delta, Delta)
+def _spread_point_by_point(p, kernel):
+    return p.shifted(_offset(kernel, p))
+
+
+@register_convolution(Gaussian, Distribution)
+def _spread_gaussian(p, kernel):
+    return kernel.shifted(_offset(p, kernel)) if p.rank == 0 else None
+
+
+@register_convolution(Distribution, Gaussian)
+def _spread_by_gaussian(p, kernel):
+    return p.shifted(_offset(kernel, p)) if kernel.rank == 0 else None
+
+
+@register_convolution(Gaussian, Gaussian)
+def _spread_gaussian_by_gaussian(p, kernel):
+    mean = p.mean + kernel.mean
+    return Gaussian(mean[0] if p._scalar and kernel._scalar else mean, p.cov + kernel.cov)
+
+
+@register_convolution(Delta, Gaussian)
+def _spread_point_by_gaussian(p, kernel):
+    return kernel.shifted(_offset(p, kernel))
+
+
+@register_convolution(Gaussian, Delta)
+def _spread_gaussian_by_point(p, kernel):
+    return p.shifted(_offset(kernel, p))
+
+
+@register_convolution(Cauchy, Cauchy)
+def _spread_cauchy(p, kernel):
+    return Cauchy(p.loc + kernel.loc, p.scale + kernel.scale)
+
+
+@register_convolution(_Univariate, Uniform)
+def _spread_by_uniform(p, kernel):
+    if p.batch_shape != () or kernel.batch_shape != ():
+        return None
+    return UniformSpread(p, kernel)
+
+
+class _SumOfTwo(Distribution):
+    """The law of x + e for independent x ~ p, e ~ kernel (1-D, scalar parameters)."""
+
+    dim = 1
+    batch_shape = ()
+
+    def __init__(self, p, kernel):
+        check_distribution(p, "p")
+        check_distribution(kernel, "kernel")
+        for name, d in (("p", p), ("kernel", kernel)):
+            if d.dim != 1 or d.batch_shape != ():
+                raise ValueError(
+                    f"numeric spreading needs a single one-dimensional {name}; got dim={d.dim}, "
+                    f"batch_shape={d.batch_shape}"
+                )
+        if not p.absolutely_continuous:
+            raise ValueError("p must have a density for numeric spreading (a point mass has a closed form)")
+        self.p = p
+        self.kernel = kernel
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.p!r}, {self.kernel!r})"
+
+    @property
+    def support(self):
+        lo_p, hi_p = support_1d(self.p)
+        lo_k, hi_k = support_1d(self.kernel)
+        return lo_p + lo_k, hi_p + hi_k
+
+    @property
+    def location_hint(self):
+        return float(np.asarray(self.p.location_hint)) + float(np.asarray(self.kernel.location_hint))
+
+    @property
+    def scale_hint(self):
+        return float(np.hypot(float(np.asarray(self.p.scale_hint)), float(np.asarray(self.kernel.scale_hint))))
+
+    def landmarks(self):
+        a, b = self.p.landmarks(), self.kernel.landmarks()
         return np.unique(np.add.outer(a, b).ravel())
-    if isinstance(dist, Gaussian):
-        centre, width = dist.mean[0], np.sqrt(dist.cov[0, 0])
-    elif isinstance(dist, Delta):
-        return dist.loc.copy()
-    else:
-        lo, hi = (np.asarray(v, dtype=float) for v in dist.support)
-        centre = float(np.asarray(dist.loc))
-        width = float(np.asarray(dist.scale))
-        edges = [v for v in (float(lo), float(hi)) if np.isfinite(v)]
-        if edges:
-            centre = 0.5 * (edges[0] + edges[-1]) if len(edges) == 2 else centre
-            inner = centre + width * np.array([-1.0, 0.0, 1.0])
-            pts = np.concatenate([edges, inner, [float(np.asarray(dist.loc))]])
-            return np.unique(pts[(pts >= float(lo)) & (pts <= float(hi))])
-    return centre + width * np.array([-30.0, -8.0, -2.0, -0.5, 0.0, 0.5, 2.0, 8.0, 30.0])
+
+    def cf(self, omega):
+        """Product of the two characteristic functions."""
+        return self.p.cf(omega) * self.kernel.cf(omega)
+
+    def sample(self, n, rng=None):
+        """Draw ``n`` samples of x + e."""
+        n = as_count(n, "n")
+        rng = check_rng(rng)
+        return np.reshape(self.p.sample(n, rng), (n,)) + np.reshape(self.kernel.sample(n, rng), (n,))
+
+    def shifted(self, offset):
+        return type(self)(self.p.shifted(offset), self.kernel)
 
 
-class Convolution(Distribution):
+class UniformSpread(_SumOfTwo):
+    r"""p * Uniform[a, a + w] in closed form from p's distribution function.
+
+    .. math:: \tilde p(y) = \frac{F_p(y - a) - F_p(y - a - w)}{w}
+
+    computed in log space: left of p's median from ``logcdf`` and right of it from
+    ``logsf``, as :math:`\log F(u) + \log(-\mathrm{expm1}(\log F(l) - \log F(u)))`, so
+    neither tail cancels or underflows while the density is representable in log space.
+
+    Examples
+    --------
+    >>> from spreadlab import Laplace, Uniform, spread
+    >>> s = spread(Laplace(0.0, 1.0), Uniform(-1.0, 2.0))
+    >>> round(float(s.pdf(0.0)), 12)  # (1 - e^{-1}) / 2
+    0.316060279414
+    >>> round(float(s.logpdf(800.0)), 6)  # log((e - 1/e)/4) - 800, far past exp underflow
+    -800.531708
+    """
+
+    def __init__(self, p, kernel):
+        if not isinstance(p, _Univariate) or not isinstance(kernel, Uniform):
+            raise TypeError(f"UniformSpread needs a scipy-backed 1-D p and a Uniform kernel; got {p!r}, {kernel!r}")
+        super().__init__(p, kernel)
+
+    def logpdf(self, x):
+        y = as_float_array(x, "x", allow_inf=True)
+        a, width = float(self.kernel.loc), float(self.kernel.scale)
+        upper, lower = y - a, y - a - width
+        median = float(self.p.location_hint)
+        left = upper <= median
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            lc_u, lc_l = self.p.logcdf(upper), self.p.logcdf(lower)
+            ls_u, ls_l = self.p.logsf(upper), self.p.logsf(lower)
+            from_cdf = lc_u + np.log(-np.expm1(lc_l - lc_u))
+            from_sf = ls_l + np.log(-np.expm1(ls_u - ls_l))
+            out = np.where(left, from_cdf, from_sf) - np.log(width)
+        return np.where(np.isnan(out), -np.inf, out)
+
+
+class Convolution(_SumOfTwo):
     r"""The spread distribution p * K evaluated numerically (one dimension).
 
     The density :math:`\tilde p(y) = \int p(x) K(y - x)\,dx` is computed by adaptive
     vector quadrature (:func:`scipy.integrate.quad_vec`, relative tolerance 1e-11)
-    over the support of ``p`` (or of the kernel, when that is bounded), and exactly from
-    ``p``'s distribution function for a uniform kernel; the characteristic function is the product
-    :math:`\varphi_p \varphi_K`; sampling adds independent draws.
+    over the support of ``p`` (or of the kernel, when that is bounded); the
+    characteristic function is the product :math:`\varphi_p \varphi_K`; sampling adds
+    independent draws.
 
     Parameters
     ----------
@@ -125,40 +248,9 @@ class Convolution(Distribution):
     0.303265
     """
 
-    dim = 1
-    batch_shape = ()
-
     def __init__(self, p, kernel):
-        check_distribution(p, "p")
-        check_distribution(kernel, "kernel")
-        for name, d in (("p", p), ("kernel", kernel)):
-            if d.dim != 1 or getattr(d, "batch_shape", ()) != ():
-                raise ValueError(
-                    f"numeric spreading needs a single one-dimensional {name}; got dim={d.dim}, "
-                    f"batch_shape={getattr(d, 'batch_shape', ())}"
-                )
-        if isinstance(p, Gaussian) and p.is_singular or isinstance(p, Delta):
-            raise ValueError("p must have a density for numeric spreading (Delta has a closed form)")
-        self.p = p
-        self.kernel = kernel
+        super().__init__(p, kernel)
         self.last_error = 0.0
-
-    def _params(self):
-        return {"p": self.p, "kernel": self.kernel}
-
-    def __repr__(self):
-        return f"Convolution({self.p!r}, {self.kernel!r})"
-
-    @property
-    def support(self):
-        lo_p, hi_p = _support_1d(self.p)
-        lo_k, hi_k = _support_1d(self.kernel)
-        return np.asarray(lo_p + lo_k), np.asarray(hi_p + hi_k)
-
-    @property
-    def full_support(self):
-        lo, hi = self.support
-        return bool(np.isneginf(lo) and np.isposinf(hi))
 
     def pdf(self, x):
         """Density by adaptive quadrature; the error estimate is kept in ``last_error``.
@@ -168,13 +260,9 @@ class Convolution(Distribution):
         such as a uniform kernel's edge needs), else over the support of ``p``.
         """
         y = as_float_array(x, "x", allow_inf=True)
-        exact = _uniform_spread_pdf(self.p, self.kernel, y)
-        if exact is not None:
-            self.last_error = 0.0
-            return exact
         flat = y.ravel()
         out = np.zeros(flat.size)
-        k_lo, k_hi = _support_1d(self.kernel)
+        k_lo, k_hi = support_1d(self.kernel)
         over_kernel = np.isfinite(k_lo) and np.isfinite(k_hi)
         inner = self.kernel if over_kernel else self.p
         edges = breakpoints(inner)
@@ -204,68 +292,3 @@ class Convolution(Distribution):
     def logpdf(self, x):
         with np.errstate(divide="ignore"):
             return np.log(self.pdf(x))
-
-    def cf(self, omega):
-        """Product of the two characteristic functions."""
-        return self.p.cf(omega) * self.kernel.cf(omega)
-
-    def sample(self, n, rng=None):
-        """Draw ``n`` samples of x + e."""
-        n = as_count(n, "n")
-        rng = check_rng(rng)
-        return np.reshape(self.p.sample(n, rng), (n,)) + np.reshape(self.kernel.sample(n, rng), (n,))
-
-    def shifted(self, offset):
-        return Convolution(self.p.shifted(offset), self.kernel)
-
-
-def _uniform_spread_pdf(p, kernel, y):
-    """p * Uniform[a, b] in closed form, P(y - b < X <= y - a) / (b - a), from p's cdf.
-
-    Left of p's median the cdf difference is used and right of it the survival-function
-    difference, so neither tail cancels. Returns None when p has no scipy cdf/sf.
-    """
-    if not (isinstance(kernel, Uniform) and isinstance(p, _Univariate)):
-        return None
-    try:
-        frozen = p._scipy()
-    except NotImplementedError:  # Epanechnikov, Fejer: no scipy counterpart
-        return None
-    a = float(kernel.loc)
-    width = float(kernel.scale)
-    upper, lower = y - a, y - a - width
-    left = upper <= float(frozen.median())
-    with np.errstate(under="ignore"):
-        mass = np.where(
-            left, frozen.cdf(upper) - frozen.cdf(lower), frozen.sf(lower) - frozen.sf(upper)
-        )
-    return np.maximum(mass, 0.0) / width
-
-
-def _support_1d(d):
-    lo, hi = d.support
-    return float(np.ravel(lo)[0]), float(np.ravel(hi)[0])
-
-
-def breakpoints(*dists):
-    """Quadrature edges for 1-D densities: the union of their supports, split at every
-    landmark and finite support edge, e.g. ``[-inf, ..., inf]``."""
-    supports = [_support_1d(d) for d in dists]
-    lo = min(a for a, _ in supports)
-    hi = max(b for _, b in supports)
-    edges = [v for s in supports for v in s if np.isfinite(v)]
-    pts = np.unique(np.concatenate([landmarks(d) for d in dists] + [edges]))
-    return np.concatenate([[lo], pts[(pts > lo) & (pts < hi)], [hi]])
-
-
-def scan_grid(edges, n_inner=2001):
-    """Points for scanning a 1-D function: dense between the finite edges and sinh-spaced
-    far beyond them (out to ~1e5 spans), clipped to the outer edges."""
-    inner = np.asarray(edges, dtype=float)
-    inner = inner[np.isfinite(inner)]
-    if inner.size == 0:
-        inner = np.array([0.0])
-    centre, span = float(np.mean(inner)), max(float(np.ptp(inner)), 1.0)
-    far = centre + span * np.sinh(np.linspace(-12.0, 12.0, 801)) / np.sinh(1.0)
-    grid = np.unique(np.concatenate([inner, np.linspace(inner.min(), inner.max(), n_inner), far]))
-    return grid[(grid > edges[0]) & (grid < edges[-1])]

@@ -1,11 +1,13 @@
 """Figures: one style for the package, the demo and the notebooks, and the reusable plots.
 
-* :mod:`spreadlab.plotting._style` -- :data:`FIGURE_WIDTH`, :func:`style`, :func:`subplots`.
+* :mod:`spreadlab.plotting._style` -- :data:`FIGURE_WIDTH`, :func:`style`, :func:`subplots`;
+* :mod:`spreadlab.plotting._kernels` -- :func:`plot_cf`, a kernel's characteristic function.
 
 Nothing here imports matplotlib until a figure is drawn.
 """
 
-from . import _style
+from . import _kernels, _style
+from ._kernels import *  # noqa: F401,F403
 from ._style import *  # noqa: F401,F403
 
-__all__ = [*_style.__all__]
+__all__ = [*_style.__all__, *_kernels.__all__]

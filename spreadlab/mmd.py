@@ -1,4 +1,4 @@
-r"""Spread L2 distance and maximum mean discrepancy (private; public via spreadlab.kernels).
+r"""Spread L2 distance and maximum mean discrepancy: the MMD link.
 
 For a stationary kernel K, the squared L2 distance between spread distributions is an
 MMD with the positive-definite kernel :math:`k = K * \tilde K`,
@@ -18,11 +18,13 @@ import warnings
 import numpy as np
 
 from ._validation import as_float_array, check_choice
+from ._integration import GL_NODES, GL_WEIGHTS
 from .distributions import (
-    Cauchy, Delta, Distribution, Gaussian, Laplace, Uniform, check_distribution,
+    Cauchy, Delta, Distribution, Gaussian, Laplace, ProductKernel, Uniform, check_distribution,
 )
+from .distributions._psd import PSD
 
-__all__ = ["mmd2", "mmd2_gaussian", "spread_l2_distance"]
+__all__ = ["mmd2", "mmd2_gaussian", "spread_l2_distance", "QuadratureTruncationWarning"]
 
 
 # ---------------------------------------------------------------------- k = K * K~
@@ -32,8 +34,6 @@ def _scalar(value):
 
 def _autocorrelation(kernel):
     """Return k(z) = (K * K~)(z) for differences z of shape (..., d), and a label."""
-    from .kernels import ProductKernel  # local import: kernels imports this module
-
     if isinstance(kernel, Gaussian):
         if kernel.is_singular:
             raise ValueError(
@@ -43,7 +43,7 @@ def _autocorrelation(kernel):
             )
         two = Gaussian(np.zeros(kernel.dim), 2.0 * kernel.cov)
         return lambda z: two.pdf(z if kernel.dim > 1 else z[..., 0])
-    if getattr(kernel, "batch_shape", ()) != ():
+    if kernel.batch_shape != ():
         raise ValueError(f"kernel must have scalar parameters; got batch shape {kernel.batch_shape}")
     if isinstance(kernel, Laplace):
         b = _scalar(kernel.scale)
@@ -126,7 +126,7 @@ def mmd2(x, y, kernel):
     --------
     >>> import numpy as np
     >>> from spreadlab import Gaussian
-    >>> from spreadlab.kernels import mmd2, mmd2_gaussian
+    >>> from spreadlab import mmd2, mmd2_gaussian
     >>> rng = np.random.default_rng(0)
     >>> x, y = rng.normal(0, 1, 2000), rng.normal(1, 1, 2000)
     >>> exact = mmd2_gaussian(Gaussian(0.0, 1.0), Gaussian(1.0, 1.0), Gaussian(0.0, 1.0))
@@ -156,15 +156,12 @@ def _gauss_moments(dist, name):
 
 
 def _log_normal_density_at(diff, cov):
-    """log N(diff; 0, cov), or +inf when cov is singular and diff lies in its range."""
-    sign, logdet = np.linalg.slogdet(cov)
-    top = np.max(np.abs(cov), initial=0.0)
-    eig = np.linalg.eigvalsh(cov)
-    if sign <= 0 or eig.min() <= 1e-13 * max(top, 1e-300):
+    """log N(diff; 0, cov), or +inf when cov is singular (the one PSD rule of the package)."""
+    psd = PSD(cov)
+    if psd.rank < psd.dim:
         return np.inf
-    sol = np.linalg.solve(cov, diff)
-    d = diff.size
-    return -0.5 * (diff @ sol + logdet + d * np.log(2 * np.pi))
+    z = psd.whiten(diff)
+    return -0.5 * (float(z @ z) + psd.log_pdet + diff.size * np.log(2 * np.pi))
 
 
 def mmd2_gaussian(p, q, kernel):
@@ -198,7 +195,7 @@ def mmd2_gaussian(p, q, kernel):
     --------
     >>> import numpy as np
     >>> from spreadlab import Delta, Gaussian
-    >>> from spreadlab.kernels import mmd2_gaussian
+    >>> from spreadlab import mmd2_gaussian
     >>> v = mmd2_gaussian(Delta(0.0), Delta(1.0), Gaussian(0.0, 0.5))
     >>> bool(np.isclose(v, 2 * (1 - np.exp(-0.5)) / np.sqrt(2 * np.pi), rtol=1e-13))
     True
@@ -264,7 +261,7 @@ def spread_l2_distance(p, q, kernel, *, method="auto"):
     Examples
     --------
     >>> from spreadlab import Gaussian, Laplace
-    >>> from spreadlab.kernels import spread_l2_distance
+    >>> from spreadlab import spread_l2_distance
     >>> a = spread_l2_distance(Gaussian(0.0, 1.0), Gaussian(1.0, 2.0), Gaussian(0.0, 0.3))
     >>> b = spread_l2_distance(Gaussian(0.0, 1.0), Gaussian(1.0, 2.0), Gaussian(0.0, 0.3),
     ...                        method="quadrature")
@@ -292,7 +289,7 @@ def spread_l2_distance(p, q, kernel, *, method="auto"):
             f"p: {p.dim}, q: {q.dim}, kernel: {kernel.dim}"
         )
     for name, dist in (("p", p), ("q", q), ("kernel", kernel)):
-        if getattr(dist, "batch_shape", ()) != ():
+        if dist.batch_shape != ():
             raise ValueError(f"{name} must have scalar parameters; got batch shape {dist.batch_shape}")
     if isinstance(kernel, Delta) or (isinstance(kernel, Gaussian) and kernel.is_singular):
         raise ValueError(f"kernel must have a density for the spread L2 distance; got {kernel!r}")
@@ -312,8 +309,8 @@ def spread_l2_distance(p, q, kernel, *, method="auto"):
 
 def _direct_l2(pt, qt):
     """int (pt - qt)^2 dy by adaptive Gauss-Kronrod over all landmarks of both densities."""
-    from ._quadrature import integrate_segments
-    from .spread import breakpoints
+    from ._integration import integrate_segments
+    from ._integration import breakpoints
 
     value, _ = integrate_segments(lambda y: (pt.pdf(y) - qt.pdf(y)) ** 2, breakpoints(pt, qt), rtol=1e-12)
     return float(value)
@@ -328,36 +325,20 @@ class QuadratureTruncationWarning(UserWarning):
 
 
 def _spread_of(dist):
-    """A length scale of a 1-D distribution (0 for a point mass)."""
-    if isinstance(dist, Delta):
-        return 0.0
-    if isinstance(dist, Gaussian):
-        return float(np.sqrt(dist.cov[0, 0]))
-    return float(np.asarray(getattr(dist, "scale", 1.0)))
+    """A length scale of a single 1-D law (0 for a point mass), from the contract's hint."""
+    return float(np.asarray(dist.scale_hint))
 
 
 def _location_of(dist):
-    """A location of a scalar-parameter 1-D distribution (0 when it has none)."""
-    if isinstance(dist, Delta):
-        return float(dist.loc[0])
-    if isinstance(dist, Gaussian):
-        return float(dist.mean[0])
-    loc = getattr(dist, "loc", None)
-    if loc is not None:
-        return float(np.asarray(loc))
-    inner, kern = getattr(dist, "p", None), getattr(dist, "kernel", None)
-    if isinstance(inner, Distribution) and isinstance(kern, Distribution):  # Convolution
-        return _location_of(inner) + _location_of(kern)
-    return 0.0
+    """A location of a single 1-D law, from the contract's hint."""
+    return float(np.asarray(dist.location_hint))
 
 
 def _plancherel(p, q, kernel, max_panels=20000):
-    from ._fourier import _T, _W
-
     # ||p*K - q*K|| is translation invariant: move p to the origin and q next to it, so
     # the cf phases exp(i w loc) stay slow and the panels depend only on the difference
     offset = _location_of(p)
-    if offset != 0.0 and np.isfinite(offset) and hasattr(p, "shifted") and hasattr(q, "shifted"):
+    if offset != 0.0 and np.isfinite(offset):
         p, q = p.shifted(-offset), q.shifted(-offset)
     delta = abs(_location_of(q) - _location_of(p))
 
@@ -379,8 +360,8 @@ def _plancherel(p, q, kernel, max_panels=20000):
     n_panels = min(needed, max_panels)
     edges = np.linspace(0.0, n_panels * h, n_panels + 1)
     c, half = 0.5 * (edges[1:] + edges[:-1]), 0.5 * h
-    nodes = c[:, None] + half * _T
-    parts = np.sum(half * _W * integrand(nodes), axis=1)
+    nodes = c[:, None] + half * GL_NODES
+    parts = np.sum(half * GL_WEIGHTS * integrand(nodes), axis=1)
     total = float(np.sum(parts))
     if edges[-1] < top:
         # the panel budget ends before the integrand is negligible (a slowly decaying

@@ -1,10 +1,16 @@
-"""Vectorised adaptive Gauss-Kronrod quadrature.
+"""Every quadrature rule of the package, and where to put the breakpoints.
 
-scipy's ``quad`` calls its integrand one point at a time, which is slow when every
-evaluation is itself an integral (the density of a numerically spread distribution).
-This integrator evaluates all Kronrod nodes of all active intervals in one call, then
-bisects only the intervals whose Gauss-Kronrod difference is too large. Infinite
-intervals are mapped to finite ones first.
+* :func:`integrate_segments` -- vectorised adaptive Gauss-Kronrod (7/15) quadrature.
+  scipy's ``quad`` calls its integrand one point at a time, which is slow when every
+  evaluation is itself an integral (the density of a numerically spread distribution).
+  This integrator evaluates all Kronrod nodes of all active intervals in one call, then
+  bisects only the intervals whose Gauss-Kronrod difference is too large. Infinite
+  intervals are mapped to finite ones first.
+* :data:`GL_NODES`, :data:`GL_WEIGHTS`, :func:`gauss_legendre_panels` -- a fixed
+  16-point Gauss-Legendre rule on equal panels (Plancherel integrals, the counterexample,
+  the Filon-Legendre transform of :mod:`spreadlab._numeric_density`).
+* :func:`landmarks`, :func:`breakpoints`, :func:`scan_grid` -- where 1-D densities have
+  their features, read from the :class:`~spreadlab.Distribution` contract.
 """
 
 import numpy as np
@@ -107,3 +113,49 @@ def integrate_segments(func, edges, rtol=1e-12, atol=1e-300, max_rounds=40):
             active.append((idx[j], lo[j], mid[j]))
             active.append((idx[j], mid[j], hi[j]))
     return float(total), float(error)
+
+
+# 16-point Gauss-Legendre rule on [-1, 1]
+GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
+
+
+def gauss_legendre_panels(lo, hi, n_panels):
+    """Nodes and weights of the 16-point Gauss-Legendre rule on ``n_panels`` equal panels."""
+    edges = np.linspace(lo, hi, n_panels + 1)
+    c, h = 0.5 * (edges[1:] + edges[:-1]), 0.5 * (edges[1:] - edges[:-1])
+    return (c[:, None] + h[:, None] * GL_NODES).ravel(), (h[:, None] * GL_WEIGHTS).ravel()
+
+
+def support_1d(d):
+    """(lo, hi) of a single one-dimensional law, as floats."""
+    lo, hi = d.support
+    return float(np.ravel(lo)[0]), float(np.ravel(hi)[0])
+
+
+def landmarks(dist):
+    """Points where a single 1-D density has its features (from ``dist.landmarks()``)."""
+    return np.asarray(dist.landmarks(), dtype=float)
+
+
+def breakpoints(*dists):
+    """Quadrature edges for 1-D densities: the union of their supports, split at every
+    landmark and finite support edge, e.g. ``[-inf, ..., inf]``."""
+    supports = [support_1d(d) for d in dists]
+    lo = min(a for a, _ in supports)
+    hi = max(b for _, b in supports)
+    edges = [v for s in supports for v in s if np.isfinite(v)]
+    pts = np.unique(np.concatenate([landmarks(d) for d in dists] + [edges]))
+    return np.concatenate([[lo], pts[(pts > lo) & (pts < hi)], [hi]])
+
+
+def scan_grid(edges, n_inner=2001):
+    """Points for scanning a 1-D function: dense between the finite edges and sinh-spaced
+    far beyond them (out to ~1e5 spans), clipped to the outer edges."""
+    inner = np.asarray(edges, dtype=float)
+    inner = inner[np.isfinite(inner)]
+    if inner.size == 0:
+        inner = np.array([0.0])
+    centre, span = float(np.mean(inner)), max(float(np.ptp(inner)), 1.0)
+    far = centre + span * np.sinh(np.linspace(-12.0, 12.0, 801)) / np.sinh(1.0)
+    grid = np.unique(np.concatenate([inner, np.linspace(inner.min(), inner.max(), n_inner), far]))
+    return grid[(grid > edges[0]) & (grid < edges[-1])]

@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate
 
 from spreadlab import Fejer, Gaussian, Laplace
-from spreadlab.kernels import CosineModulated, band_limited_counterexample, numeric_cf
+from spreadlab import CosineModulated, band_limited_counterexample, numeric_cf
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Numerical Fourier transform of a one-dimensional density (private).
+"""Numerical Fourier transform of a one-dimensional density (private; used by spreadlab.fourier).
 
 The characteristic function :math:`\\varphi(\\omega) = \\int f(x) e^{i\\omega x}\\,dx` of a
 density given only as a Python callable is computed by *Filon-Legendre* quadrature:
@@ -26,10 +26,12 @@ default frequency band come from one computation.
 import numpy as np
 from scipy import optimize, special
 
+from ._integration import GL_NODES, GL_WEIGHTS
+
 __all__ = []
 
 _N = 16  # Gauss-Legendre nodes per panel
-_T, _W = np.polynomial.legendre.leggauss(_N)
+_T, _W = GL_NODES, GL_WEIGHTS  # the package's 16-point Gauss-Legendre rule
 _P = np.polynomial.legendre.legvander(_T, _N - 1)  # _P[j, k] = P_k(t_j)
 # Legendre coefficients a = _C @ f(nodes): a_k = (2k+1)/2 sum_j w_j P_k(t_j) f_j
 _C = ((2 * np.arange(_N) + 1) / 2.0)[:, None] * (_P * _W[:, None]).T

@@ -1,0 +1,61 @@
+"""Elementary functions written to keep full relative accuracy where the naive form cancels (shared by closed forms and distributions)."""
+
+import numpy as np
+from scipy import special
+
+__all__ = []
+
+
+def lam_minus_1_minus_log(lam):
+    """lambda - 1 - log(lambda) >= 0 for lambda > 0, accurate near 1 and for tiny lambda.
+
+    Near 1, ``lambda - 1`` is exact (Sterbenz) and a series avoids the cancellation; away
+    from 1, log(lambda) is taken directly (forming ``log1p(lambda - 1)`` would lose a tiny
+    lambda entirely and give -inf).
+    """
+    lam = np.asarray(lam, dtype=float)
+    x = lam - 1.0
+    small = np.abs(x) < 1e-2
+    xs = np.where(small, x, 0.0)
+    series = sum((-1) ** k * xs**k / k for k in range(2, 12))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct = x - np.log(np.where(small, 1.0, lam))
+    return np.where(small, series, direct)
+
+
+def u_plus_expm1_neg(u):
+    """u + exp(-u) - 1 for u >= 0, accurate for small u."""
+    u = np.asarray(u, dtype=float)
+    small = u < 0.1
+    us = np.where(small, u, 0.0)
+    series = sum((-1) ** k * us**k / special.factorial(k) for k in range(2, 16))
+    return np.where(small, series, u + np.expm1(-u))
+
+
+def expm1_neg_over(delta, t):
+    """expm1(-delta t) / delta, with its limit -t as delta -> 0 (delta >= 0, t >= 0)."""
+    delta = np.asarray(delta, dtype=float)
+    t = np.asarray(t, dtype=float)
+    x = delta * t
+    small = np.abs(x) < 1e-8
+    with np.errstate(invalid="ignore", divide="ignore"):
+        direct = np.expm1(-x) / np.where(delta == 0, 1.0, delta)
+    return np.where(small, -t * (1.0 - 0.5 * x), direct)
+
+
+def log1p_over_minus_1(y):
+    """log1p(y) / y - 1 for y > -1, accurate near 0 (series) and equal to 0 at y = 0."""
+    y = np.asarray(y, dtype=float)
+    small = np.abs(y) < 1e-3
+    ys = np.where(small, y, 0.5)
+    series = -ys / 2 + ys**2 / 3 - ys**3 / 4 + ys**4 / 5 - ys**5 / 6
+    with np.errstate(invalid="ignore", divide="ignore"):
+        yb = np.where(small, 0.5, y)
+        direct = np.log1p(yb) / yb - 1.0
+    return np.where(small, series, direct)
+
+
+def logcosh(x):
+    """log cosh x without overflow: |x| + log1p(e^{-2|x|}) - log 2."""
+    x = np.abs(np.asarray(x, dtype=float))
+    return x + np.log1p(np.exp(-2.0 * x)) - np.log(2.0)
