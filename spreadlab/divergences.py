@@ -89,15 +89,21 @@ def closed_form(p, q, f, alpha=None):
     """
     fd = get_f_divergence(f)
     func = DIVERGENCES.lookup(type(p), type(q), fd.name)
+    refusal = None
     if func is not None:
-        with np.errstate(over="ignore"):
-            return func(p, q, alpha) if fd.has_order else func(p, q)
+        try:
+            with np.errstate(over="ignore"):
+                return func(p, q, alpha) if fd.has_order else func(p, q)
+        except NoClosedFormError as exc:  # e.g. needs equal scales: a derivation may still apply
+            refusal = exc
     try:
         value = fd.derive(p, q, alpha, closed_form)
     except NoClosedFormError:
         value = None
     if value is not None:
         return value
+    if refusal is not None:
+        raise refusal
     if p.absolutely_continuous != q.absolutely_continuous:
         # a law without a Lebesgue density lives on a null set of the other: mutually singular
         shape = _batch_shape(p, q)

@@ -371,7 +371,7 @@ class Renyi(FDivergence):
 
     def f(self, t, alpha=None):
         t = np.asarray(t, dtype=float)
-        return (t**alpha - 1.0) / (alpha - 1.0)
+        return (t**alpha - t) / (alpha - 1.0)  # differs from (t^a - 1)/(a - 1) by an affine term
 
     def infinite_on_mismatch(self, p_outside_q, q_outside_p, alpha=None):
         if alpha == 1.0:

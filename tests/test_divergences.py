@@ -138,16 +138,20 @@ def test_tiny_separations_keep_relative_accuracy():
     # each reference is a Taylor polynomial whose first omitted term is < 1e-12 relative
     t = 1e-6
     assert kl(Laplace(0.0, 1.0), Laplace(t, 1.0)) == pytest.approx(t**2 / 2 - t**3 / 6, rel=1e-12)
-    assert kl(Logistic(0.0, 1.0), Logistic(t, 1.0)) == pytest.approx(t**2 / 6, rel=1e-10)
+    # next term t^4/360 is 1.7e-15 of t^2/6 at t = 1e-6
+    assert kl(Logistic(0.0, 1.0), Logistic(t, 1.0)) == pytest.approx(t**2 / 6, rel=1e-13)
     assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "chi2") == pytest.approx(t**2 - t**3 / 3, rel=1e-12)
     assert divergence(Laplace(0.0, 1.0), Laplace(t, 1.0), "js") == pytest.approx(t**2 / 8 - t**3 / 24, rel=1e-12)
     x = (t / 2) ** 2  # Cauchy: Hellinger = x/4 - 9x^2/64 + ..., x = (d / 2 gamma)^2
     assert divergence(Cauchy(0.0, 1.0), Cauchy(t, 1.0), "hellinger") == pytest.approx(x / 4, rel=1e-12)
     cauchy_h = lambda d: divergence(Cauchy(0.0, 1.0), Cauchy(d, 1.0), "hellinger")  # noqa: E731
     d_branch = 2 * np.sqrt(1e-2)  # series / elliptic-integral switch
-    assert cauchy_h(d_branch * (1 - 1e-12)) == pytest.approx(cauchy_h(d_branch * (1 + 1e-12)), rel=1e-10)
+    # the two sides differ by 2e-12 in d, so by 4e-12 in h ~ d^2: a jump would show above 1e-11
+    assert cauchy_h(d_branch * (1 - 1e-12)) == pytest.approx(cauchy_h(d_branch * (1 + 1e-12)), rel=1e-11)
     lam = 1 + 1e-9
-    assert kl(Gaussian(0.0, lam), Gaussian(0.0, 1.0)) == pytest.approx(0.25 * 1e-18, rel=1e-6)
+    e = lam - 1.0  # exact (Sterbenz): 1.00000008e-9, not 1e-9 -- the reference must use it
+    # KL = (e - log1p(e)) / 2 = e^2/4 - e^3/6 + e^4/8; the e^4 term is 1e-18 relative
+    assert kl(Gaussian(0.0, lam), Gaussian(0.0, 1.0)) == pytest.approx(e**2 / 4 - e**3 / 6, rel=1e-14)
 
 
 def test_support_mismatch_is_inf_never_nan():
