@@ -24,6 +24,11 @@ os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the package is normally installed; this is a fallback
+# the notebooks import their helper module notebooks/_helpers.py; the kernels myst-nb starts
+# inherit this environment (the same is done by tests/test_notebooks.py)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(ROOT / "notebooks")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
 
 import spreadlab  # noqa: E402
 
@@ -55,6 +60,9 @@ nb_execution_timeout = 120
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+# no widget scripts from a CDN: a slider needs a live kernel anyway, and every widget cell in
+# the notebooks is followed by the same figure drawn statically (the page stays readable offline)
+nb_ipywidgets_js = {}
 
 # -- autodoc / autosummary / numpydoc ----------------------------------------------------
 # The API pages are written by _write_api_stubs() below into docs/api/generated/ (git-ignored)
@@ -77,7 +85,63 @@ except ImportError:  # the built-in theme keeps the build working without it
 else:
     html_theme = "pydata_sphinx_theme"
     html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["spreadlab.css"]
+
+# -- math that renders offline -------------------------------------------------------------
+# MathJax comes from a maintained PyPI package (jupyter-server-mathjax, MathJax 2.7) and is
+# copied into the build (_static/mathjax/) by _copy_mathjax below: no CDN at view time.
+# tests/test_docs.py loads pages in headless Chromium with the network off and checks that
+# the formulas are typeset.
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"
+
+
+def _mathjax_source():
+    """Directory holding MathJax.js: the PyPI package, else Debian's libjs-mathjax."""
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        pass
+    else:
+        d = pathlib.Path(jupyter_server_mathjax.__file__).parent / "static"
+        if (d / "MathJax.js").exists():
+            return d
+    debian = pathlib.Path("/usr/share/javascript/mathjax")
+    if (debian / "MathJax.js").exists():
+        return debian
+    raise RuntimeError(
+        "No local MathJax found: the documentation would show raw TeX offline. Install it with "
+        "pip install jupyter-server-mathjax (part of the [docs] and [test] extras)."
+    )
+
+
+MATHJAX_SOURCE = _mathjax_source()
+mathjax_path = f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"  # relative to _static/
+mathjax2_config = {
+    "tex2jax": {
+        "inlineMath": [["\\(", "\\)"]],
+        "displayMath": [["\\[", "\\]"]],
+        "processEscapes": True,
+        # Sphinx, myst and myst-nb wrap math in elements of these classes
+        "processClass": "math|output_area|cell_output",
+        "ignoreClass": "tex2jax_ignore|highlight",
+    },
+    # the package ships the STIX-Web web fonts (as Jupyter's classic notebook configured it)
+    "HTML-CSS": {"availableFonts": [], "preferredFont": None, "imageFont": None,
+                 "webFont": "STIX-Web", "scale": 92, "linebreaks": {"automatic": True}},
+    "showMathMenu": False,
+    "messageStyle": "none",
+}
+
+
+def _copy_mathjax(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+
+    dest = pathlib.Path(app.outdir) / "_static" / "mathjax"
+    shutil.copytree(MATHJAX_SOURCE, dest, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__", "unpacked"))
 
 
 # -- benchmarks page: include benchmarks/README.md when it exists ---------------------------
@@ -219,4 +283,5 @@ _write_api_stubs()
 def setup(app):
     app.connect("source-read", _benchmarks_source)
     app.connect("source-read", _api_source)
+    app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True}
