@@ -199,11 +199,11 @@ _GROUPS = [
     ("spreadlab._mmd", "Kernels: Fourier checks, counterexamples and MMD"),
     ("spreadlab._fourier", "Kernels: Fourier checks, counterexamples and MMD"),
     ("spreadlab.ica", "Deterministic ICA by spread EM"),
-    ("spreadlab.tutorial", "Tutorial helpers"),
+    ("spreadlab.plotting", "Figures"),
 ]
 _SUBPACKAGES = [
     ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
-    ("spreadlab.tutorial", "spreadlab.tutorial: functions behind the notebooks"),
+    ("spreadlab.plotting", "spreadlab.plotting: the figure style and the tutorials' figures"),
 ]
 
 
