@@ -31,7 +31,12 @@ import warnings
 import numpy as np
 from scipy import optimize
 
-from spreadlab import Cauchy, Delta, Gaussian, Laplace, spread, spread_divergence, spread_kl
+from scipy import stats
+
+from spreadlab import (
+    Cauchy, Epanechnikov, Fejer, Gaussian, HyperbolicSecant, Laplace, Logistic, StudentT,
+    Triangular, Uniform, spread, spread_divergence,
+)
 
 KERNELS = ("gaussian", "laplace", "cauchy")
 
@@ -344,6 +349,65 @@ def divergence_against_spread(p, q, widths, f="kl", kind="gaussian", method="exa
 
 
 # ------------------------------------------------------------------------------------------
+# Notebook 4: kernels compared at the same scale
+# ------------------------------------------------------------------------------------------
+# centred members of each family, as a function of their scale parameter
+_FAMILIES = {
+    "Gaussian": lambda s: Gaussian(0.0, s * s),
+    "Laplace": lambda s: Laplace(0.0, s),
+    "Cauchy": lambda s: Cauchy(0.0, s),
+    "Logistic": lambda s: Logistic(0.0, s),
+    "Hyperbolic secant": lambda s: HyperbolicSecant(0.0, s),
+    "Student-t, 3 d.o.f.": lambda s: StudentT(3.0, 0.0, s),
+    "Uniform": lambda s: Uniform(-s / 2, s),
+    "Triangular": lambda s: Triangular(-s / 2, s),
+    "Epanechnikov": lambda s: Epanechnikov(0.0, s),
+    "Fejér": lambda s: Fejer(0.0, s),
+}
+FAMILIES = tuple(_FAMILIES)
+GAUSSIAN_IQR = float(2 * stats.norm.ppf(0.75))  # interquartile range of N(0, 1): 1.349
+
+
+def _iqr(kernel):
+    if isinstance(kernel, Gaussian):
+        return GAUSSIAN_IQR * float(np.sqrt(np.asarray(kernel.cov).ravel()[0]))
+
+    def quantile(level):
+        lo, hi = -1.0, 1.0
+        while float(kernel.cdf(lo)) > level:   # widen the bracket until it holds the quantile
+            lo *= 2
+        while float(kernel.cdf(hi)) < level:
+            hi *= 2
+        return optimize.brentq(lambda x: float(kernel.cdf(x)) - level, lo, hi, xtol=1e-13)
+
+    return quantile(0.75) - quantile(0.25)
+
+
+def kernel_with_iqr(family, iqr=GAUSSIAN_IQR):
+    r"""The centred kernel of a family whose interquartile range is ``iqr``.
+
+    Kernels are compared at a common scale by their interquartile range (the variance is
+    infinite for Cauchy and Fejér); the default is that of :math:`\mathcal N(0, 1)`, 1.349.
+
+    Parameters
+    ----------
+    family : str
+        One of :data:`FAMILIES`.
+    iqr : float, default=GAUSSIAN_IQR
+        Interquartile range, > 0.
+
+    Returns
+    -------
+    Distribution
+    """
+    if family not in _FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}; got {family!r}")
+    iqr = _positive(iqr, "iqr")
+    make = _FAMILIES[family]
+    return make(iqr / _iqr(make(1.0)))
+
+
+# ------------------------------------------------------------------------------------------
 # Notebook 5: spread maximum likelihood
 # ------------------------------------------------------------------------------------------
 def fit_scale_spread_mle(x, sigma, spread_model=True, n_draws=1, rng=None):
@@ -589,7 +653,7 @@ def check(exercise, answer):
 
 
 __all__ = [
-    "KERNELS", "EXERCISES", "check", "saddle_generator", "linear_generator",
+    "KERNELS", "EXERCISES", "FAMILIES", "GAUSSIAN_IQR", "kernel_with_iqr", "check", "saddle_generator", "linear_generator",
     "spread_log_density_mc", "spread_density_mc", "linear_spread_logpdf",
     "linear_spread_density", "distance_to_column_space", "make_kernel", "two_delta_kl",
     "two_delta_widget", "divergence_against_spread", "fit_scale_spread_mle",
