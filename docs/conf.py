@@ -58,6 +58,12 @@ myst_heading_anchors = 3
 nb_execution_mode = os.environ.get("SPREADLAB_NB_EXECUTION", "force")
 nb_execution_timeout = 120
 nb_execution_raise_on_error = True
+# spreadlab.tutorial left the package (issue 13): a notebook still importing it awaits its rewrite
+# (06: the ICA helpers move into spreadlab.ica) and is rendered without running until then
+nb_execution_excludepatterns = [
+    f"tutorials/{p.name}" for p in sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if "spreadlab.tutorial" in p.read_text(encoding="utf-8")
+]
 nb_execution_show_tb = True
 nb_merge_streams = True
 # no widget scripts from a CDN: a slider needs a live kernel anyway, and every widget cell in

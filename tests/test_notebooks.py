@@ -18,6 +18,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+# spreadlab.tutorial left the package (issue 13); a notebook still importing it is waiting for its
+# rewrite (06: the ICA helpers move into spreadlab.ica) and is skipped here and in the docs build
+REMOVED_MODULE = "spreadlab.tutorial"
 # seconds per cell: only a guard against a hung kernel (speed is measured in benchmarks, not
 # asserted here); each whole notebook runs in under 10 s on two idle cores
 TIMEOUT = 300
@@ -42,6 +45,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     nb = nbformat.read(path, as_version=4)
+    if any(REMOVED_MODULE in c.source for c in nb.cells if c.cell_type == "code"):
+        pytest.skip(f"{path.name} still imports {REMOVED_MODULE}, which left the package in "
+                    "issue 13; it runs again once rewritten on spreadlab.ica")
     client = nbclient.NotebookClient(
         nb,
         timeout=TIMEOUT,  # per cell: a guard against a hung kernel, not a speed test
@@ -122,8 +128,8 @@ PAPER = "https://arxiv.org/abs/1811.08968"
 BLOG = "https://aiucl.github.io/spread-divergence/"
 
 
-def _convention_problems(nb):
-    """Reasons why a notebook misses the lecture conventions (empty list if it follows them)."""
+def _convention_problems(nb, number=0):
+    """Reasons why notebook ``number`` misses the lecture conventions (empty list if it follows them)."""
     problems = []
     md = [c for c in nb.cells if c.cell_type == "markdown"]
     text = "\n".join(c.source for c in md)
@@ -135,7 +141,6 @@ def _convention_problems(nb):
     if not re.search(r"^#+ Summary", md[-1].source if md else "", re.M):
         problems.append("the last markdown cell is not a Summary")
     # figures: "**Figure n.k.**" captions numbered 1, 2, ... with the notebook's number n
-    number = int(nb.metadata.get("spreadlab", {}).get("number", 0))
     captions = [int(k) for n, k in re.findall(r"\*\*Figure (\d+)\.(\d+)\.\*\*", text)
                 if int(n) == number]
     if not captions or captions != list(range(1, len(captions) + 1)):
@@ -157,7 +162,7 @@ def _convention_problems(nb):
 @pytest.mark.parametrize("name", CONVENTIONS)
 def test_notebook_follows_the_lecture_conventions(name):
     nb = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
-    problems = _convention_problems(nb)
+    problems = _convention_problems(nb, int(name[:2]))
     assert not problems, f"{name}: {problems}"
 
 
