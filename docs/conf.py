@@ -248,6 +248,50 @@ def _api_sections():
     return out
 
 
+# Public constants are documented by the docstring written under their assignment in the module
+# that defines them ("F_DIVERGENCES = (...)" then a string). A tuple or dict has no docstring of its
+# own (autodoc would show "Built-in immutable sequence."), so for a constant whose module has none
+# yet the text below is used; a docstring in the source takes precedence.
+_CONSTANT_FALLBACK = {
+    "F_DIVERGENCES": "Names accepted by the ``f`` argument of :func:`spreadlab.divergence` and "
+                     ":func:`spreadlab.spread_divergence`: ``kl``, ``reverse_kl``, ``jeffreys``, "
+                     "``tv`` (total variation), ``hellinger`` (squared Hellinger), ``chi2``, "
+                     "``js`` (Jensen–Shannon) and ``renyi`` (with ``alpha``).",
+    "METHODS": "Names accepted by the ``method`` argument of :func:`spreadlab.spread_kl` and "
+               ":func:`spreadlab.spread_divergence`: ``exact`` (registered closed forms), "
+               "``quad`` (adaptive quadrature with an error bound) and ``mc`` (Monte Carlo with "
+               "its standard error).",
+}
+
+
+def _constant_doc(mod, name):
+    """(home module, docstring) of a public constant re-exported by ``mod``."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    value = getattr(importlib.import_module(mod), name)
+    # every loaded spreadlab module holding this very object, the deepest (defining) one first
+    homes = sorted((m for m, module in list(sys.modules.items())
+                    if m.startswith("spreadlab") and module is not None
+                    and vars(module).get(name) is value), key=lambda m: -m.count("."))
+    for home in homes:
+        try:
+            lines = ModuleAnalyzer.for_module(home).find_attr_docs().get(("", name))
+        except Exception:  # no source to analyse
+            lines = None
+        if lines:
+            return home, "\n".join(lines).strip()
+    return (homes[0] if homes else mod), _CONSTANT_FALLBACK.get(name, "")
+
+
+def _constant_page(mod, name):
+    value = getattr(importlib.import_module(mod), name)
+    home, doc = _constant_doc(mod, name)
+    body = "\n".join(f"   {line}" if line else "" for line in doc.splitlines())
+    full = f"{mod}.{name}"
+    return (f"{full}\n{'=' * len(full)}\n\n.. currentmodule:: {mod}\n\n"
+            f".. data:: {name}\n   :value: {value!r}\n\n{body}\n")
+
+
 def _write_api_stubs():
     API_DIR.mkdir(parents=True, exist_ok=True)
     wanted = set()
@@ -259,6 +303,8 @@ def _write_api_stubs():
             options = "   :members:\n" if kind == "class" else ""
             text = (f"{full}\n{'=' * len(full)}\n\n.. currentmodule:: {mod}\n\n"
                     f".. auto{kind}:: {name}\n{options}")
+            if kind == "data":
+                text = _constant_page(mod, name)
             path = API_DIR / f"{full}.rst"
             wanted.add(path.name)
             if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -271,10 +317,23 @@ def _write_api_stubs():
 def _api_tables():
     lines = []
     for heading, mod, names in _api_sections():
-        lines += [heading, "-" * len(heading), "", f".. currentmodule:: {mod}", "",
-                  ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
-        lines += [f"   {n}" for n in names]
-        lines.append("")
+        module = importlib.import_module(mod)
+        data = [n for n in names if _kind(getattr(module, n)) == "data"]
+        other = [n for n in names if n not in data]
+        lines += [heading, "-" * len(heading), "", f".. currentmodule:: {mod}", ""]
+        if other:
+            lines += [".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
+            lines += [f"   {n}" for n in other]
+            lines.append("")
+        if data:  # constants: a table of their own, with the first sentence of their docstring
+            lines += [".. list-table::", "   :widths: 30 70", ""]
+            for n in data:
+                para = _constant_doc(mod, n)[1].split("\n\n")[0].replace("\n", " ")
+                first = para.split(". ")[0].rstrip(".")
+                lines += [f"   * - :data:`{n} <{mod}.{n}>`", f"     - {first}."]
+            lines += ["", ".. toctree::", "   :hidden:", ""]
+            lines += [f"   generated/{mod}.{n}" for n in data]
+            lines.append("")
     return "\n".join(lines)
 
 

@@ -29,6 +29,10 @@ REQUIRED = ("sphinx", "myst_nb", "numpydoc")  # pydata_sphinx_theme is optional 
 # the pages the browser test opens: the theory page, one tutorial and one API page
 BROWSER_PAGES = ("theory.html", "tutorials/02_spreading_two_deltas.html",
                  "api/generated/spreadlab.spread_kl.html")
+# more full-page screenshots: the figures of two more tutorials
+EXTRA_SCREENSHOTS = ("tutorials/01_zero_likelihood.html", "tutorials/04_which_kernels.html")
+# full pages: a window tall enough for the longest tutorial (headless Chromium cannot scroll)
+SHOT_WINDOW = "--window-size=1100,16000"
 
 
 def _missing():
@@ -176,9 +180,14 @@ def test_pages_typeset_math_offline_in_chromium(built_docs, tmp_path):
 
         shot = SCREENSHOT_DIR / (page.replace("/", "__").replace(".html", ".png"))
         cap = _browse(path.as_uri(), tmp_path / f"shot-{path.stem}",
-                      ["--window-size=1100,2400", f"--screenshot={shot}"])
+                      [SHOT_WINDOW, f"--screenshot={shot}"])
         assert cap.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000, \
             f"no screenshot of {page}: {cap.stderr[-2000:]}"
+    for page in EXTRA_SCREENSHOTS:
+        shot = SCREENSHOT_DIR / (page.replace("/", "__").replace(".html", ".png"))
+        cap = _browse((out / page).as_uri(), tmp_path / f"extra-{pathlib.Path(page).stem}",
+                      [SHOT_WINDOW, f"--screenshot={shot}"])
+        assert cap.returncode == 0 and shot.exists(), f"no screenshot of {page}: {cap.stderr[-2000:]}"
 
 
 def test_typesetting_check_rejects_raw_tex():
@@ -213,3 +222,44 @@ def test_notebooks_are_linked_into_the_docs():
     assert linked == shipped
     for p in (DOCS / "tutorials").glob("*.ipynb"):
         assert p.resolve() == (ROOT / "notebooks" / p.name).resolve(), f"{p} is a copy, not a link"
+
+
+def _parameters_without_description(obj):
+    """Parameters of ``obj`` that its numpydoc docstring does not describe."""
+    import inspect
+
+    from numpydoc.docscrape import ClassDoc, FunctionDoc
+
+    doc = ClassDoc(obj) if inspect.isclass(obj) else FunctionDoc(obj)
+    described = set()
+    for p in doc["Parameters"]:
+        if "".join(p.desc).strip():
+            described |= {x.strip().lstrip("*") for x in p.name.split(",")}
+    params = [q for q in inspect.signature(obj).parameters if q not in ("self", "args", "kwargs")]
+    return [q for q in params if q not in described]
+
+
+def test_plotting_api_describes_every_parameter():
+    """The API pages of spreadlab.plotting show a description for every parameter."""
+    pytest.importorskip("numpydoc")
+    import inspect
+
+    from spreadlab import plotting
+
+    bare = {n: _parameters_without_description(getattr(plotting, n)) for n in plotting.__all__
+            if callable(getattr(plotting, n))}
+    assert {n: b for n, b in bare.items() if b} == {}
+
+    # negative control: an undescribed parameter is found
+    def f(a, b=1):
+        """Do something.
+
+        Parameters
+        ----------
+        a : int
+            The a.
+        b : int
+        """
+
+    assert _parameters_without_description(f) == ["b"]
+    assert inspect.isfunction(f)

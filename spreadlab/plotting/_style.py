@@ -74,6 +74,16 @@ def styled(func):
     Every title, label, tick and legend the function creates gets the style's fonts, whatever
     matplotlib's global settings are.
 
+    Parameters
+    ----------
+    func : callable
+        A function that draws with matplotlib.
+
+    Returns
+    -------
+    callable
+        ``func`` wrapped so that it runs inside :func:`style`.
+
     Examples
     --------
     >>> import matplotlib.pyplot as plt

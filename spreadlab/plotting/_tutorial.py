@@ -235,6 +235,7 @@ def plot_divergence_curves(widths, curves, ax=None, xlabel="spread width σ (uni
     ax : matplotlib.axes.Axes, default=None
         Axes to draw on; a new 6.5-inch figure otherwise.
     xlabel : str, default="spread width σ (units of x)"
+        Label of the horizontal axis, with its unit.
 
     Returns
     -------
