@@ -61,6 +61,10 @@ def test_docs_build_without_warnings(built_docs):
                  "tutorials/01_zero_likelihood.html", "tutorials/06_deterministic_ica.html",
                  "_static/mathjax/MathJax.js"):
         assert (out / page).exists(), page
+    # offline: no page loads a script, style sheet, font or image from another host
+    remote = {str(f.relative_to(out)): _read_page(f.read_text(encoding="utf-8")).remote
+              for f in out.rglob("*.html")}
+    assert {page: r for page, r in remote.items() if r} == {}
 
 
 # --------------------------------------------------------------------------------------------
