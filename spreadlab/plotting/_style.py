@@ -2,8 +2,16 @@
 
 Figures are sized for a documentation column (:data:`FIGURE_WIDTH` inches wide, panels
 stacked rather than squeezed side by side), with fonts that stay legible after scaling.
-Nothing here changes matplotlib's global state at import: :func:`style` is a context
-manager, :func:`subplots` opens a figure inside it.
+Nothing here changes matplotlib's global state at import:
+
+* :func:`style` is a context manager: text created inside it (titles, labels, legends) gets
+  the style's fonts;
+* :func:`styled` is a decorator that runs a plotting function inside :func:`style`, so every
+  plotting function of the package draws in the one style;
+* :func:`use_style` applies the style for the rest of a session (the notebooks call it once,
+  at the top): matplotlib reads font sizes when text is *created*, so a figure opened with
+  :func:`subplots` and labelled afterwards is in the style only under :func:`use_style` or
+  inside ``with style():``.
 
 Examples
 --------
@@ -16,8 +24,9 @@ Examples
 """
 
 import contextlib
+import functools
 
-__all__ = ["FIGURE_WIDTH", "RC_PARAMS", "style", "subplots"]
+__all__ = ["FIGURE_WIDTH", "RC_PARAMS", "style", "styled", "use_style", "subplots"]
 
 FIGURE_WIDTH = 6.5
 """Width in inches of every figure: the text column of the documentation."""
@@ -36,6 +45,7 @@ RC_PARAMS = {
     "savefig.dpi": 150,
     "savefig.bbox": "tight",
     "figure.constrained_layout.use": True,
+    "figure.figsize": (FIGURE_WIDTH, 3.2),
 }
 """matplotlib rc settings of the spreadlab style (applied only inside :func:`style`)."""
 
@@ -58,13 +68,83 @@ def style():
         yield
 
 
+def styled(func):
+    """Decorator: run a plotting function inside :func:`style`.
+
+    Every title, label, tick and legend the function creates gets the style's fonts, whatever
+    matplotlib's global settings are.
+
+    Parameters
+    ----------
+    func : callable
+        A function that draws with matplotlib.
+
+    Returns
+    -------
+    callable
+        ``func`` wrapped so that it runs inside :func:`style`.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from spreadlab.plotting import RC_PARAMS, styled
+    >>> @styled
+    ... def draw():
+    ...     fig, ax = plt.subplots()
+    ...     return ax.set_title("a title")
+    >>> title = draw()
+    >>> title.get_fontsize() == RC_PARAMS["axes.titlesize"]
+    True
+    >>> plt.close("all")
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with style():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def use_style():
+    """Apply :data:`RC_PARAMS` to matplotlib for the rest of the session (notebooks).
+
+    Call it once at the top of a notebook: every figure and text made afterwards is in the
+    spreadlab style. It changes matplotlib's global settings, so the library itself never
+    calls it (its plotting functions use :func:`styled`); ``matplotlib.rcdefaults()`` undoes it.
+
+    Returns
+    -------
+    dict
+        The settings that were in force before, for ``matplotlib.rcParams.update(...)``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> import matplotlib.pyplot as plt
+    >>> from spreadlab.plotting import RC_PARAMS, subplots, use_style
+    >>> before = use_style()
+    >>> fig, ax = subplots()
+    >>> ax.set_xlabel("width σ").get_fontsize() == RC_PARAMS["axes.labelsize"]
+    True
+    >>> plt.close(fig)
+    >>> matplotlib.rcParams.update(before)
+    """
+    import matplotlib
+
+    before = {key: matplotlib.rcParams[key] for key in RC_PARAMS}
+    matplotlib.rcParams.update(RC_PARAMS)
+    return before
+
+
 def subplots(nrows=1, ncols=1, *, height=None, **kwargs):
     """Open a figure of width :data:`FIGURE_WIDTH` in the spreadlab style.
 
     Parameters
     ----------
     nrows, ncols : int, default=1
-        Grid of panels, as in :func:`matplotlib.pyplot.subplots`.
+        Grid of panels, as in :func:`matplotlib.pyplot.subplots`. Prefer stacking panels
+        (``nrows``) to putting them side by side: the figure is only 6.5 inches wide.
     height : float, default=None
         Height in inches; by default 3.2 inches per row of panels.
     **kwargs
@@ -73,12 +153,17 @@ def subplots(nrows=1, ncols=1, *, height=None, **kwargs):
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The figure, :data:`FIGURE_WIDTH` inches wide.
     axes : matplotlib.axes.Axes or ndarray of Axes
+        Its panels. Text added to them later is in the style under :func:`use_style` or
+        inside ``with style():`` (matplotlib reads font sizes when text is created).
     """
     import matplotlib.pyplot as plt
 
     if height is None:
         height = 3.2 * nrows
+    if not (isinstance(height, (int, float)) and height > 0):
+        raise ValueError(f"height must be a positive number of inches; got {height!r}")
     with style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(FIGURE_WIDTH, height), **kwargs)
     # the rc context ends here; keep the layout engine it chose for this figure
