@@ -155,6 +155,7 @@ class Call:
     params: tuple = ()  # names a clean error message may mention
     text: str = ""
     seconds: float = None  # the hang guard; default CALL_SECONDS
+    method: str = ""  # for a method call on a built object: its name (tells NaN findings apart)
 
     def __post_init__(self):
         if not self.text:
@@ -237,7 +238,7 @@ def run(call):
     except Exception as exc:  # noqa: BLE001 - any other type is the finding
         return Outcome(type(exc).__name__, str(exc)[:300])
     if where:
-        return Outcome("nan", ", ".join(where))
+        return Outcome("nan", f"{call.method}() -> " * bool(call.method) + ", ".join(where))
     return Outcome("ok")
 
 
@@ -286,30 +287,35 @@ KNOWN_CORE_FINDINGS = [
     Finding("Laplace([0.0, 1.0], 1.0).pdf([0.0, 1.0, 2.0])",
             "ValueError: numpy's 'operands could not be broadcast together with shapes (3,) (2,)'",
             "ValueError naming x and the batch shape (2,)", f"{_CORE}: distributions.py",
-            _FAMILIES, "unnamed", "could not be broadcast"),
+            _FAMILIES, "unnamed", "could not be broadcast|cannot be broadcast"),
     Finding("Laplace(0.0, 1.0).sample(10**400)",
             "ValueError: numpy's 'Maximum allowed dimension exceeded' (Fejer: 'need at least one "
             "array to concatenate')",
             "ValueError naming n with the largest allowed count", f"{_CORE}: _validation.as_count",
             _FAMILIES, "unnamed", "Maximum allowed dimension|need at least one array"),
     Finding("Fejer(0.0, 1.0).pdf(inf)", "nan (also logpdf(inf), cdf(inf), cdf(-inf))",
-            "0.0 (logpdf -inf, cdf 1.0 / 0.0)", f"{_CORE}: distributions.py", "Fejer", "nan"),
+            "0.0 (logpdf -inf, cdf 1.0 / 0.0)", f"{_CORE}: distributions.py", "Fejer", "nan", "^(log)?pdf|^cdf"),
     Finding("Fejer(0.0, 5e-324).logpdf(1e308)", "nan", "-inf (or the finite log-density)",
-            f"{_CORE}: distributions.py", "Fejer", "nan"),
+            f"{_CORE}: distributions.py", "Fejer", "nan", "^(log)?pdf|^cdf"),
     Finding("Epanechnikov(0.0, 1.0).cf(1e308)", "nan+nanj", "a value of modulus <= 1 (the cf -> 0)",
-            f"{_CORE}: distributions.py", "Epanechnikov", "nan"),
+            f"{_CORE}: distributions.py", "Epanechnikov", "nan", "^cf"),
     Finding("Logistic(0.0, 1.0).cf(1e308)", "nan", "0.0 (the cf -> 0)",
-            f"{_CORE}: distributions.py", "Logistic", "nan"),
+            f"{_CORE}: distributions.py", "Logistic", "nan", "^cf"),
     Finding("Triangular(0.0, 1e10).cf(1e308)", "nan+nanj (so ProductKernel(Triangular(...)).cf too)",
             "a value of modulus <= 1 (the cf -> 0)", f"{_CORE}: distributions.py",
-            "Triangular|ProductKernel", "nan"),
-    Finding("StudentT(3.0).cf(5e-324)", "nan", "1.0", f"{_CORE}: distributions.py", "StudentT", "nan"),
+            "Triangular|ProductKernel", "nan", "^cf"),
+    Finding("StudentT(3.0).cf(5e-324)", "nan", "1.0", f"{_CORE}: distributions.py", "StudentT", "nan", "^cf"),
     Finding("StudentT(0.1, 0.0, 1e300).cf(1e16)", "nan", "0.0 (the cf -> 0)",
-            f"{_CORE}: distributions.py", "StudentT", "nan"),
+            f"{_CORE}: distributions.py", "StudentT", "nan", "^cf"),
+    Finding("Laplace(1e308, 1.0).cf(8.0)",
+            "nan+nanj: the phase omega * loc overflows to inf (also Delta(1e308).cf(1e308), "
+            "Uniform(1e308, 1.0).cf(8.0), Cauchy(1e300, 1e300).cf(1e150))",
+            "a value of modulus <= 1 (phase reduced without overflow), or ValueError naming omega",
+            f"{_CORE}: distributions.py", _FAMILIES + "|ProductKernel|CosineModulated", "nan", "^cf"),
     # ---- numeric spreading and divergences (spread.py, divergences.py)
     Finding("Convolution(Uniform(0.0, 1e300), Uniform(0.0, 10.0)).cf(1e101)", "nan+nanj",
             "the product of the two cfs (modulus <= 1)", f"{_CORE}: spread.py / distributions.py",
-            "spread", "nan"),
+            "spread", "nan", "^cf"),
     Finding("spread_kl(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Laplace(0.0, 1.0), method='quad')",
             "no answer after 4 s (nested quad_vec; issue 9 saw > 150 s)",
             "a value with an error bound, or a clear error naming the evaluation/time budget",
@@ -321,6 +327,8 @@ KNOWN_CORE_FINDINGS = [
     Finding("spread_divergence(Fejer(0.0, 1.0), Fejer(0.0, 1.0), Fejer(0.0, 1e10), f='chi2', method='quad')",
             "no answer after 4 s (the exact answer is 0: p = q)", "0.0, or a clear budget error",
             f"{_CORE}: divergences.py / spread.py", "spread_kl|spread_divergence|divergence|spread", "hang"),
+    Finding("spread_l2_distance(Laplace(0.0, 1e-300), Laplace(0.0, 1e-300), Laplace(-1e16, 1e-300))",
+            "nan (p = q, so the distance is 0)", "0.0", f"{_CORE}: _mmd.py", "spread_l2_distance", "nan"),
     # ---- Fourier side (kernels.py)
     Finding("fourier_check(Laplace(1e16, 1.0))",
             "no answer after 4 s (quantile bracket: start - 1.0 == start); the same for "
@@ -364,8 +372,11 @@ KNOWN_CORE_FINDINGS = [
     Finding("LaplacePrior().sample(np.random.default_rng(0), -inf)",
             "TypeError: numpy's 'expected a sequence of integers or a single integer'",
             "TypeError naming size", f"{_ICA}: _priors.py", _PRIORS, "unnamed",
-            "sequence of integers|interpreted as an integer|Maximum allowed|negative dimensions"),
-    Finding("LaplacePrior().logpdf(None)", "nan", "TypeError naming s", f"{_ICA}: _priors.py", _PRIORS, "nan"),
+            "sequence of integers|interpreted as an integer|integer scalar arrays|Maximum allowed|negative dimensions"),
+    Finding("LaplacePrior().logpdf(None)", "nan", "TypeError naming s", f"{_ICA}: _priors.py", _PRIORS, "nan",
+            "^logpdf"),
+    Finding("LaplacePrior().logpdf(10**400)", "OverflowError: int too large to convert to float",
+            "ValueError naming s", f"{_ICA}: _priors.py", _PRIORS, "OverflowError"),
     Finding("LaplacePrior().logpdf('abc')", "ValueError: numpy's 'could not convert string to float'",
             "TypeError naming s", f"{_ICA}: _priors.py", _PRIORS, "unnamed",
             "could not convert|float\\(\\) argument|inhomogeneous|truth value|broadcast"),
@@ -395,6 +406,9 @@ KNOWN_CORE_FINDINGS = [
             "ValueError: numpy's 'expected non-negative integer' (fit('abc'): 'could not convert "
             "string to float'; random_state='seed': SeedSequence's TypeError)",
             "ValueError/TypeError naming random_state / X", f"{_ICA}: _estimator.py", "SpreadICA", "unnamed"),
+    Finding("make_ica_data(52, 10**400, 10**400, random_state=0)",
+            "OverflowError: Python int too large to convert to C long",
+            "ValueError naming n_features", f"{_ICA}: _data.py", "make_ica_data", "OverflowError"),
     Finding("make_ica_data(10, 2, 2, random_state=1.5)",
             "TypeError: 'SeedSequence expects int or sequence of ints for entropy not 1.5'",
             "TypeError naming random_state", f"{_ICA}: _data.py", "make_ica_data", "unnamed"),
@@ -617,7 +631,7 @@ def _method_call(name, build, build_text, build_params, method, margs, mparams):
         return attr(*margs) if callable(attr) else attr
 
     text = build_text if method is None else f"{build_text}.{method}({', '.join(show(a) for a in margs)})"
-    return Call(name, fn, params=tuple(build_params) + tuple(mparams) + (name,), text=text)
+    return Call(name, fn, params=tuple(build_params) + tuple(mparams) + (name,), text=text, method=method or "")
 
 
 x_values = value(st.one_of(points, st.lists(points, min_size=1, max_size=4).map(np.array)))
@@ -833,7 +847,9 @@ def _product_kernel(draw):
     elif method == "sample":
         margs, mparams = (draw(value(st.integers(1, 50))), draw(rng_values)), ("n", "rng")
     text = f"ProductKernel({', '.join(show(f) for f in factors)})"
-    return _method_call("ProductKernel", lambda: spreadlab.ProductKernel(*factors), text, ("factors", "factor"),
+    # "Delta has no density ..." about a factor is a clean answer: the factors' classes count as names
+    names = ("factors", "factor", *{type(f).__name__ for f in factors})
+    return _method_call("ProductKernel", lambda: spreadlab.ProductKernel(*factors), text, names,
                         method, margs, mparams)
 
 
