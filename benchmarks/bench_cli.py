@@ -13,7 +13,6 @@ Run from the repository root: ``python benchmarks/bench_cli.py`` (about a minute
 """
 
 import os
-import subprocess
 import sys
 import time
 
