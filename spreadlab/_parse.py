@@ -67,17 +67,45 @@ def _literal(node, text, depth=0):
     )
 
 
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
 def _classes():
+    """The built-in names, then every user-defined Distribution subclass already imported.
+
+    A class defined outside the ``spreadlab`` package (a user's own family, e.g. one with a
+    registered closed form) is nameable by its class name once its module is imported (the
+    CLI's ``--import``). Two user classes with one name are refused rather than guessed.
+    """
     import spreadlab
 
-    return {name: getattr(spreadlab, name) for name in DISTRIBUTION_NAMES}
+    classes = {name: getattr(spreadlab, name) for name in DISTRIBUTION_NAMES}
+    users = {}
+    for sub in _subclasses(spreadlab.Distribution):
+        if sub.__module__.split(".")[0] == "spreadlab" or sub.__name__.startswith("_"):
+            continue
+        users.setdefault(sub.__name__, set()).add(sub)
+    for name, found in users.items():
+        if name in classes:
+            continue  # a built-in name cannot be shadowed
+        if len(found) > 1:
+            where = ", ".join(sorted(f"{c.__module__}.{c.__qualname__}" for c in found))
+            classes[name] = ValueError(f"distribution name {name!r} is ambiguous: {where}")
+        else:
+            classes[name] = found.pop()
+    return classes
 
 
 def parse_distribution(text):
     """Turn text such as ``"Laplace(0, 1.5)"`` into a distribution object.
 
     Only the grammar ``Name(arg, ..., key=value, ...)`` is accepted, where ``Name`` is one
-    of :data:`DISTRIBUTION_NAMES` and every argument is a number (``1``, ``-2.5e-3``,
+    of :data:`DISTRIBUTION_NAMES` (or the class name of a user-defined
+    :class:`~spreadlab.Distribution` subclass whose module has been imported) and every
+    argument is a number (``1``, ``-2.5e-3``,
     ``1e400`` is ``inf``), a list of numbers or a list of lists of numbers.
 
     Parameters
@@ -133,6 +161,8 @@ def parse_distribution(text):
     cls = classes.get(call.func.id)
     if cls is None:
         raise ValueError(f"unknown distribution {_quote(call.func.id)}; should be one of {names}")
+    if isinstance(cls, ValueError):
+        raise cls
     args = []
     for a in call.args:
         if isinstance(a, ast.Starred):

@@ -374,3 +374,53 @@ def test_console_script_internal_error_has_no_traceback(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**env, cli.DEBUG_ENV: "1"})
     assert res.returncode == 1 and "Traceback (most recent call last)" in res.stderr
+
+
+# ---------------------------------------------------------------- a user's own distribution class
+
+
+USER_MODULE = '''
+import spreadlab
+
+
+class {name}(spreadlab.Laplace):
+    """A user's family: a Laplace law under another name (closed forms come by inheritance)."""
+'''
+
+
+def test_user_distribution_from_a_py_file(capsys, tmp_path):
+    path = tmp_path / "userdists.py"
+    path.write_text(USER_MODULE.format(name="UserLaplaceFile"))
+    argv = ["kl", "UserLaplaceFile(0, 1)", "UserLaplaceFile(1, 1)", "--kernel", "Delta(0)", "--samples", "2000"]
+    assert main(argv) == 2  # negative control: unknown until imported
+    assert "unknown distribution 'UserLaplaceFile'" in one_error_line(capsys.readouterr().err)
+    assert main([*argv, "--import", str(path)]) == 0
+    out = capsys.readouterr().out
+    # KL between unit Laplace laws 1 apart: e^{-1} + 1 - 1 = e^{-1}, an independent formula
+    assert "UserLaplaceFile(loc=0, scale=1)" in out and f"{np.exp(-1.0):.12g}" in out
+
+
+def test_user_distribution_from_a_module_name_in_the_current_folder(capsys, tmp_path, monkeypatch):
+    (tmp_path / "userdists_mod.py").write_text(USER_MODULE.format(name="UserLaplaceModule"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["kernel-check", "UserLaplaceModule(0, 1)", "--import", "userdists_mod"]) == 0
+    assert "Verdict: Valid spread kernel" in capsys.readouterr().out
+    assert str(tmp_path) not in sys.path  # the folder was on the path only for the import
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("no_such_module_xyz", "ModuleNotFoundError"),
+    ("missing_file.py", "FileNotFoundError"),
+])
+def test_import_failure_is_a_user_error(capsys, tmp_path, monkeypatch, spec, match):
+    monkeypatch.chdir(tmp_path)
+    assert main(["kl", "Delta(0)", "Delta(1)", "--import", spec]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"--import '{spec}' failed: {match}" in line
+
+
+def test_user_module_that_raises_is_a_user_error(capsys, tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("raise RuntimeError('the user module is broken')\n")
+    assert main(["kl", "Delta(0)", "Delta(1)", "--import", str(path)]) == 2
+    assert "RuntimeError: the user module is broken" in one_error_line(capsys.readouterr().err)

@@ -128,3 +128,27 @@ def test_long_bad_text_quotes_at_most_quote_chars():
         parse_distribution(text)
     assert "x" * (QUOTE_CHARS + 1) not in str(err.value)
     assert "(10,010 characters)" in str(err.value)
+
+
+def test_user_subclass_is_nameable_once_defined_and_ambiguity_is_refused():
+    """A Distribution subclass defined outside spreadlab is found by its class name."""
+    with pytest.raises(ValueError, match="unknown distribution 'ParseUserLaplace'"):
+        parse_distribution("ParseUserLaplace(0, 1)")  # negative control: not defined yet
+
+    class ParseUserLaplace(spreadlab.Laplace):
+        pass
+
+    got = parse_distribution("ParseUserLaplace(0, 2)")
+    assert type(got) is ParseUserLaplace and repr(got) == "ParseUserLaplace(loc=0, scale=2)"
+
+    first = ParseUserLaplace
+    ParseUserLaplace = type("ParseUserLaplace", (spreadlab.Laplace,), {"__module__": "another.module"})
+    with pytest.raises(ValueError, match="'ParseUserLaplace' is ambiguous: .*another.module.ParseUserLaplace"):
+        parse_distribution("ParseUserLaplace(0, 2)")
+    assert first is not ParseUserLaplace
+
+
+def test_a_user_class_cannot_shadow_a_built_in_name():
+    shadow = type("Gaussian", (spreadlab.Laplace,), {"__module__": "user.shadow"})
+    assert type(parse_distribution("Gaussian(0, 1)")) is spreadlab.Gaussian
+    assert shadow.__module__ == "user.shadow"
