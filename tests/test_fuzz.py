@@ -364,6 +364,13 @@ KNOWN_CORE_FINDINGS = [
             "TypeError: numpy's 'ufunc 'isfinite' not supported for the input types'",
             "ValueError naming alpha (finite, > 0)", f"{_CORE}: divergences.py",
             "divergence|spread_divergence", "unnamed", "ufunc 'isfinite'"),
+    Finding("mmd2([0.0, 1.0], [0.0, 2.0], Laplace(0.0, 1e-300))",
+            "nan (issue 9 saw it at scale 1e-320)", "a finite value >= 0 (the kernel is ~0 off the "
+            "diagonal), or ValueError naming kernel", f"{_CORE}: _mmd.py",
+            "mmd2", "nan"),
+    Finding("spread_l2_distance(StudentT(10.0, 1e300, 1.0), Gaussian(0.0, 1.0), Gaussian(0.0, 1.0))",
+            "no answer after 4 s", "a distance, or ValueError naming the representable range",
+            f"{_CORE}: _mmd.py", "spread_l2_distance", "hang"),
     # ---- Fourier side (kernels.py)
     Finding("fourier_check(Laplace(1e16, 1.0))",
             "no answer after 4 s (quantile bracket: start - 1.0 == start); the same for "
