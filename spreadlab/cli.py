@@ -16,6 +16,10 @@ printed, one line each, only when the command succeeds):
 ``kl`` and ``kernel-check`` print nothing on stdout until their whole report is computed, so a
 rejected argument never leaves half a report behind. Messages quote at most about 80
 characters of any argument.
+
+Distribution texts are parsed by :func:`spreadlab._parse.parse_distribution` (numbers only,
+nothing evaluated). ``--import MODULE`` imports a user's module first -- their code, by
+their request -- so that their own :class:`~spreadlab.Distribution` subclasses can be named.
 """
 
 import argparse
