@@ -11,7 +11,6 @@ from spreadlab import (
     Cauchy, CosineModulated, Delta, Epanechnikov, Fejer, FourierCheck, Gaussian, HyperbolicSecant,
     Laplace, Logistic, ProductKernel, StudentT, Triangular, Uniform, fourier_check, numeric_cf,
 )
-from spreadlab._report import kernel_check_report
 from spreadlab.plotting import plot_cf
 
 # (kernel, strictly_positive, injective, full_support): the required verdicts
@@ -289,16 +288,6 @@ def test_plot_cf_marks_zeros_and_bands(tmp_path):
     with pytest.raises(ValueError, match="one-dimensional"):
         plot_cf(fourier_check(ProductKernel(Laplace(0.0, 1.0), Laplace(0.0, 1.0))))
     plt.close("all")
-
-
-def test_kernel_check_report_text_and_plot(tmp_path):
-    path = tmp_path / "cf.png"
-    text = kernel_check_report(Fejer(0.0, 1.0), plot_path=str(path))
-    assert "Verdict: Not a valid spread kernel" in text
-    assert path.stat().st_size > 1000
-    text = kernel_check_report(ProductKernel(Laplace(0.0, 1.0), Uniform(-1.0, 2.0)),
-                               plot_path=str(tmp_path / "two.png"))
-    assert "one-to-one" in text and (tmp_path / "two.png").exists()
 
 
 def test_interior_zero_band_is_found():
