@@ -59,8 +59,13 @@ def _spherical_jn_all(kappa):
         for k in range(1, _N - 1):
             cols.append((2 * k + 1) / x * cols[k] - cols[k - 1])
         out[big] = np.stack(cols, axis=-1)
-    if not np.all(big):
-        out[~big] = special.spherical_jn(np.arange(_N), kappa[~big][:, None])
+    tiny = kappa < 1e-150  # j_k(x) ~ x^k / (2k+1)!!: j_0 = 1 and the rest vanish in float64
+    rest = ~big & ~tiny
+    if np.any(rest):
+        out[rest] = special.spherical_jn(np.arange(_N), kappa[rest][:, None])
+    if np.any(tiny):
+        out[tiny] = 0.0
+        out[tiny, 0] = 1.0
     return out
 
 
@@ -231,6 +236,12 @@ class NumericDensity:
     def cf(self, omega, block=256):
         """Characteristic function at real ``omega`` (any shape), divided by ``mass``."""
         omega = np.asarray(omega, dtype=float)
+        reach = float(np.max(np.abs(self.c) + self.h))
+        if np.max(np.abs(omega), initial=0.0) * reach > 1e300:
+            raise ValueError(
+                f"omega must satisfy |omega| <= {1e300 / reach:.3g}: beyond it the phases omega x "
+                f"over the density's partition (out to |x| = {reach:.3g}) overflow"
+            )
         flat = omega.ravel()
         out = np.zeros(flat.size, dtype=complex)
         widths, group = np.unique(self.h, return_inverse=True)

@@ -15,22 +15,27 @@ __all__ = []
 def as_float_array(value, name, allow_inf=False):
     """Return ``value`` as a float64 array, rejecting non-numeric, NaN or (by default) infinite input."""
     if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"{name} must be a real number or array of real numbers; got {value!r}")
-    if np.iscomplexobj(value):
-        raise TypeError(f"{name} must be real; got a complex value {value!r}")
+        raise TypeError(f"{name} must be a real number or array of real numbers; got {_short(value)}")
+    try:
+        is_complex = np.iscomplexobj(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists, odd objects
+        raise TypeError(f"{name} must be a real number or a rectangular array of real numbers; "
+                        f"got {_short(value)}") from exc
+    if is_complex:
+        raise TypeError(f"{name} must be real; got a complex value {_short(value)}")
     if isinstance(value, (bool, np.bool_)) or np.asarray(value).dtype == bool:
-        raise TypeError(f"{name} must be a real number, not a boolean; got {value!r}")
+        raise TypeError(f"{name} must be a real number, not a boolean; got {_short(value)}")
     try:
         arr = np.asarray(value, dtype=float)
     except OverflowError as exc:  # an integer literal too large for a double
         raise ValueError(f"{name} must be finite; got a number too large for a float") from exc
     except (TypeError, ValueError) as exc:
         raise TypeError(
-            f"{name} must be a real number or array of real numbers; got {value!r}"
+            f"{name} must be a real number or array of real numbers; got {_short(value)}"
         ) from exc
     bad = np.isnan(arr) if allow_inf else ~np.isfinite(arr)
     if np.any(bad):
-        raise ValueError(f"{name} must be {'not NaN' if allow_inf else 'finite'}; got {value!r}")
+        raise ValueError(f"{name} must be {'not NaN' if allow_inf else 'finite'}; got {_short(value)}")
     return arr
 
 
@@ -38,17 +43,30 @@ def as_positive_array(value, name):
     """Return ``value`` as a float array after checking that every entry is > 0."""
     arr = as_float_array(value, name)
     if np.any(arr <= 0):
-        raise ValueError(f"{name} must be > 0; got {value!r}")
+        raise ValueError(f"{name} must be > 0; got {_short(value)}")
     return arr
 
 
-def as_count(value, name, minimum=1):
-    """Return ``value`` as an int >= ``minimum`` (bools are rejected)."""
+MAX_COUNT = 2**40
+"""Largest sample size or grid size accepted anywhere (about 1.1e12): beyond it no array fits
+in memory, and numpy's own message would not name the parameter."""
+
+
+def as_count(value, name, minimum=1, maximum=MAX_COUNT):
+    """Return ``value`` as an int in [``minimum``, ``maximum``] (bools are rejected)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {_short(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {_short(value)}")
+    if value > maximum:
+        raise ValueError(f"{name} must be an integer <= {maximum}; got {_short(value)}")
     return int(value)
+
+
+def _short(value, limit=80):
+    """repr of ``value`` cut to ``limit`` characters, for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_rng(random_state, name="rng"):
@@ -68,8 +86,8 @@ def check_rng(random_state, name="rng"):
     if isinstance(random_state, np.random.SeedSequence):
         return np.random.default_rng(random_state)
     raise TypeError(
-        f"{name} must be None, a non-negative int seed or a numpy.random.Generator; "
-        f"got {type(random_state).__name__}"
+        f"{name} must be None, a non-negative int seed, a SeedSequence or a numpy.random.Generator "
+        f"(the legacy RandomState and the global state are refused); got {type(random_state).__name__}"
     )
 
 
@@ -77,5 +95,5 @@ def check_choice(value, name, allowed):
     """Check that ``value`` is one of ``allowed`` (strings)."""
     if not isinstance(value, str) or value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"Unknown {name} {value!r}; should be one of {options}")
+        raise ValueError(f"Unknown {name} {_short(value)}; should be one of {options}")
     return value

@@ -335,10 +335,16 @@ def kl(p, q):
     (equal scales), Uniform-Uniform. A point mass against anything else, or a support
     mismatch, gives ``inf``.
 
-    Point masses and singular Gaussians are compared on their affine supports with a
-    relative tolerance: two supports count as equal when the mean gap off q's support is
-    below 1e-12 of the size of the means (or of q's largest standard deviation), so
-    ``Delta(0.1 + 0.2)`` equals ``Delta(0.3)`` while ``Delta(1e-20)`` and ``Delta(0)`` differ.
+    The same point, one rule: two point masses are the same law only when their locations
+    are equal as floats, so ``kl(Delta(1e12), Delta(1e12 + 0.5))`` is ``inf``, as is
+    ``kl(Delta(0.1 + 0.2), Delta(0.3))``, and spreading can only lower a divergence (data
+    processing). Singular Gaussians of positive rank are compared on their affine supports,
+    which are computed, so with a tolerance: the supports are equal when the range bases
+    span the same subspace (angle below 1e-9) and the mean gap off q's support is below
+    1e-12 of the size of the means (or of q's largest standard deviation). Eigenvalues of a
+    covariance below ``d * eps * lambda_max`` are not resolved by ``eigh`` and count as
+    zero: ``Gaussian([0, 0], [[1, 0], [0, 1e-17]])`` is a deterministic direction (rank 1),
+    and its KL to a standard normal is ``inf``.
 
     .. math::
         KL(\mathcal N(\mu_p,\Sigma_p)\|\mathcal N(\mu_q,\Sigma_q)) = \tfrac12\left[

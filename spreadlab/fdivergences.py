@@ -114,9 +114,15 @@ class FDivergence:
             return None
         if alpha is None:
             raise ValueError(f"f={self.name!r} needs alpha, the order: a number > 0")
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha <= 0:
-            raise ValueError(f"alpha must be a finite number > 0; got {alpha!r}")
-        return float(alpha)
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+            raise TypeError(f"alpha must be a finite number > 0; got {type(alpha).__name__}")
+        try:
+            value = float(alpha)
+        except OverflowError:  # an integer beyond the float range
+            raise ValueError("alpha must be a finite number > 0; got an integer too large for a float") from None
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"alpha must be a finite number > 0; got {value!r}")
+        return value
 
     def mutually_singular(self, alpha=None):
         """Value between laws with disjoint supports."""

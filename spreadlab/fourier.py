@@ -214,6 +214,8 @@ def numeric_cf(density, omega, *, normalize=False, max_panels=3000):
         raise TypeError(f"density must be a callable f(x); got {type(density).__name__}")
     max_panels = as_count(max_panels, "max_panels", minimum=200)
     w = as_float_array(omega, "omega")
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise TypeError(f"normalize must be True or False; got {type(normalize).__name__}")
     nd = _numeric_density(density, bool(normalize), name="density", max_panels=max_panels)
     return nd.cf(w), float(nd.error)
 

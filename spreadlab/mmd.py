@@ -45,15 +45,23 @@ def _autocorrelation(kernel):
         return lambda z: two.pdf(z if kernel.dim > 1 else z[..., 0])
     if kernel.batch_shape != ():
         raise ValueError(f"kernel must have scalar parameters; got batch shape {kernel.batch_shape}")
+    # written with ratios u = |z| / scale so that tiny or huge scales neither overflow nor
+    # underflow (1 / (4 b^2) overflows for b = 1e-300)
     if isinstance(kernel, Laplace):
         b = _scalar(kernel.scale)
-        return lambda z: (b + np.abs(z[..., 0])) * np.exp(-np.abs(z[..., 0]) / b) / (4 * b * b)
+
+        def laplace_k(z):
+            u = np.abs(z[..., 0]) / b
+            with np.errstate(under="ignore"):
+                return (1.0 + u) * np.exp(-u) / (4.0 * b)
+
+        return laplace_k
     if isinstance(kernel, Cauchy):
         g = 2.0 * _scalar(kernel.scale)
-        return lambda z: g / (np.pi * (g * g + z[..., 0] ** 2))
+        return lambda z: 1.0 / (np.pi * g * (1.0 + (z[..., 0] / g) ** 2))
     if isinstance(kernel, Uniform):
         w = _scalar(kernel.scale)
-        return lambda z: np.maximum(w - np.abs(z[..., 0]), 0.0) / (w * w)
+        return lambda z: np.maximum(1.0 - np.abs(z[..., 0]) / w, 0.0) / w
     if isinstance(kernel, ProductKernel):
         parts = [_autocorrelation(f) for f in kernel.factors]
 

@@ -50,7 +50,7 @@ def test_sampling_arguments():
         Laplace().sample(0, 1)
     with pytest.raises(TypeError, match="n must be an integer"):
         Laplace().sample(2.5, 1)
-    with pytest.raises(TypeError, match="rng must be None, a non-negative int seed or a numpy.random.Generator"):
+    with pytest.raises(TypeError, match="rng must be None, a non-negative int seed, a SeedSequence or a numpy.random.Generator"):
         Laplace().sample(3, np.random.RandomState(0))
     with pytest.raises(ValueError, match="x must be not NaN"):
         Laplace().pdf(np.nan)

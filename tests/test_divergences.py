@@ -363,3 +363,14 @@ def test_renyi_quadrature_resolves_the_bump_between_narrow_laws_bug_oracle_r03()
     est = divergence(p, q, "renyi", "quad", alpha=0.3)
     # the closed form itself is good to a few ulps of 1.4e4 (~2e-12 absolute)
     assert abs(est - truth) <= est.error + 4 * np.spacing(truth)
+
+
+def test_point_masses_are_the_same_only_when_equal_bug_issue9_data_processing():
+    """kl(Delta(1e12), Delta(1e12 + 0.5)) was 0 (a relative tolerance for 'the same point') while
+    the spread KL of the same pair under Gaussian(0, 1e-6) was 125,000: spreading raised it."""
+    p, q = Delta(1e12), Delta(1e12 + 0.5)
+    spread_value = spread_kl(p, q, Gaussian(0.0, 1e-6))
+    assert spread_value == pytest.approx(0.25 / 2e-6, rel=1e-15)
+    assert kl(p, q) == np.inf >= spread_value  # data processing
+    assert kl(Delta(0.3), Delta(0.3)) == 0.0
+    assert kl(Delta(0.1 + 0.2), Delta(0.3)) == np.inf  # 5.6e-17 apart: different points

@@ -484,6 +484,22 @@ FIXED = {
     "spread_l2_distance(Laplace(0.0, 1e-300), Laplace(0.0, 1e-300), Laplace(-1e16, 1e-300))",
     "spread_l2_distance(StudentT(10.0, 1e300, 1.0), Gaussian(0.0, 1.0), Gaussian(0.0, 1.0))",
     "spread_kl(HyperbolicSecant(1e16, 1.0), HyperbolicSecant(1e16, 1.0), HyperbolicSecant(0.0, 1.0), method='quad')",
+    "Laplace(0.0, 1.0, sigma=1.0)",
+    "Delta([[1.0, 2.0], [3.0]])",
+    "Laplace([0.0, 1.0], 1.0).pdf([0.0, 1.0, 2.0])",
+    "Laplace(0.0, 1.0).sample(10**400)",
+    "Triangular(0.0, 1e10).cf(1e308)",
+    "StudentT(0.1, 0.0, 1e300).cf(1e16)",
+    "Convolution(Uniform(0.0, 1e300), Uniform(0.0, 10.0)).cf(1e101)",
+    "divergence(Laplace(0.0, 1.0), Laplace(1.0, 1.0), 'renyi', alpha=10**400)",
+    "mmd2([0.0, 1.0], [0.0, 2.0], Laplace(0.0, 1e-300))",
+    "numeric_cf(Uniform(0.0, 1.0).pdf, 1e308)",
+    "numeric_cf(Uniform(0.0, 9.0).pdf, np.array([-4.4e-308, -16.2]))",
+    "numeric_cf(Laplace(0.0, 1.0).pdf, 1.0, normalize=np.array([]))",
+    "CosineModulated(Fejer(0.0, 1.0), 2.0, np.zeros(3))",
+    "CosineModulated(Fejer(0.0, 1.0), 1e308, 1).pdf(26.4)",
+    "CosineModulated(Fejer(1e16, 1e-10), 6e16, -1).sample(7)",
+    "plot_cf(Laplace(0.0, 1.0), ax=1.0)",
 }
 
 

@@ -14,10 +14,11 @@ whitened mean gap,
 with the KL divergence the limit :math:`\alpha \to 1`,
 :math:`\tfrac12\sum_k(\lambda_k - 1 - \log\lambda_k + \delta_k^2)`.
 
-"The same support" is decided with one rule (documented in :func:`spreadlab.kl`): the
-range bases span the same subspace (orthonormal bases, an angle below 1e-9) and the mean
-gap off q's support is below 1e-12 of the size of the means or of q's largest standard
-deviation.
+"The same support" is decided with one rule (documented in :func:`spreadlab.kl`): point
+masses are the same only when their locations are equal as floats (so that spreading
+never raises a divergence); for positive rank, the range bases span the same subspace
+(orthonormal bases, an angle below 1e-9) and the mean gap off q's support is below 1e-12
+of the size of the means or of q's largest standard deviation.
 """
 
 import numpy as np
@@ -47,6 +48,8 @@ def same_affine_support(p, q):
     up, uq = p.range_basis(), q.range_basis()
     if up.shape[1] != uq.shape[1]:
         return False
+    if q.rank == 0:  # two point masses: the same point only when equal as floats
+        return bool(np.array_equal(p.mean, q.mean))
     proj = np.eye(p.dim) - uq @ uq.T
     if up.size and np.linalg.norm(proj @ up) > 1e-9:  # orthonormal bases: an angle test
         return False

@@ -50,6 +50,11 @@ class _Univariate(Distribution):
     _shape_names = ()
 
     def __init__(self, loc=0.0, scale=1.0, **shape):
+        unknown = sorted(set(shape) - set(self._shape_names))
+        if unknown:
+            allowed = ", ".join(("loc", "scale") + tuple(self._shape_names))
+            raise TypeError(f"{type(self).__name__} got unexpected parameter {unknown[0]!r}; "
+                            f"its parameters are {allowed}")
         loc = as_float_array(loc, "loc")
         scale = as_positive_array(scale, "scale")
         arrays = [loc, scale] + list(shape.values())
@@ -84,33 +89,45 @@ class _Univariate(Distribution):
         return frozen
 
     # scipy does the density, cdf and sampling ------------------------------------------
+    def _x(self, x, name="x"):
+        """``x`` as floats that broadcast against the batch of parameters."""
+        arr = as_float_array(x, name, allow_inf=True)
+        try:
+            np.broadcast_shapes(arr.shape, self.batch_shape)
+        except ValueError:
+            raise ValueError(
+                f"{name} of shape {arr.shape} does not broadcast against the batch of parameters "
+                f"of shape {self.batch_shape}"
+            ) from None
+        return arr
+
     def logpdf(self, x):
         with np.errstate(over="ignore", under="ignore"):
-            return self._scipy().logpdf(as_float_array(x, "x", allow_inf=True))
+            return self._scipy().logpdf(self._x(x))
 
     def pdf(self, x):
         with np.errstate(over="ignore", under="ignore"):
-            return self._scipy().pdf(as_float_array(x, "x", allow_inf=True))
+            return self._scipy().pdf(self._x(x))
 
     def cdf(self, x):
         """Cumulative distribution function."""
         with np.errstate(over="ignore", under="ignore"):
-            return self._scipy().cdf(as_float_array(x, "x", allow_inf=True))
+            return self._scipy().cdf(self._x(x))
 
     def sf(self, x):
         """Survival function 1 - cdf, accurate in the right tail."""
         with np.errstate(over="ignore", under="ignore"):
-            return self._scipy().sf(as_float_array(x, "x", allow_inf=True))
+            return self._scipy().sf(self._x(x))
 
     def logcdf(self, x):
         """Log of the cumulative distribution function."""
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            return self._scipy().logcdf(as_float_array(x, "x", allow_inf=True))
+            return self._scipy().logcdf(self._x(x))
 
     def logsf(self, x):
         """Log of the survival function."""
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            return self._scipy().logsf(as_float_array(x, "x", allow_inf=True))
+            return self._scipy().logsf(self._x(x))
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples of shape (n, *batch_shape)."""
@@ -149,8 +166,12 @@ class _Univariate(Distribution):
             arg = w * self.loc
         # |w loc| beyond float range: the phase is undetermined, the modulus is not
         phase = np.exp(1j * np.where(np.isfinite(arg), arg, 0.0))
-        with np.errstate(over="ignore"):  # t = w * scale may overflow to inf: cfs decay to 0 there
-            return phase * self._std_cf(w * self.scale)
+        with np.errstate(over="ignore", invalid="ignore"):
+            t = w * self.scale
+            # |t| overflowed: every family here has a density, so its cf tends to 0 there
+            # (Riemann-Lebesgue)
+            value = np.where(np.isfinite(t), self._std_cf(np.where(np.isfinite(t), t, 0.0)), 0.0)
+        return phase * value
 
     def _std_cf(self, t):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -186,17 +207,17 @@ class Laplace(_Univariate):
 
     def logpdf(self, x):
         # written out: scipy's laplace.logpdf underflows to -inf beyond |z| ~ 745
-        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
+        z = (self._x(x) - self.loc) / self.scale
         return -np.abs(z) - np.log(2.0 * self.scale)
 
     def logcdf(self, x):
         # written out: scipy's laplace.logcdf is log(cdf), -inf beyond z ~ -745
-        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
+        z = (self._x(x) - self.loc) / self.scale
         with np.errstate(over="ignore"):
             return np.where(z < 0, z - np.log(2.0), np.log1p(-0.5 * np.exp(-np.abs(z))))
 
     def logsf(self, x):
-        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
+        z = (self._x(x) - self.loc) / self.scale
         with np.errstate(over="ignore"):
             return np.where(z > 0, -z - np.log(2.0), np.log1p(-0.5 * np.exp(-np.abs(z))))
 
@@ -274,12 +295,12 @@ class HyperbolicSecant(_Univariate):
 
     def logpdf(self, x):
         # written out: scipy's hypsecant.logpdf overflows cosh and gives -inf for |z| > 710
-        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
+        z = (self._x(x) - self.loc) / self.scale
         return -logcosh(z) - np.log(np.pi * self.scale)
 
     def logsf(self, x):
         # written out: sf = (2/pi) arctan(e^{-z}), whose log scipy underflows beyond z ~ 745
-        z = (as_float_array(x, "x", allow_inf=True) - self.loc) / self.scale
+        z = (self._x(x) - self.loc) / self.scale
         with np.errstate(under="ignore", over="ignore", divide="ignore"):
             small = np.exp(-np.abs(z))
             far = np.log(2.0 / np.pi) - z + np.log1p(-small * small / 3.0)  # arctan u ~ u - u^3/3
@@ -287,7 +308,7 @@ class HyperbolicSecant(_Univariate):
         return np.where(z > 20, far, near)
 
     def logcdf(self, x):
-        return self.logsf(2.0 * self.loc - as_float_array(x, "x", allow_inf=True))
+        return self.logsf(2.0 * self.loc - self._x(x))
 
     def _std_cf(self, t):
         a = np.abs(0.5 * np.pi * t)

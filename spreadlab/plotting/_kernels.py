@@ -50,7 +50,12 @@ def plot_cf(kernel_or_result, band=None, ax=None):
             "result.factors"
         )
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(6.5, 3.5))
+    else:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
     w, v = res.omega, res.cf_values
     if res.symmetric:
         ax.plot(w, v, label="φ_K(ω) (real)")
