@@ -21,11 +21,15 @@ from . import divergences as _divergences
 from . import ica as _ica
 from . import kernels as _kernels
 from . import spread as _spread_module
+from . import learned_spread as _learned_spread_mod
+from . import two_sample as _two_sample_mod
 from .distributions import *  # noqa: F401,F403
 from .divergences import *  # noqa: F401,F403
 from .ica import *  # noqa: F401,F403
 from .kernels import *  # noqa: F401,F403
 from .spread import *  # noqa: F401,F403
+from .learned_spread import *  # noqa: F401,F403
+from .two_sample import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
@@ -36,4 +40,6 @@ __all__ = [
     *_divergences.__all__,
     *_kernels.__all__,
     *_ica.__all__,
+    *_learned_spread_mod.__all__,
+    *_two_sample_mod.__all__,
 ]
