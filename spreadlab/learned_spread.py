@@ -7,11 +7,11 @@ Gaussian spread :math:`K = N(0, S)` is chosen to maximise the spread divergence
 
 .. math::
     S = \sigma^2 Q\, \mathrm{diag}(e^{h_1}, \dots, e^{h_d})\, Q^\top,\qquad
-    Q^\top Q = I,\quad \sum_i h_i = 0,\quad |h_i| \le \log a,
+    Q^\top Q = I,\quad \sum_i h_i = 0,\quad \max_i h_i - \min_i h_i < \log a,
 
 i.e. a fixed determinant :math:`\det S = \sigma^{2d}` (a fixed noise volume, fixed noise
-entropy) and eigenvalues within a factor a (``anisotropy``) of :math:`\sigma^2`. Both parts
-are needed:
+entropy) and a condition number :math:`\lambda_{\max}(S)/\lambda_{\min}(S) < a`
+(``anisotropy``). Both parts are needed:
 
 * without the determinant the maximiser is :math:`S \to 0`, where the spread divergence
   tends to the unspread one -- infinite for a deterministic model (two point masses at
@@ -21,7 +21,7 @@ are needed:
   N(0, LL^\top)` is a further spreading, so by data processing the maximum is at L = 0;
 * the determinant alone still lets one eigenvalue go to zero while another goes to
   infinity, which again makes the divergence of two point masses unbounded; the bound a
-  on the eigenvalues keeps the spread non-degenerate (and the spread stays a valid,
+  on the condition number keeps the spread non-degenerate (and the spread stays a valid,
   strictly positive-transform Gaussian).
 
 With samples instead of distributions the same spread is read as an injective *mean
@@ -79,11 +79,22 @@ def _rotation(w, d):
     return expm(_skew(w, d)) if d > 1 else np.eye(1)
 
 
-def _unpack(theta, q0, sigma2, d):
+def _log_eigenvalues(v, log_a):
+    """Smooth map R^d -> {h : sum(h) = 0, max(h) - min(h) < log a}."""
+    g = np.log1p(np.expm1(log_a) * special_expit(v))  # each g_i in (0, log a)
+    return g - g.mean()
+
+
+def special_expit(v):
+    from scipy.special import expit
+
+    return expit(v)
+
+
+def _unpack(theta, q0, log_a, d):
     n_rot = d * (d - 1) // 2
     q = q0 @ _rotation(theta[:n_rot], d)
-    h = theta[n_rot:]
-    return q, h
+    return q, _log_eigenvalues(theta[n_rot:], log_a)
 
 
 def _covariance(q, h, sigma2):
@@ -100,14 +111,14 @@ class _ClosedForm:
     def __init__(self, p, q, f, alpha):
         self.p, self.q, self.f, self.alpha = p, q, f, alpha
 
-    def value(self, cov):
+    def value(self, q, h, sigma2):
         from spreadlab import spread_divergence
 
-        kernel = _gaussian(cov)
+        kernel = _gaussian(_covariance(q, h, sigma2))
         return float(spread_divergence(self.p, self.q, kernel, self.f, alpha=self.alpha))
 
-    def final(self, cov):
-        return self.value(cov)
+    def final(self, q, h, sigma2):
+        return self.value(q, h, sigma2)
 
 
 class _SampleKL:
@@ -123,39 +134,50 @@ class _SampleKL:
 
     Leaving :math:`x_i` out of the first mixture makes each term an estimate of the
     log-density of the *population* spread p at a point independent of the other
-    components; the standard error is that of the mean of the n per-point averages.
+    components; the standard error is that of the mean of the n per-point averages. The
+    reported values (before and after) use fresh draws, independent of those the optimiser
+    fitted.
     """
 
     method = "sample"
 
     def __init__(self, x, y, n_draws, rng):
-        self.x, self.y = x, y
+        self.x, self.y, self.rng = x, y, rng
         self.eps = rng.standard_normal((n_draws, x.shape[0], x.shape[1]))
 
-    def per_point(self, cov):
+    def per_point(self, q, h, sigma2):
         from scipy.special import logsumexp
 
-        evals, evecs = np.linalg.eigh(cov)
-        w = evecs / np.sqrt(evals)  # z = x @ w  <=>  z = S^{-1/2} x up to a rotation
+        # z = x @ w = diag(e^{-h/2}) Q^T x / sigma: whitened by S, with the rotation tied
+        # to the parameters (an eigendecomposition would flip its vectors arbitrarily when
+        # eigenvalues tie, and the fixed draws eps would then see a jumping objective)
+        w = q * np.exp(-0.5 * h) / math.sqrt(sigma2)
         zx, zy = self.x @ w, self.y @ w
         n, m = zx.shape[0], zy.shape[0]
         out = np.zeros(n)
+        nx, ny = np.sum(zx * zx, axis=1), np.sum(zy * zy, axis=1)
         for eps in self.eps:
             pts = zx + eps
-            dxx = np.sum((pts[:, None, :] - zx[None, :, :]) ** 2, axis=-1)
+            npts = np.sum(pts * pts, axis=1)[:, None]
+            dxx = np.maximum(npts + nx - 2.0 * pts @ zx.T, 0.0)
             np.fill_diagonal(dxx, np.inf)  # leave x_i out
-            dxy = np.sum((pts[:, None, :] - zy[None, :, :]) ** 2, axis=-1)
+            dxy = np.maximum(npts + ny - 2.0 * pts @ zy.T, 0.0)
             out += (logsumexp(-0.5 * dxx, axis=1) - math.log(n - 1)
                     - logsumexp(-0.5 * dxy, axis=1) + math.log(m))
         return out / len(self.eps)
 
-    def value(self, cov):
-        return float(np.mean(self.per_point(cov)))
+    def value(self, q, h, sigma2):
+        return float(np.mean(self.per_point(q, h, sigma2)))
 
-    def final(self, cov):
+    def final(self, q, h, sigma2):
+        """Estimate with fresh draws: the optimiser has seen (and fitted) the fixed ones."""
         from spreadlab import Estimate
 
-        u = self.per_point(cov)
+        fixed, self.eps = self.eps, self.rng.standard_normal(self.eps.shape)
+        try:
+            u = self.per_point(q, h, sigma2)
+        finally:
+            self.eps = fixed
         se = float(np.std(u, ddof=1) / math.sqrt(u.size))
         return Estimate(float(np.mean(u)), se, "mc", n_samples=u.size * len(self.eps))
 
@@ -186,7 +208,7 @@ class LearnedSpread:
     scale : float
         :math:`\sigma^2 = (\det S)^{1/d}`, held fixed.
     anisotropy : float
-        Bound a on the eigenvalues: :math:`\sigma^2/a \le \lambda_i(S) \le a\sigma^2`.
+        Bound a on the condition number: :math:`\lambda_{\max}(S) / \lambda_{\min}(S) < a`.
     method : str
         ``"closed form"`` (Gaussian or point-mass p, q) or ``"sample"``.
     """
@@ -249,17 +271,20 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
     .. math::
         \max_{S}\; D_f\big(p * N(0, S) \,\big\|\, q * N(0, S)\big)
         \quad\text{s.t.}\quad \det S = \sigma^{2d},\quad
-        \sigma^2 / a \le \lambda_i(S) \le a\,\sigma^2,
+        \lambda_{\max}(S) / \lambda_{\min}(S) < a,
 
     with :math:`S = \sigma^2 Q\,\mathrm{diag}(e^{h})Q^\top`, Q a rotation
     (:math:`Q = Q_0 \exp(A)`, A skew-symmetric), :math:`\sum h_i = 0`,
-    :math:`|h_i| \le \log a`, by SLSQP from ``n_restarts`` starts (the initial kernel,
-    then random rotations of it). See the module docstring for why both the determinant
+    :math:`h = g - \bar g`, :math:`g_i = \log(1 + (a - 1)\,\mathrm{expit}(v_i))` (a smooth
+    map from free :math:`v \in R^d`, so the problem is unconstrained), by L-BFGS-B with
+    finite-difference gradients from ``n_restarts`` starts (the initial kernel, then random
+    rotations). The bound is open, so an optimum on it is approached, not reached. See the module docstring for why both the determinant
     and the eigenvalue bound are needed. The closed-form optimum for two point masses (or
     Gaussians of equal covariance :math:`cI`) at distance Δ puts the smallest allowed
-    noise :math:`\sigma^2/a` along Δ:
+    noise along Δ and a times more in every other direction,
+    :math:`\lambda_\Delta = \sigma^2 a^{-(d-1)/d}`:
 
-    .. math:: \max_S \mathrm{KL} = \frac{\|\Delta\|^2}{2(c + \sigma^2/a)}.
+    .. math:: \sup_S \mathrm{KL} = \frac{\|\Delta\|^2}{2(c + \sigma^2 a^{-(d-1)/d})}.
 
     In one dimension the constraint leaves nothing to learn and the initial kernel is
     returned.
@@ -276,8 +301,8 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
         distributions, the median heuristic
         (:func:`spreadlab.median_heuristic_kernel`) of the pooled samples for samples.
     anisotropy : float, default=10.0
-        a > 1: eigenvalues of S stay within a factor a of :math:`\sigma^2` (a starting
-        kernel outside the bound is clipped into it).
+        a > 1, the bound on the condition number of S (a starting kernel beyond it is
+        squeezed inside it).
     f : str, default="kl"
         Divergence (closed form only; samples support ``"kl"``), as in
         :func:`spreadlab.spread_divergence`.
@@ -285,9 +310,9 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
         Order of the Rényi divergence (``f="renyi"``).
     n_restarts : int, default=3
     max_iter : int, default=200
-        SLSQP iterations per restart.
+        L-BFGS-B iterations per restart.
     tol : float, default=1e-10
-        SLSQP's ``ftol``.
+        L-BFGS-B's ``ftol`` (relative change of the objective).
     n_draws : int, default=2
         Spread draws per sample point (samples only); fixed across the optimisation.
     rng : None, int or numpy.random.Generator
@@ -313,18 +338,18 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
 
     Examples
     --------
-    Two point masses one unit apart along the first axis: the learned spread puts its
-    smallest allowed variance (1/4) along the difference, so KL = 1 / (2 / 4) = 2,
-    up from 1/2 with the isotropic N(0, I).
+    Two point masses one unit apart along the first axis, det S = 1 and condition number
+    below 4: the learned spread puts variance 1/2 along the gap and 2 across it, so
+    KL = 1 / (2 * 1/2) = 1, up from 1/2 with the isotropic N(0, I).
 
     >>> import numpy as np
     >>> from spreadlab import Delta, learn_spread
     >>> res = learn_spread(Delta([0.0, 0.0]), Delta([1.0, 0.0]), anisotropy=4.0, rng=0)
-    >>> round(res.divergence_before, 6), round(res.divergence_after, 6)
-    (0.5, 2.0)
+    >>> round(res.divergence_before, 6), round(res.divergence_after, 4)
+    (0.5, 1.0)
     >>> evals, evecs = np.linalg.eigh(res.kernel.cov)
-    >>> np.round(evals, 6), round(abs(evecs[0, 0]), 6)  # smallest noise along the gap
-    (array([0.25, 4.  ]), 1.0)
+    >>> np.round(evals, 4), round(abs(evecs[0, 0]), 4)  # smallest noise along the gap
+    (array([0.5, 2. ]), 1.0)
     """
     from spreadlab import ConvergenceWarning, Distribution, Gaussian
 
@@ -360,10 +385,16 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
     evals, q0 = np.linalg.eigh(kernel.cov)
     sigma2 = float(np.exp(np.mean(np.log(evals))))
     log_a = math.log(anisotropy)
-    h0 = np.clip(np.log(evals / sigma2), -log_a, log_a)
-    h0 -= h0.mean()
-    start_cov = _covariance(q0, h0, sigma2)
-    before = objective.final(start_cov)
+    # starting point: the initial kernel's eigenvalues, centred in (0, log a) where the
+    # map is steepest (squeezed inside the bound if the kernel is beyond it)
+    g0 = np.log(evals) - np.mean(np.log(evals))
+    if np.max(np.abs(g0)) >= 0.49 * log_a:
+        g0 *= 0.49 * log_a / np.max(np.abs(g0))
+    frac = np.expm1(g0 + 0.5 * log_a) / np.expm1(log_a)
+    v0 = np.log(frac / (1 - frac))
+    h_start = _log_eigenvalues(v0, log_a)
+    start_cov = _covariance(q0, h_start, sigma2)
+    before = objective.final(q0, h_start, sigma2)
     initial = _gaussian(start_cov)
     if d == 1 or not math.isfinite(float(before)):
         return LearnedSpread(initial, _transform(start_cov, sigma2), initial, before, before,
@@ -372,13 +403,11 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
     from scipy.optimize import minimize
 
     n_rot = d * (d - 1) // 2
-    bounds = [(None, None)] * n_rot + [(-log_a, log_a)] * d
-    cons = [{"type": "eq", "fun": lambda t: np.sum(t[n_rot:]), "jac": lambda t: np.r_[np.zeros(n_rot), np.ones(d)]}]
     scale = max(abs(float(before)), 1e-300)
 
     def negative(theta):
-        qq, h = _unpack(theta, q0, sigma2, d)
-        return -objective.value(_covariance(qq, h, sigma2)) / scale
+        qq, h = _unpack(theta, q0, log_a, d)
+        return -objective.value(qq, h, sigma2) / scale
 
     best, all_converged = None, True
     starts = range(n_restarts)
@@ -388,25 +417,24 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
         starts = tqdm(starts, desc="learn_spread restarts")
     for r in starts:
         w0 = np.zeros(n_rot) if r == 0 else rng.normal(0.0, math.pi / 2, n_rot)
-        theta0 = np.r_[w0, h0 if r == 0 else np.zeros(d)]
+        theta0 = np.r_[w0, v0 if r == 0 else rng.normal(0.0, 1.0, d)]
         trace = [-negative(theta0) * scale]
         with np.errstate(over="raise", invalid="raise"):
-            res = minimize(negative, theta0, method="SLSQP", bounds=bounds, constraints=cons,
+            res = minimize(negative, theta0, method="L-BFGS-B",
                            callback=lambda t: trace.append(-negative(t) * scale),
-                           options={"maxiter": max_iter, "ftol": tol})
+                           options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-8})
         if not res.success:
             all_converged = False
             warnings.warn(
-                f"learn_spread restart {r}: SLSQP stopped after {res.nit} iterations without "
+                f"learn_spread restart {r}: L-BFGS-B stopped after {res.nit} iterations without "
                 f"meeting ftol={tol:g} ({res.message}); divergence {-res.fun * scale:.6g}",
                 ConvergenceWarning, stacklevel=2)
         if best is None or res.fun < best[0].fun:
             best = (res, trace)
     res, trace = best
-    qq, h = _unpack(res.x, q0, sigma2, d)
-    h = h - h.mean()  # exact determinant despite SLSQP's equality tolerance
-    cov = _covariance(qq, np.clip(h, -log_a, log_a), sigma2)
-    after = objective.final(cov)
+    qq, h = _unpack(res.x, q0, log_a, d)
+    cov = _covariance(qq, h, sigma2)
+    after = objective.final(qq, h, sigma2)
     return LearnedSpread(_gaussian(cov), _transform(cov, sigma2), initial, before, after,
                          np.asarray(trace), int(res.nit), all_converged, sigma2, anisotropy,
                          objective.method)
