@@ -18,7 +18,7 @@ def _parse(argv):
 
 
 def _write_csv(path, arr, header=None):
-    lines = ([header] if header else []) + [",".join(f"{v!r}" for v in row) for row in np.atleast_2d(arr)]
+    lines = ([header] if header else []) + [",".join(repr(float(v)) for v in row) for row in np.atleast_2d(arr)]
     path.write_text("\n".join(lines) + "\n")
     return str(path)
 
