@@ -99,19 +99,24 @@ def test_one_dimension_has_nothing_to_learn():
     assert res.divergence_after == res.divergence_before == pytest.approx(2.0, rel=1e-12)
 
 
-@pytest.mark.filterwarnings("ignore::spreadlab.ConvergenceWarning")  # max_iter=1 on purpose
 def test_sample_estimate_agrees_with_closed_form(rng):
     """The leave-one-out estimate (fixed kernel, no optimisation) against the closed form."""
+    from spreadlab.learned_spread import _SampleKL
+
     d, n = 2, 600
-    kernel = Gaussian(np.zeros(d), 0.5 * np.eye(d))
     mu = np.array([0.8, 0.0])
     x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d)) + mu
-    res = learn_spread(x, y, kernel, anisotropy=1.0 + 1e-9, n_draws=4, rng=0, n_restarts=1, max_iter=1)
-    exact = spread_kl(Gaussian(np.zeros(d), np.eye(d)), Gaussian(mu, np.eye(d)), kernel)
-    # anisotropy 1 + 1e-9 pins S to 0.5 I; the estimate is off by its standard error plus a
-    # kernel-density bias of O(1/n) (measured 0.01 here); 4 se + 0.03 leaves room for both
-    assert abs(res.divergence_after - exact) < 4 * res.divergence_after.error + 0.03
-    assert 0 < res.divergence_after.error < 0.05
+    est = _SampleKL(x, y, 4, np.random.default_rng(0)).final(np.eye(d), np.zeros(d), 0.5)
+    exact = spread_kl(Gaussian(np.zeros(d), np.eye(d)), Gaussian(mu, np.eye(d)),
+                      Gaussian(np.zeros(d), 0.5 * np.eye(d)))
+    # the estimate is off by its standard error plus a kernel-density (Jensen) bias of
+    # O(1/n) (measured 0.01 here); 4 se + 0.03 leaves room for both
+    assert abs(est - exact) < 4 * est.error + 0.03
+    assert 0 < est.error < 0.05
+    # negative control: the same check fails for a wrong target (the shift doubled)
+    wrong = spread_kl(Gaussian(np.zeros(d), np.eye(d)), Gaussian(2 * mu, np.eye(d)),
+                      Gaussian(np.zeros(d), 0.5 * np.eye(d)))
+    assert not abs(est - wrong) < 4 * est.error + 0.03
 
 
 def test_sample_learning_finds_the_direction_of_difference(rng):
@@ -184,3 +189,14 @@ def test_linear_generator_fits_and_learned_run_records_kernels():
         assert np.linalg.det(k.cov) == pytest.approx(1.0, rel=1e-10)
     # the learned spread maximises the KL, so at each re-learning it is >= the fixed one
     assert np.all(learned.divergence[::10][:4] >= learned.fixed_divergence[::10][:4] * (1 - 1e-9))
+
+
+def test_inner_loop_kl_matches_public_spread_kl(rng):
+    """The optimiser's fast closed form against the public spread_kl (same formula, other code)."""
+    from spreadlab.learned_spread import _gauss_kl
+
+    m = rng.normal(size=(2, 3))
+    b1, b2, s = rng.normal(size=(3, 3)), rng.normal(size=(3, 2)), rng.normal(size=(3, 3))
+    c1, c2, cs = b1 @ b1.T, b2 @ b2.T, s @ s.T + 0.1 * np.eye(3)  # c2 singular, as for a model
+    ref = spread_kl(Gaussian(m[0], c1), Gaussian(m[1], c2), Gaussian(np.zeros(3), cs))
+    assert _gauss_kl(m[0], c1 + cs, m[1], c2 + cs) == pytest.approx(ref, rel=1e-12)
