@@ -440,8 +440,10 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
 
         starts = tqdm(starts, desc="learn_spread restarts")
     for r in starts:
-        w0 = np.zeros(n_rot) if r == 0 else rng.normal(0.0, math.pi / 2, n_rot)
-        theta0 = np.r_[w0, v0 if r == 0 else rng.normal(0.0, 1.0, d)]
+        # restart 0: the initial kernel, nudged by 1e-3 so that a symmetric start (an
+        # isotropic kernel is a saddle for symmetric problems) is not a stationary point
+        w0 = rng.normal(0.0, 1e-3 if r == 0 else 1.0, n_rot)
+        theta0 = np.r_[w0, v0 + rng.normal(0.0, 1e-3, d) if r == 0 else rng.normal(0.0, 1.0, d)]
         trace = [-negative(theta0) * scale]
         with np.errstate(over="raise", invalid="raise"):
             res = minimize(negative, theta0, method="L-BFGS-B",
