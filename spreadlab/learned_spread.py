@@ -372,7 +372,7 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
     >>> round(res.divergence_before, 6), round(res.divergence_after, 4)
     (0.5, 1.0)
     >>> evals, evecs = np.linalg.eigh(res.kernel.cov)
-    >>> np.round(evals, 4), round(abs(evecs[0, 0]), 4)  # smallest noise along the gap
+    >>> np.round(evals, 4), round(float(abs(evecs[0, 0])), 4)  # smallest noise along the gap
     (array([0.5, 2. ]), 1.0)
     """
     from spreadlab import ConvergenceWarning, Distribution, Gaussian
