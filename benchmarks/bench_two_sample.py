@@ -157,6 +157,7 @@ if __name__ == "__main__":
     print_machine()
     parts = sys.argv[1:] or ["timing", "type1", "power", "minmax"]
     runs = {"timing": timing, "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
+            "type1learn400": lambda: type_one(reps_learn=400, which=("learn",)),
             "power": power, "minmax": minmax}
     for part in parts:
         runs[part]()
