@@ -158,6 +158,7 @@ if __name__ == "__main__":
     parts = sys.argv[1:] or ["timing", "type1", "power", "minmax"]
     runs = {"timing": timing, "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
             "type1learn400": lambda: type_one(reps_learn=400, which=("learn",)),
+            "minmax_large_steps": lambda: minmax(rates=(0.3, 1.0)),
             "power": power, "minmax": minmax}
     for part in parts:
         runs[part]()
