@@ -35,6 +35,9 @@ def test_two_point_masses_reach_the_closed_form(d):
     assert abs(evecs[:, 0] @ delta) / np.linalg.norm(delta) == pytest.approx(1.0, abs=1e-4)
 
 
+# a random restart may end in an L-BFGS-B line-search failure near the open bound (flat
+# objective there); the constraint must hold whatever the optimiser reports
+@pytest.mark.filterwarnings("ignore::spreadlab.ConvergenceWarning")
 def test_constraint_holds_exactly():
     res = learn_spread(Delta([0.0, 0.0, 0.0]), Delta([1.0, 2.0, 0.0]), Gaussian(np.zeros(3), 2.0),
                        anisotropy=3.0, rng=1)
