@@ -20,6 +20,8 @@ The public names are re-exported from the modules that define them:
 * :mod:`spreadlab.mmd` -- the MMD link: spread L2 distances;
 * :mod:`spreadlab.ica` -- deterministic linear ICA trained with spread EM (Numba compiled
   lazily, on first fit);
+* :mod:`spreadlab.learned_spread` -- learning the spread (paper section 4);
+* :mod:`spreadlab.two_sample` -- spread two-sample tests with permutation p-values;
 * :mod:`spreadlab.plotting` -- the figure style and reusable figures (not imported here).
 """
 
@@ -33,6 +35,8 @@ from . import mmd as _mmd
 from . import registry as _registry
 from . import spread as _spread_module
 from .counterexample import *  # noqa: F401,F403
+from . import learned_spread as _learned_spread_mod
+from . import two_sample as _two_sample_mod
 from .distributions import *  # noqa: F401,F403
 from .divergences import *  # noqa: F401,F403
 from .fdivergences import *  # noqa: F401,F403
@@ -41,6 +45,8 @@ from .ica import *  # noqa: F401,F403
 from .mmd import *  # noqa: F401,F403
 from .registry import *  # noqa: F401,F403
 from .spread import *  # noqa: F401,F403
+from .learned_spread import *  # noqa: F401,F403
+from .two_sample import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
@@ -55,4 +61,6 @@ __all__ = [
     *_counterexample.__all__,
     *_mmd.__all__,
     *_ica.__all__,
+    *_learned_spread_mod.__all__,
+    *_two_sample_mod.__all__,
 ]

@@ -327,6 +327,10 @@ def build_parser():
     rep.add_argument("--seed", type=int, default=0, help="random seed")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=cmd_reproduce, buffered=False)
+
+    from ._cli_test import add_parser as add_test_parser
+
+    add_test_parser(sub).set_defaults(buffered=True)
     return parser
 
 

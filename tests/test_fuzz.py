@@ -1013,6 +1013,55 @@ def _mmd2(draw):
 gaussians = st.one_of(univariate(family="Gaussian"), multivariate(), univariate(), HOSTILE)
 
 
+# ---------------------------------------------------------------- two-sample tests, learned spreads
+
+
+@target("two_sample_test", "medium", covers=("two_sample_test", "TwoSampleResult"))
+@st.composite
+def _two_sample_test(draw):
+    d = draw(st.integers(1, 2))
+    x = _sample_array(draw, d) if draw(st.integers(0, 5)) else draw(HOSTILE)
+    y = _sample_array(draw, d) if draw(st.integers(0, 5)) else draw(HOSTILE)
+    kernel = draw(st.one_of(st.just("auto"), univariate(family="Gaussian"), univariate(family="Laplace"),
+                            multivariate(), HOSTILE))
+    n_perm = draw(st.one_of(st.integers(1, 30), HOSTILE))
+    return Call("two_sample_test", spreadlab.two_sample_test, (x, y, kernel),
+                {"n_permutations": n_perm, "rng": 0, "backend": "numpy"},
+                params=("x", "y", "kernel", "n_permutations"))
+
+
+@target("median_heuristic_kernel", "cheap")
+@st.composite
+def _median_heuristic(draw):
+    d = draw(st.integers(1, 2))
+    x = _sample_array(draw, d) if draw(st.integers(0, 5)) else draw(HOSTILE)
+    return Call("median_heuristic_kernel", spreadlab.median_heuristic_kernel, (x,), params=("x", "y"))
+
+
+@target("learn_spread", "slow", covers=("learn_spread", "LearnedSpread"))
+@st.composite
+def _learn_spread(draw):
+    p, q = draw(gaussians), draw(gaussians)
+    kwargs = {"n_restarts": 1, "max_iter": 20}
+    if draw(st.booleans()):
+        kwargs["anisotropy"] = draw(st.one_of(value(st.floats(1.0, 100.0)), HOSTILE))
+    return Call("learn_spread", spreadlab.learn_spread, (p, q), kwargs,
+                params=("p", "q", "kernel", "anisotropy"))
+
+
+@target("fit_linear_generator", "slow", covers=("fit_linear_generator", "LinearFit"))
+@st.composite
+def _fit_linear_generator(draw):
+    d = draw(st.integers(2, 3))
+    a = np.array(draw(st.lists(st.floats(-2, 2), min_size=d * d, max_size=d * d))).reshape(d, d)
+    cov = a @ a.T if draw(st.integers(0, 4)) else draw(HOSTILE)
+    n_latent = draw(st.one_of(st.integers(1, d - 1), HOSTILE))
+    return Call("fit_linear_generator", spreadlab.fit_linear_generator, (cov, n_latent),
+                {"n_iter": 5, "rng": 0}, params=("data_cov", "n_latent", "spread"))
+
+
+
+
 @target("mmd2_gaussian", "cheap")
 @st.composite
 def _mmd2_gaussian(draw):
