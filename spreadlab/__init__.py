@@ -18,6 +18,7 @@ The public names are re-exported from the modules that define them:
 
 from . import distributions as _distributions
 from . import divergences as _divergences
+from . import generator as _generator  # estimators load lazily, see __getattr__ below
 from . import ica as _ica
 from . import kernels as _kernels
 from . import spread as _spread_module
@@ -36,4 +37,16 @@ __all__ = [
     *_divergences.__all__,
     *_kernels.__all__,
     *_ica.__all__,
+    *_generator.__all__,
 ]
+
+# issue 11: deterministic nonlinear generators (spreadlab.generator). The estimators subclass
+# scikit-learn's BaseEstimator, so they (and scikit-learn) load on first access (PEP 562).
+from .generator import make_curve, make_sheet  # noqa: E402,F401
+
+
+def __getattr__(name):
+    if name in _generator._LAZY:
+        return getattr(_generator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
