@@ -329,23 +329,23 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         self.spread_floor_ = self._floor(self._Phi_nodes @ coef)
         self.history_ = {k: np.asarray(v) for k, v in hist.items()}
         self._scale = scale
-        if self.converged_ and self.spread_ < _STALL_FRACTION * self.spread_floor_:
-            # below the grid resolution the responsibilities are hard and EM stalls: no
-            # improvement here is not evidence of an optimum
+        if self.spread_ < _STALL_FRACTION * self.spread_floor_:
+            # below the grid resolution the responsibilities are hard and EM stalls (or
+            # crawls): whatever the stopping rule says, this is not a converged fit
             self.converged_ = False
             warnings.warn(
                 f"SpreadGenerator stalled rather than converged: spread {self.spread_:.3g} is "
                 f"below the grid resolution {self.spread_floor_:.3g} (mean effective nodes per "
                 f"point {hist['n_eff'][-1]:.2f}); responsibilities have hardened. Use "
                 "grid_floor=True, a larger spread or a larger n_grid.",
-                ConvergenceWarning, stacklevel=2)
+                ConvergenceWarning, stacklevel=4)
         elif not self.converged_:
             warnings.warn(
                 f"SpreadGenerator did not converge: max_iter={self.max_iter} sweeps ran out at "
                 f"spread {self.spread_:.3g} (target {s_end:.3g}, grid floor "
                 f"{self.spread_floor_:.3g}); the evaluation log-likelihood improved by more than "
                 f"tol={self.tol:g} within the last {self.n_iter_no_change} sweeps. Increase "
-                "max_iter or anneal faster.", ConvergenceWarning, stacklevel=2)
+                "max_iter or anneal faster.", ConvergenceWarning, stacklevel=4)
         return self
 
     # --------------------------------------------------------------- transforms

@@ -292,7 +292,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
                 f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
                 f"evaluation ELBO still improved by more than tol={self.tol:g} within "
                 f"{self.n_iter_no_change} epochs (last {hist['eval_elbo'][-1]:.4f}). Increase "
-                "max_iter.", ConvergenceWarning, stacklevel=2)
+                "max_iter.", ConvergenceWarning, stacklevel=4)
         return self
 
     def _check_X(self, X):
