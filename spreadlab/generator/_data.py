@@ -6,7 +6,7 @@ manifold (Barber, "Training models that have zero likelihood", 2019).
 """
 import numpy as np
 
-__all__ = ["make_sheet", "make_curve", "sheet_function", "curve_function"]
+__all__ = ["make_sheet", "make_curve", "sheet_function", "bowl_function", "curve_function"]
 
 
 def sheet_function(z):
@@ -27,6 +27,26 @@ def sheet_function(z):
     """
     z = np.asarray(z, dtype=float)
     return np.column_stack([z[:, 0], z[:, 1], 0.5 * (z[:, 0] ** 2 - z[:, 1] ** 2)])
+
+
+def bowl_function(z):
+    r"""A bowl: :math:`g(z) = (z_1, z_2, \tfrac12(z_1^2 + z_2^2))` (mean curvature 1 at the centre).
+
+    Parameters
+    ----------
+    z : array-like of shape (n_samples, 2)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, 3)
+
+    Examples
+    --------
+    >>> bowl_function([[1.0, 1.0]]).tolist()
+    [[1.0, 1.0, 1.0]]
+    """
+    z = np.asarray(z, dtype=float)
+    return np.column_stack([z[:, 0], z[:, 1], 0.5 * (z[:, 0] ** 2 + z[:, 1] ** 2)])
 
 
 def curve_function(z):
@@ -57,15 +77,19 @@ def _make(n_samples, n_latent, fn, random_state):
     return fn(Z), Z
 
 
-def make_sheet(n_samples=1000, random_state=None):
-    r"""Points exactly on a curved 2-D sheet in 3-D (the saddle of notebook 1).
+def make_sheet(n_samples=1000, random_state=None, kind="saddle"):
+    r"""Points exactly on a curved 2-D sheet in 3-D (by default the saddle of notebook 1).
 
-    .. math:: z\sim\mathcal N(0, I_2),\qquad x = \bigl(z_1, z_2, \tfrac12(z_1^2-z_2^2)\bigr)
+    .. math:: z\sim\mathcal N(0, I_2),\qquad x = \bigl(z_1, z_2, \tfrac12(z_1^2\mp z_2^2)\bigr)
+
+    The saddle (``-``) has zero mean curvature at its centre, the bowl (``+``) mean curvature 1;
+    fitting with noise on the model only bends a sheet in proportion to its mean curvature.
 
     Parameters
     ----------
     n_samples : int, default=1000
     random_state : None, int or numpy.random.Generator, default=None
+    kind : {"saddle", "bowl"}, default="saddle"
 
     Returns
     -------
@@ -85,7 +109,10 @@ def make_sheet(n_samples=1000, random_state=None):
     >>> bool(np.allclose(X[:, 2], 0.5 * (X[:, 0] ** 2 - X[:, 1] ** 2)))
     True
     """
-    return _make(n_samples, 2, sheet_function, random_state)
+    makers = {"saddle": sheet_function, "bowl": bowl_function}
+    if kind not in makers:
+        raise ValueError(f"kind must be 'saddle' or 'bowl'; got kind={kind!r}")
+    return _make(n_samples, 2, makers[kind], random_state)
 
 
 def make_curve(n_samples=1000, random_state=None):

@@ -55,7 +55,11 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
     decreases geometrically from ``spread_start`` to ``spread`` over ``anneal_iter``
     sweeps but never below what the grid resolves, half the largest distance between images
     of neighbouring nodes (over the edges carrying 90% of the prior mass), unless
-    ``grid_floor=False``.
+    ``grid_floor=False``. Once :math:`\sigma` is frozen at its final value, the fitted
+    coefficients are the average of the last ``n_iter_no_change`` M-step solutions (iterate
+    averaging, Polyak & Juditsky 1992): each sweep sees a fresh spread draw, so a single M-step
+    solution carries the noise of that draw (of order :math:`\sigma\sqrt{p/N}` for p
+    coefficients per output); the average carries less.
 
     Parameters
     ----------
@@ -85,6 +89,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         draw of spread data has improved by less than ``tol`` nats per sample over the last
         ``n_iter_no_change`` sweeps.
     n_iter_no_change : int, default=10
+        Also the number of final sweeps averaged into ``coef_``.
     ridge : float, default=1e-6
         Ridge on the RBF coefficients, relative to the mean diagonal of the normal matrix.
     latent_range : float, default=3.0
@@ -112,6 +117,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         draw), ``"eval_loglik"`` (a fixed evaluation draw, once the spread is frozen; NaN before) and
         ``"n_eff"`` (mean effective number of nodes per point, :math:`1/\sum_k r_{nk}^2`).
     n_iter_ : int
+    n_averaged_ : int
+        Sweeps averaged into ``coef_`` (the last ones at the final spread).
     converged_ : bool
     n_features_in_ : int
 
@@ -276,6 +283,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         sigma = s_start
         floor = 0.0
         final = None
+        n_avg, avg, window = 0, None, []
         bar = tqdm(total=self.max_iter, disable=not self.verbose, desc="SpreadGenerator",
                    leave=False)
         try:
@@ -294,13 +302,22 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                     var = sigma * sigma
                     Y = X + sigma * rng.standard_normal(X.shape) if self.spread_data else X
                     R, loglik = _estep.estep(Y, G, self.log_weights_, var, self.backend)
-                    if final is not None:  # the fixed evaluation draw, once sigma is frozen
+                    coef = self._mstep(Y, R)
+                    if final is not None:
+                        # average of the last n_iter_no_change iterates at the frozen sigma:
+                        # each sweep's fresh spread draw makes the M-step noisy, the average
+                        # much less so; a window (not all iterates) forgets the early ones
+                        window.append(coef)
+                        if len(window) > self.n_iter_no_change:
+                            window.pop(0)
+                        avg = np.mean(window, axis=0)
+                        n_avg = len(window)
+                        # the fixed evaluation draw, scored with the averaged generator
                         Ye = X + sigma * eps_eval if self.spread_data else X
-                        ll_eval = np.mean(_estep.estep(Ye, G, self.log_weights_, var,
-                                                       self.backend)[1])
+                        ll_eval = np.mean(_estep.estep(Ye, self._Phi_nodes @ avg,
+                                                       self.log_weights_, var, self.backend)[1])
                     else:
                         ll_eval = np.nan
-                    coef = self._mstep(Y, R)
                     hist["spread"].append(sigma)
                     hist["loglik"].append(float(np.mean(loglik)))
                     hist["eval_loglik"].append(float(ll_eval))
@@ -324,7 +341,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                 "a larger spread") from exc
         finally:
             bar.close()
-        self.coef_ = coef
+        self.coef_ = avg if avg is not None else coef
+        self.n_averaged_ = n_avg
         self.spread_ = float(sigma)
         self.spread_floor_ = self._floor(self._Phi_nodes @ coef)
         self.history_ = {k: np.asarray(v) for k, v in hist.items()}
