@@ -31,6 +31,7 @@ def test_notebooks_exist():
         "04_which_kernels.ipynb",
         "05_spread_maximum_likelihood.ipynb",
         "06_deterministic_ica.ipynb",
+        "07_nonlinear_generator.ipynb",
     ]
 
 

@@ -113,9 +113,10 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
     spread_floor_ : float
         Grid resolution floor at the end of the fit.
     history_ : dict of ndarray
-        Per sweep: ``"spread"``, ``"loglik"`` (mean log-likelihood of that sweep's spread
-        draw), ``"eval_loglik"`` (a fixed evaluation draw, once the spread is frozen; NaN before) and
-        ``"n_eff"`` (mean effective number of nodes per point, :math:`1/\sum_k r_{nk}^2`).
+        Per sweep: ``"spread"``, ``"floor"`` (grid resolution floor), ``"loglik"`` (mean
+        log-likelihood of that sweep's spread draw), ``"eval_loglik"`` (a fixed evaluation
+        draw, once the spread is frozen; NaN before) and ``"n_eff"`` (mean effective
+        number of nodes per point, :math:`1/\sum_k r_{nk}^2`).
     n_iter_ : int
     n_averaged_ : int
         Sweeps averaged into ``coef_`` (the last ones at the final spread).
@@ -277,7 +278,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         coef[-1] = mean
 
         eps_eval = rng.standard_normal(X.shape)
-        hist = {"spread": [], "loglik": [], "eval_loglik": [], "n_eff": []}
+        hist = {"spread": [], "floor": [], "loglik": [], "eval_loglik": [], "n_eff": []}
         best, best_at = -np.inf, 0
         self.converged_ = False
         sigma = s_start
@@ -319,6 +320,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                     else:
                         ll_eval = np.nan
                     hist["spread"].append(sigma)
+                    hist["floor"].append(floor)
                     hist["loglik"].append(float(np.mean(loglik)))
                     hist["eval_loglik"].append(float(ll_eval))
                     hist["n_eff"].append(float(np.mean(1.0 / np.sum(R * R, axis=1))))
