@@ -16,14 +16,16 @@ differences, renormalised after truncating at :math:`\pm` ``latent_range``). A r
 chosen over Gauss--Hermite nodes because the spread model is the mixture
 :math:`\sum_k\pi_k\mathcal N(y; g(z_k),\sigma^2 I)`: it approximates the manifold convolved
 with the spread kernel only if neighbouring images :math:`g(z_k)` are closer than about
-:math:`\sigma`, and with uniform node spacing that resolution condition is one number
-(:func:`grid_resolution`) rather than a spacing that widens in the tails, as Gauss--Hermite
-nodes do exactly where the generator must still be resolved.
+:math:`\sigma` (a row of Gaussians at spacing :math:`h` ripples with relative amplitude
+:math:`2e^{-2\pi^2\sigma^2/h^2}`: 1.4% at :math:`\sigma = h/2`), and with uniform node spacing
+that resolution condition is one number (the grid floor of :class:`SpreadGenerator`) rather
+than a spacing that widens in the tails, as Gauss--Hermite nodes do exactly where the generator
+must still be resolved.
 """
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["latent_grid", "rbf_design", "grid_resolution"]
+__all__ = ["latent_grid", "rbf_design"]
 
 
 def latent_grid(n_latent, n_grid, latent_range):
@@ -98,40 +100,3 @@ def rbf_design(z, centres, width):
     z = np.asarray(z, dtype=float)
     d2 = np.sum((z[:, None, :] - centres[None, :, :]) ** 2, axis=2)
     return np.hstack([np.exp(-0.5 * d2 / width**2), z, np.ones((z.shape[0], 1))])
-
-
-def grid_resolution(images, n_latent, n_grid):
-    r"""Largest distance between images of neighbouring grid nodes.
-
-    .. math:: h_g = \max_{k\sim k'}\|g(z_k) - g(z_{k'})\|
-
-    over pairs of nodes adjacent along one latent axis. The grid mixture
-    :math:`\sum_k\pi_k\mathcal N(y;g(z_k),\sigma^2I)` is a faithful stand-in for the
-    continuous spread manifold only while :math:`\sigma\gtrsim h_g`: with spacing
-    :math:`h` along a line, the ripple of a row of Gaussians has relative amplitude
-    :math:`2e^{-2\pi^2\sigma^2/h^2}`, about :math:`5\times10^{-9}` at :math:`\sigma=h`
-    but 1.4% at :math:`\sigma=h/2`.
-
-    Parameters
-    ----------
-    images : ndarray of shape (n_grid**n_latent, n_features)
-        :math:`g(z_k)` in the node order of :func:`latent_grid`.
-    n_latent, n_grid : int
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> nodes, _, _ = latent_grid(1, 5, 2.0)
-    >>> grid_resolution(3.0 * nodes, 1, 5)
-    3.0
-    """
-    G = images.reshape((n_grid,) * n_latent + (images.shape[1],))
-    h = 0.0
-    for axis in range(n_latent):
-        d = np.diff(G, axis=axis)
-        h = max(h, float(np.sqrt(np.max(np.sum(d * d, axis=-1)))))
-    return h
