@@ -14,6 +14,9 @@ The public names are re-exported from the modules that define them:
 * :mod:`spreadlab.kernels` -- Fourier checks, the band-limited counterexample, the MMD link;
 * :mod:`spreadlab.ica` -- deterministic linear ICA trained with spread EM (Numba compiled
   lazily, on first fit).
+* :mod:`spreadlab.generator` -- deterministic nonlinear generators trained by spread maximum
+  likelihood: ``SpreadGenerator`` (exact EM on a latent grid) and ``SpreadVAE`` (scikit-learn
+  loaded on first use).
 """
 
 from . import distributions as _distributions
