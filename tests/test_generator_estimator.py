@@ -165,6 +165,7 @@ def test_max_iter_too_small_warns_with_numbers(curve):
     ({"spread": "big"}, "spread"),
     ({"backend": "cuda"}, "backend"),
     ({"max_iter": 0}, "max_iter"),
+    ({"spread": 0.5, "spread_start": 0.1}, "spread_start must be >= spread"),
 ])
 def test_bad_parameters_are_named(curve, kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -73,7 +73,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         Final spread :math:`\sigma` (data units). ``"auto"``: 1% of the data scale, so in
         practice the grid floor decides.
     spread_start : float or "auto", default="auto"
-        Initial spread; ``"auto"``: half the data scale (root mean variance per feature).
+        Initial spread, ``>= spread``; ``"auto"``: half the data scale (root mean variance per
+        feature), or ``spread`` if that is larger.
     anneal_iter : int, default=60
         Sweeps over which :math:`\sigma` decreases from ``spread_start`` to ``spread``.
     spread_data : bool, default=True
@@ -260,9 +261,15 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         scale = _data_scale(X)
         if scale == 0.0:
             scale = 1.0  # constant data: any positive spread will do
-        s_start = _START_FACTOR * scale if self.spread_start == "auto" else float(self.spread_start)
         s_end = _END_FACTOR * scale if self.spread == "auto" else float(self.spread)
-        s_end = min(s_end, s_start)
+        if self.spread_start == "auto":
+            s_start = max(_START_FACTOR * scale, s_end)
+        else:
+            s_start = float(self.spread_start)
+            if s_start < s_end:
+                raise ValueError(
+                    f"spread_start must be >= spread (the schedule only decreases); got "
+                    f"spread_start={self.spread_start!r} < spread={self.spread!r}")
 
         # PCA initialisation: the linear terms span the leading principal subspace
         mean = X.mean(axis=0)
@@ -346,7 +353,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         self.coef_ = avg if avg is not None else coef
         self.n_averaged_ = n_avg
         self.spread_ = float(sigma)
-        self.spread_floor_ = self._floor(self._Phi_nodes @ coef)
+        self.spread_floor_ = self._floor(self._Phi_nodes @ self.coef_)
         self.history_ = {k: np.asarray(v) for k, v in hist.items()}
         self._scale = scale
         if self.spread_ < _STALL_FRACTION * self.spread_floor_:
