@@ -99,3 +99,31 @@ def test_rbf_design_columns():
     expected = [math.exp(-0.5 * (0.09 + 0.04) / 0.25), math.exp(-0.5 * (0.49 + 1.44) / 0.25),
                 0.3, -0.2, 1.0]
     np.testing.assert_allclose(Phi[0], expected, rtol=1e-14)
+
+
+def _run(code, **env):
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, **env}, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_import_is_light_and_estimators_load_on_first_use():
+    out = _run("import sys, spreadlab, spreadlab.generator; "
+               "a = ('sklearn' in sys.modules, 'numba' in sys.modules); "
+               "spreadlab.SpreadGenerator; "
+               "print(*a, 'sklearn' in sys.modules, 'numba' in sys.modules)")
+    # nothing heavy at import; scikit-learn (not Numba) once the class is touched
+    assert out == "False False True False"
+
+
+def test_numba_cache_falls_back_when_its_directory_is_unwritable(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory should be")
+    code = "from spreadlab.generator import _kernels; print(_kernels.CACHE_ENABLED)"
+    assert _run(code, NUMBA_CACHE_DIR=str(blocker / "cache")) == "False"
+    assert _run(code, NUMBA_CACHE_DIR=str(tmp_path / "ok")) == "True"  # positive control

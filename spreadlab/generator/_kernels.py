@@ -8,17 +8,39 @@ so that it is a plain element-wise loop LLVM can vectorise without reassociation
 
 The NumPy reference of the same computation is :func:`._estep.estep_numpy`.
 
-Numba's on-disk cache is used when the cache directory is writable (decided once, with the
-helper of :mod:`spreadlab.ica._kernels`; ``OMP_WAIT_POLICY=PASSIVE`` is set there before
-Numba starts its threads).
+Numba's on-disk cache is used when the cache directory (``NUMBA_CACHE_DIR``, or
+``__pycache__`` beside this file) is writable, decided once at import; ``SPREADLAB_NUMBA_CACHE=0``
+turns it off. ``OMP_WAIT_POLICY=PASSIVE`` is set (unless the user chose a value) before Numba
+starts its threads: spin-waiting OpenMP threads slow everything down on shared cores.
 """
 import math
+import os
+import tempfile
 
-from ..ica._kernels import CACHE_ENABLED  # noqa: F401  (sets OMP_WAIT_POLICY before numba)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np  # noqa: E402
 from numba import njit, prange  # noqa: E402
 
-__all__ = ["estep_kernel"]
+
+def _cache_enabled():
+    if os.environ.get("SPREADLAB_NUMBA_CACHE", "1").strip() == "0":
+        return False
+    target = os.environ.get("NUMBA_CACHE_DIR", "").strip() or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "__pycache__")
+    try:
+        os.makedirs(target, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target, prefix=".spreadlab-probe-")
+        os.close(fd)
+        os.remove(name)
+        return True
+    except OSError:
+        return False
+
+
+CACHE_ENABLED = _cache_enabled()
+
+__all__ = ["estep_kernel", "CACHE_ENABLED"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
