@@ -172,7 +172,10 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
     --------
     >>> from spreadlab import SpreadVAE, make_curve
     >>> X, _ = make_curve(300, random_state=0)
-    >>> vae = SpreadVAE(n_latent=1, spread=0.1, max_iter=30, random_state=0).fit(X)
+    >>> vae = SpreadVAE(n_latent=1, spread=0.1, tol=1e-2, n_iter_no_change=5,
+    ...                 random_state=0).fit(X)
+    >>> vae.converged_
+    True
     >>> vae.sample(4, random_state=0)[0].shape
     (4, 2)
     >>> bool(vae.history_["elbo"][-1] > vae.history_["elbo"][0])
