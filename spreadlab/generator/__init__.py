@@ -12,6 +12,7 @@ E-step) are imported only when they are first used, so ``import spreadlab`` stay
 import importlib
 
 from ._data import make_curve, make_sheet
+from ._demo import demo_manifold  # noqa: F401  (for `spreadlab demo`; imports nothing heavy)
 
 __all__ = ["SpreadGenerator", "SpreadVAE", "make_sheet", "make_curve"]
 
