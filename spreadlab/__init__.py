@@ -22,6 +22,9 @@ The public names are re-exported from the modules that define them:
   lazily, on first fit);
 * :mod:`spreadlab.learned_spread` -- learning the spread (paper section 4);
 * :mod:`spreadlab.two_sample` -- spread two-sample tests with permutation p-values;
+* :mod:`spreadlab.generator` -- deterministic nonlinear generators trained by spread maximum
+  likelihood: ``SpreadGenerator`` (exact EM on a latent grid) and ``SpreadVAE`` (scikit-learn
+  loaded on first use);
 * :mod:`spreadlab.plotting` -- the figure style and reusable figures (not imported here).
 """
 
@@ -30,22 +33,24 @@ from . import distributions as _distributions
 from . import divergences as _divergences
 from . import fdivergences as _fdivergences
 from . import fourier as _fourier
+from . import generator as _generator  # estimators load lazily, see __getattr__ below
 from . import ica as _ica
+from . import learned_spread as _learned_spread_mod
 from . import mmd as _mmd
 from . import registry as _registry
 from . import spread as _spread_module
-from .counterexample import *  # noqa: F401,F403
-from . import learned_spread as _learned_spread_mod
 from . import two_sample as _two_sample_mod
+from .counterexample import *  # noqa: F401,F403
 from .distributions import *  # noqa: F401,F403
 from .divergences import *  # noqa: F401,F403
 from .fdivergences import *  # noqa: F401,F403
 from .fourier import *  # noqa: F401,F403
+from .generator import make_curve, make_sheet  # noqa: F401
 from .ica import *  # noqa: F401,F403
+from .learned_spread import *  # noqa: F401,F403
 from .mmd import *  # noqa: F401,F403
 from .registry import *  # noqa: F401,F403
 from .spread import *  # noqa: F401,F403
-from .learned_spread import *  # noqa: F401,F403
 from .two_sample import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
@@ -63,4 +68,13 @@ __all__ = [
     *_ica.__all__,
     *_learned_spread_mod.__all__,
     *_two_sample_mod.__all__,
+    *_generator.__all__,
 ]
+
+# The generator estimators subclass scikit-learn's BaseEstimator, so they (and scikit-learn)
+# load on first access (PEP 562).
+def __getattr__(name):
+    if name in _generator._LAZY:
+        return getattr(_generator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+

@@ -1030,6 +1030,28 @@ def _two_sample_test(draw):
                 params=("x", "y", "kernel", "n_permutations"))
 
 
+@target("make_sheet", "cheap", covers=("make_sheet", "make_curve"))
+@st.composite
+def _make_manifold_data(draw):
+    n = draw(st.one_of(st.integers(1, 50), HOSTILE))
+    seed = draw(st.one_of(st.integers(0, 2**31), HOSTILE))
+    if draw(st.booleans()):
+        return Call("make_curve", spreadlab.make_curve, (n, seed), params=("n_samples", "random_state"))
+    kind = draw(st.one_of(st.sampled_from(["saddle", "bowl"]), HOSTILE))
+    return Call("make_sheet", spreadlab.make_sheet, (n, seed, kind), params=("n_samples", "random_state", "kind"))
+
+
+@target("SpreadGenerator", "slow", covers=("SpreadGenerator", "SpreadVAE"))
+@st.composite
+def _generator_params(draw):
+    """Constructor parameters, lightly (check_estimator covers the estimator contract)."""
+    x = spreadlab.make_curve(60, random_state=0)[0]
+    cls = draw(st.sampled_from(["SpreadGenerator", "SpreadVAE"]))
+    spread = draw(st.one_of(value(st.floats(0.05, 1.0)), HOSTILE))
+    est = getattr(spreadlab, cls)(n_latent=1, spread=spread, max_iter=3, random_state=0)
+    return Call(cls, lambda: est.fit(x), params=("spread", "n_latent", "max_iter", "random_state"))
+
+
 @target("median_heuristic_kernel", "cheap")
 @st.composite
 def _median_heuristic(draw):

@@ -37,6 +37,7 @@ def test_notebooks_exist():
         "04_which_kernels.ipynb",
         "05_spread_maximum_likelihood.ipynb",
         "06_deterministic_ica.ipynb",
+        "07_nonlinear_generator.ipynb",
         "08_learning_the_spread.ipynb",
     ]
 

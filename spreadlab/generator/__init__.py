@@ -1,0 +1,29 @@
+"""Deterministic nonlinear generators trained by spread maximum likelihood.
+
+* :class:`SpreadGenerator` -- exact spread EM for :math:`x = W\\phi(z)` on a latent grid;
+* :class:`SpreadVAE` -- the blog's recipe: a deterministic decoder and a Gaussian encoder
+  trained on the evidence lower bound of spread data;
+* :func:`make_sheet`, :func:`make_curve` -- data exactly on a 2-D sheet in 3-D and on a
+  1-D curve in 2-D.
+
+The estimators subclass scikit-learn's ``BaseEstimator``; scikit-learn (and Numba, for the
+E-step) are imported only when they are first used, so ``import spreadlab`` stays light.
+"""
+import importlib
+
+from ._data import make_curve, make_sheet
+from ._demo import demo_manifold  # noqa: F401  (for `spreadlab demo`; imports nothing heavy)
+
+__all__ = ["SpreadGenerator", "SpreadVAE", "make_sheet", "make_curve"]
+
+_LAZY = {"SpreadGenerator": "._estimator", "SpreadVAE": "._vae"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
