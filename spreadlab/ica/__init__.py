@@ -7,6 +7,8 @@ from ._estimator import ConvergenceWarning, SpreadICA, auto_spread
 from ._metrics import amari_distance, mixing_error
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior
 from ._reproduce import ICAReproduction, demo_ica, reproduce_ica
+from ._start import pca_start
+from ._sweep import em_update_zero_noise, ica_sweep, plot_ica_sweep, plot_ica_traces
 
 __all__ = [
     "SpreadICA",
@@ -21,4 +23,9 @@ __all__ = [
     "reproduce_ica",
     "demo_ica",
     "ICAReproduction",
+    "pca_start",
+    "ica_sweep",
+    "em_update_zero_noise",
+    "plot_ica_traces",
+    "plot_ica_sweep",
 ]
