@@ -128,7 +128,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     :math:`\gamma > 0`, once the spread is no larger than :math:`\gamma`
     (the model noise then keeps the posterior open by itself).  To first order in :math:`\sigma^2` one EM step
     is :math:`\Delta A = \sigma^2\,\nabla_A\ell(A)\,\langle ss^\top\rangle^{-1}`
-    with :math:`\ell` the noiseless log-likelihood (docs, ``theory``): a
+    with :math:`\ell` the noiseless log-likelihood (docs page ``ica_fig1``): a
     preconditioned gradient step whose size shrinks with :math:`\sigma^2`,
     hence SQUAREM.
 
