@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from _machine import print_machine
-from spreadlab.ica import ConvergenceWarning, SpreadICA, amari_distance, make_ica_data
+from spreadlab.ica import ConvergenceWarning, SpreadICA, amari_distance, make_ica_data, pca_start
 
 
 def fit_spread(X, Z, seed, **kw):
@@ -71,7 +71,7 @@ def stall(N=10000, Xd=8, Z=4, seeds=(0, 1, 2)):
           "spread EM | spread EM E-steps |\n|---|---|---|---|---|---|")
     for seed in seeds:
         X, A, _ = make_ica_data(N, Xd, Z, random_state=seed)
-        start = SpreadICA(Z)._initial_mixing(X - X.mean(0), np.random.default_rng(seed))
+        start = pca_start(X, Z, random_state=seed)
         d0 = amari_distance(start, A)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

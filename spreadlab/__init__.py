@@ -46,7 +46,9 @@ from .divergences import *  # noqa: F401,F403
 from .fdivergences import *  # noqa: F401,F403
 from .fourier import *  # noqa: F401,F403
 from .generator import make_curve, make_sheet  # noqa: F401
-from .ica import *  # noqa: F401,F403
+from .ica import (  # noqa: F401  (the estimator and its users load lazily, see __getattr__)
+    GaussianMixturePrior, LaplacePrior, SechPrior, amari_distance, make_ica_data, mixing_error, pca_start,
+)
 from .learned_spread import *  # noqa: F401,F403
 from .mmd import *  # noqa: F401,F403
 from .registry import *  # noqa: F401,F403
@@ -71,10 +73,12 @@ __all__ = [
     *_generator.__all__,
 ]
 
-# The generator estimators subclass scikit-learn's BaseEstimator, so they (and scikit-learn)
+# The ICA and generator estimators subclass scikit-learn's BaseEstimator, so they (and scikit-learn)
 # load on first access (PEP 562).
 def __getattr__(name):
     if name in _generator._LAZY:
         return getattr(_generator, name)
+    if name in _ica._LAZY:
+        return getattr(_ica, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -15,7 +15,15 @@
 
 import numpy as np
 
-__all__ = []
+__all__ = ["QuadratureTruncationWarning"]
+
+
+class QuadratureTruncationWarning(UserWarning):
+    """A numeric integral hit its budget before it reached the requested accuracy.
+
+    The result is returned with the accuracy it achieved (in the message, and in the error
+    estimate that travels with it), never silently as if it had converged.
+    """
 
 # 7-point Gauss / 15-point Kronrod nodes and weights on [-1, 1] (QUADPACK's qk15)
 _XK = np.array([

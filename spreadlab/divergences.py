@@ -32,6 +32,10 @@ __all__ = [
     "spread_divergence",
 ]
 
+QUAD_TIME_BUDGET = 30.0
+"""Seconds one ``method="quad"`` evaluation may take before it stops with a ValueError naming
+this budget (nested quadrature of a numerically spread density can be slow, never endless)."""
+
 METHODS = ("exact", "quad", "mc")
 """How a divergence is evaluated: ``"exact"`` (a registered or derived closed form),
 ``"quad"`` (adaptive quadrature, one dimension, with an error estimate) or ``"mc"``
@@ -135,6 +139,20 @@ def _check_scalar_batch(d, name, method):
         )
 
 
+def _sensitivity(fd, p, q, edges, alpha, step=1e-6):
+    """int |dg/dlog p| + |dg/dlog q| dx for the integrand g of D_f, by finite differences."""
+
+    def h(x):
+        lp, lq = p.logpdf(x), q.logpdf(x)
+        base = fd.pointwise(lp, lq, alpha)
+        with np.errstate(invalid="ignore"):
+            dp = np.abs(fd.pointwise(lp + step, lq, alpha) - base)
+            dq = np.abs(fd.pointwise(lp, lq + step, alpha) - base)
+        return np.nan_to_num((dp + dq) / step, nan=0.0, posinf=0.0)
+
+    return integrate_segments(h, edges, rtol=1e-2)[0]
+
+
 def _crossings(p, q, edges):
     """Points where log p - log q changes sign, found on a scan grid and polished by Brent's
     method."""
@@ -224,10 +242,32 @@ def _quad_divergence(p, q, fd, alpha):
     if fd.name == "renyi" and alpha != 1.0:  # p^a q^(1-a) has its own bump between p and q
         edges = np.unique(np.concatenate([edges, _peak_landmarks(_renyi_log_g(p, q, alpha), edges)[2]]))
 
+    import time
+
+    deadline = time.monotonic() + QUAD_TIME_BUDGET
+
     def integrand(x):
+        if time.monotonic() > deadline:
+            raise ValueError(
+                f"method='quad' ran past its time budget of {QUAD_TIME_BUDGET:g} s "
+                "(spreadlab.divergences.QUAD_TIME_BUDGET) without converging; use method='mc', "
+                "a closed form, or a larger budget"
+            )
         return fd.pointwise(p.logpdf(x), q.logpdf(x), alpha)
 
-    total, err = integrate_segments(integrand, edges, rtol=1e-12)
+    numeric = p.numeric_density or q.numeric_density
+    for d in (p, q):
+        if d.numeric_density:
+            d.max_error_seen = 0.0
+    # a numerically spread density is good to ~1e-10 relative (Convolution.rtol): asking the
+    # outer rule for 1e-12 would only chase that noise
+    total, err = integrate_segments(integrand, edges, rtol=1e-9 if numeric else 1e-12)
+    if numeric:
+        # every node's log density is off by at most e = the largest error estimate seen; the
+        # integral moves by at most e * int (|dg/dlog p| + |dg/dlog q|), the sensitivity taken
+        # by finite differences (a smooth integrand: a loose tolerance suffices), with 2x slack
+        e = max(d.max_error_seen for d in (p, q) if d.numeric_density)
+        err += 2.0 * e * _sensitivity(fd, p, q, edges, alpha)
     if fd.name == "renyi" and alpha != 1.0 and not -0.5 <= total <= 1.0:
         # int p^a q^(1-a) is far from 1 (tiny, or huge for alpha > 1): integrate it directly,
         # scaled by its largest value, and take the log, instead of log1p(-1 + tiny) or an

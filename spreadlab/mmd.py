@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from ._validation import as_float_array, check_choice
-from ._integration import GL_NODES, GL_WEIGHTS
+from ._integration import GL_NODES, GL_WEIGHTS, QuadratureTruncationWarning
 from .distributions import (
     Cauchy, Delta, Distribution, Gaussian, Laplace, ProductKernel, Uniform, check_distribution,
 )
@@ -324,12 +324,7 @@ def _direct_l2(pt, qt):
     return float(value)
 
 
-class QuadratureTruncationWarning(UserWarning):
-    """The Plancherel quadrature hit its panel budget before the integrand was negligible.
 
-    The range was cut short and the remaining tail extrapolated, so the result is only
-    approximate; the message gives the covered and the required frequency range.
-    """
 
 
 def _spread_of(dist):

@@ -1052,6 +1052,19 @@ def _generator_params(draw):
     return Call(cls, lambda: est.fit(x), params=("spread", "n_latent", "max_iter", "random_state"))
 
 
+@target("pca_start", "cheap", covers=("pca_start", "em_update_zero_noise"))
+@st.composite
+def _pca_start(draw):
+    d = draw(st.integers(2, 3))
+    x = _sample_array(draw, d) if draw(st.integers(0, 4)) else draw(HOSTILE)
+    if draw(st.booleans()):
+        k = draw(st.one_of(st.integers(1, d), HOSTILE))
+        return Call("pca_start", spreadlab.pca_start, (x, k), {"random_state": 0},
+                    params=("X", "n_components", "noise", "random_state"))
+    a = np.eye(d) if draw(st.integers(0, 3)) else draw(HOSTILE)
+    return Call("em_update_zero_noise", spreadlab.em_update_zero_noise, (a, x), params=("A", "X"))
+
+
 @target("median_heuristic_kernel", "cheap")
 @st.composite
 def _median_heuristic(draw):
@@ -1257,6 +1270,10 @@ EXEMPT = {
                            "tests/test_registry.py",
     "register_kl": "shorthand of register_divergence (tests/test_registry.py)",
     "register_convolution": "a decorator over classes (tests/test_registry.py)",
+    "ica_sweep": "experiment driver behind reproduce_ica (minutes per sweep); its numeric input reaches "
+                 "make_ica_data and SpreadICA, which are targets",
+    "plot_ica_sweep": "draws the rows ica_sweep returns (tests/test_ica_reproduce.py)",
+    "plot_ica_traces": "draws EM traces that SpreadICA records (tests/test_ica_em.py)",
     "reproduce_ica": "experiment driver: minutes even at reduced scale, hours with full=True (run by "
                      "tests/test_ica_reproduce.py); its numeric input reaches make_ica_data and SpreadICA, "
                      "which are targets",

@@ -140,3 +140,76 @@ def test_vectorised_exp_matches_numpy_exp():
     z = np.array([-np.inf, -800.0])
     _exp_nonpos(z, np.empty(2, dtype=np.int64))
     assert np.array_equal(z, [0.0, 0.0])  # underflow and -inf weights are exactly zero
+
+
+def test_numba_importance_weights_propagate_nan_like_numpy_issue_8():
+    # before: _exp_nonpos tested `v > -708`, False for NaN, so a NaN log-weight became a
+    # weight of exactly 0 in the Numba kernel while the NumPy reference propagated NaN
+    from spreadlab.ica._kernels import _exp_nonpos
+
+    z = np.array([np.nan, -1.0, -np.inf])
+    _exp_nonpos(z, np.empty(3, dtype=np.int64))
+    assert np.isnan(z[0]) and z[1] == np.exp(-1.0) and z[2] == 0.0
+    rng = np.random.default_rng(8)
+    Y = rng.standard_normal((40, 3))
+    A = rng.standard_normal((3, 2))
+    gf = E.gaussian_factor(Y, A, 0.5)
+    gf.Mu[5, 0] = np.nan                                   # one poisoned sample
+    eps, off = _pool(rng, 2, 40, 16, P=256)
+    a = E.estep_importance_numpy(gf, LaplacePrior(), eps, off, 16)
+    b = E.estep_importance_numba(gf, LaplacePrior(), eps, off, 16)
+    assert np.isnan(a.loglik[5]) and np.isnan(b.loglik[5])  # the two agree: NaN, not a number
+    ok = np.arange(40) != 5
+    np.testing.assert_allclose(b.loglik[ok], a.loglik[ok], rtol=1e-12)
+
+
+def test_importance_ess_matches_numpy_reference(problem, rng):
+    Y, A0, var = problem
+    gf = E.gaussian_factor(Y, A0, var)
+    eps, off = _pool(rng, 3, Y.shape[0], 32)
+    a = E.estep_importance_numpy(gf, LaplacePrior(), eps, off, 32)
+    b = E.estep_importance_numba(gf, LaplacePrior(), eps, off, 32)
+    # same weights, different summation order: a few ulp
+    np.testing.assert_allclose(b.ess, a.ess, rtol=1e-12)
+    assert np.all((a.ess >= 1.0) & (a.ess <= 32.0))
+
+
+@pytest.mark.parametrize("sigma", [3.0, 0.5, 0.05, 1e-3, 1e-6])
+def test_whitened_posterior_kernel_matches_numpy_reference(sigma):
+    from spreadlab.ica._estep import load_kernels
+    from spreadlab.ica._whitened import laplace_posterior
+
+    rng = np.random.default_rng(int(1 / sigma) % 1000)
+    M = 3 * rng.standard_normal((300, 5))
+    M[0] = [0.0, 60.0, -60.0, sigma, -1e3]                # kink, far tails, the scale
+    b = 1 / np.sqrt(2)
+    Es_np, lp_np = laplace_posterior(M, sigma, b)
+    Es_nb, lp_nb = load_kernels().laplace_posterior_kernel(M, sigma, b)
+    # erfc and a continued fraction against scipy's log_ndtr: both accurate to a few
+    # ulp of their inputs; posterior means differ from m by O(sigma^2), so compare
+    # on the scale max(|E s|, sigma); 1e-13 is 500 ulp of headroom
+    np.testing.assert_allclose(Es_nb, Es_np, rtol=0, atol=1e-13 * max(sigma, 1) * 60)
+    np.testing.assert_allclose(lp_nb, lp_np.sum(axis=1), rtol=1e-13)
+
+
+@pytest.mark.parametrize("m, sigma", [(0.0, 0.3), (0.4, 0.3), (-2.0, 0.05), (8.0, 1.0)])
+def test_whitened_posterior_mean_matches_quadrature(m, sigma):
+    # independent oracle: the posterior moments by adaptive quadrature
+    from scipy.integrate import quad
+
+    from spreadlab.ica._whitened import laplace_posterior
+
+    b = 1 / np.sqrt(2)
+
+    def joint(s):
+        return np.exp(-0.5 * ((s - m) / sigma) ** 2 - abs(s) / b) / (2 * b * sigma * np.sqrt(2 * np.pi))
+
+    pts = [0.0, m]
+    lo, hi = m - 40 * sigma, m + 40 * sigma
+    Z = quad(joint, lo, hi, points=pts, epsabs=0, epsrel=1e-12, limit=200)[0]
+    # epsabs: the mean is exactly 0 at m = 0 (symmetry), where a relative tolerance cannot be met
+    mean = quad(lambda s: s * joint(s), lo, hi, points=pts, epsabs=1e-15, epsrel=1e-12, limit=200)[0] / Z
+    Es, logp = laplace_posterior(np.array([m]), sigma, b)
+    # quadrature to 1e-12 relative; the closed form is exact up to rounding
+    assert Es[0] == pytest.approx(mean, rel=1e-9, abs=1e-12)
+    assert logp[0] == pytest.approx(np.log(Z), rel=1e-10)

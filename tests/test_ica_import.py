@@ -16,10 +16,34 @@ def _run(code, **env):
 
 
 def test_import_does_not_import_numba():
+    # scikit-learn is a runtime dependency (SpreadICA subclasses its BaseEstimator);
+    # Numba is compiled lazily, on the first fit
     out = _run("import sys, spreadlab, spreadlab.ica; "
-               "print('numba' in sys.modules, 'spreadlab.ica._kernels' in sys.modules, "
-               "'sklearn' in sys.modules)")
-    assert out == "False False False"
+               "print('numba' in sys.modules, 'spreadlab.ica._kernels' in sys.modules)")
+    assert out == "False False"
+
+
+def test_import_leaves_environment_unchanged():
+    # before: importing the kernels set OMP_WAIT_POLICY as a side effect
+    code = ("import os; before = dict(os.environ); import spreadlab; "
+            "from spreadlab.ica import _kernels; print(dict(os.environ) == before)")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+
+
+def test_first_kernel_load_sets_the_measured_omp_policy():
+    # positive control for the test above: the wait policy (measured fix for spinning
+    # OpenMP threads) is applied where the kernels are loaded, and a user's choice wins
+    code = ("import os; from spreadlab.ica._estep import load_kernels; load_kernels(); "
+            "print(os.environ.get('OMP_WAIT_POLICY'))")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.stdout.strip() == "PASSIVE", out.stderr
+    assert _run(code, OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
 
 
 def test_cache_disabled_when_cache_dir_unwritable(tmp_path):

@@ -87,6 +87,15 @@ class Distribution(abc.ABC):
         with np.errstate(under="ignore"):
             return np.exp(self.logpdf(x))
 
+    numeric_density = False
+    """True when :meth:`logpdf` is itself computed by quadrature (its error is then reported by
+    :meth:`logpdf_and_error` and carried into every quadrature that uses it)."""
+
+    def logpdf_and_error(self, x):
+        """Log density and an estimate of its absolute error (0 for closed forms: rounding only)."""
+        value = np.asarray(self.logpdf(x), dtype=float)
+        return value, np.zeros(value.shape)
+
     @property
     def absolutely_continuous(self):
         """True when the law has a density with respect to Lebesgue measure on R^dim."""

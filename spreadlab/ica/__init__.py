@@ -2,11 +2,32 @@
 
 Nothing here imports Numba: the E-step kernels are compiled on first fit.
 """
+import importlib
+
 from ._data import make_ica_data
-from ._estimator import ConvergenceWarning, SpreadICA, auto_spread
 from ._metrics import amari_distance, mixing_error
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior
-from ._reproduce import ICAReproduction, demo_ica, reproduce_ica
+from ._start import pca_start
+
+# The estimator subclasses scikit-learn's BaseEstimator, so it -- and everything built on it
+# (sweeps, reproduction, demo) -- loads on first access (PEP 562): import spreadlab stays light.
+_LAZY = {
+    "SpreadICA": "._estimator", "ConvergenceWarning": "._estimator", "auto_spread": "._estimator",
+    "ICAReproduction": "._reproduce", "demo_ica": "._reproduce", "reproduce_ica": "._reproduce",
+    "em_update_zero_noise": "._sweep", "ica_sweep": "._sweep", "plot_ica_sweep": "._sweep",
+    "plot_ica_traces": "._sweep",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "SpreadICA",
@@ -21,4 +42,9 @@ __all__ = [
     "reproduce_ica",
     "demo_ica",
     "ICAReproduction",
+    "pca_start",
+    "ica_sweep",
+    "em_update_zero_noise",
+    "plot_ica_traces",
+    "plot_ica_sweep",
 ]

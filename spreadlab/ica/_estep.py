@@ -40,6 +40,7 @@ class EStep:
     Es: np.ndarray        # (N, Z) posterior means
     sum_ss: np.ndarray    # (Z, Z) sum over samples of posterior second moments
     loglik: np.ndarray    # (N,) log p(y_n) (exact, or importance-sampling estimate)
+    ess: np.ndarray = None  # (N,) effective sample size (importance sampling only)
 
 
 @dataclass
@@ -114,6 +115,7 @@ def estep_importance_numpy(gf, prior, eps_ext, offsets, n_draws, block=512):
     loglik = np.empty(N)
     M = np.zeros((Z, Z))        # sum_n sum_j w_nj eps eps^T
     EbEb = np.zeros((Z, Z))     # sum_n ebar ebar^T
+    ess = np.empty(N)
     j = np.arange(n_draws)
     for start in range(0, N, block):
         sl = slice(start, min(N, start + block))
@@ -122,6 +124,7 @@ def estep_importance_numpy(gf, prior, eps_ext, offsets, n_draws, block=512):
         logw = prior.logpdf(S).sum(axis=0)                     # (b, J)
         lse = logsumexp(logw, axis=1)
         W = np.exp(logw - lse[:, None])                        # normalised weights
+        ess[sl] = 1.0 / np.sum(W * W, axis=1)
         ebar = np.einsum("bj,kbj->bk", W, E)
         M += np.einsum("bj,ibj,kbj->ik", W, E, E)
         EbEb += ebar.T @ ebar
@@ -129,7 +132,7 @@ def estep_importance_numpy(gf, prior, eps_ext, offsets, n_draws, block=512):
         loglik[sl] = gf.logC[sl] + lse - math.log(n_draws)
     # sum_n <ss^T> = sum_n m_n m_n^T + L (sum_n Cov_w(eps)) L^T
     sum_ss = Es.T @ Es + gf.L @ (M - EbEb) @ gf.L.T
-    return EStep(Es=Es, sum_ss=0.5 * (sum_ss + sum_ss.T), loglik=loglik)
+    return EStep(Es=Es, sum_ss=0.5 * (sum_ss + sum_ss.T), loglik=loglik, ess=ess)
 
 
 def mixture_tables(gf, prior, Z):
@@ -187,16 +190,37 @@ def estep_exact_numpy(gf, prior, block=256):
 
 # --- Numba-backed versions (kernels imported lazily, on first call) ---------
 
+
+def load_kernels():
+    """Import (and so compile, or load from the cache) the Numba kernels.
+
+    Called by the Numba E-steps, never at ``import spreadlab``.  Before Numba
+    is imported for the first time it sets ``OMP_WAIT_POLICY=PASSIVE``
+    unless the user chose a value: Numba's OpenMP threading layer otherwise
+    makes idle threads spin-wait, which made the E-step 7-17x slower
+    whenever another process shared the cores (measured on 2 cores).  This
+    is the one process-wide change spreadlab makes, and only on the first
+    Numba fit.
+    """
+    import os
+    import sys
+
+    if "numba" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from . import _kernels
+
+    return _kernels
+
+
 _CHUNK = 256  # samples per chunk; fixed so the summation order never depends on threads
 
 
 def estep_importance_numba(gf, prior, eps_ext, offsets, n_draws):
     """Same computation as :func:`estep_importance_numpy`, with the Numba kernel."""
-    from . import _kernels
-
+    _kernels = load_kernels()
     p0, p1, p2 = prior.kernel_params
     LE = gf.L @ eps_ext
-    ebar, lse, W = _kernels.estep_importance_kernel(
+    ebar, lse, W, ess = _kernels.estep_importance_kernel(
         np.ascontiguousarray(gf.Mu), LE, eps_ext,
         np.ascontiguousarray(offsets, dtype=np.int64), int(n_draws), int(prior.kind),
         p0, p1, p2, _CHUNK,
@@ -205,7 +229,7 @@ def estep_importance_numba(gf, prior, eps_ext, offsets, n_draws):
     M = (eps_ext * w) @ eps_ext.T                    # sum_n sum_j w_nj eps eps^T
     Es = gf.Mu + ebar @ gf.L.T
     sum_ss = Es.T @ Es + gf.L @ (M - ebar.T @ ebar) @ gf.L.T
-    return EStep(Es=Es, sum_ss=0.5 * (sum_ss + sum_ss.T), loglik=gf.logC + lse)
+    return EStep(Es=Es, sum_ss=0.5 * (sum_ss + sum_ss.T), loglik=gf.logC + lse, ess=ess)
 
 
 def exact_kernel_tables(tables, Z):
@@ -232,7 +256,7 @@ def exact_kernel_tables(tables, Z):
 
 def estep_exact_numba(gf, prior, tables=None):
     """Same computation as :func:`estep_exact_numpy`, with the Numba kernel."""
-    from . import _kernels
+    _kernels = load_kernels()
 
     N, Z = gf.Mu.shape
     tables = mixture_tables(gf, prior, Z) if tables is None else tables

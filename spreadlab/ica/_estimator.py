@@ -2,55 +2,77 @@
 import math
 import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                          _fit_context)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _estep
-from ._priors import GaussianMixturePrior, LaplacePrior, get_prior
+from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
+from ._start import _as_generator, _principal_subspace, _random_rotation
+from ._whitened import polar, whitened_em_map, whitened_objective
 
 __all__ = ["SpreadICA", "ConvergenceWarning", "auto_spread"]
 
-
-class ConvergenceWarning(UserWarning):
-    """EM stopped at ``max_iter`` before meeting its stopping rule."""
-
-
-_ESTEPS = ("auto", "importance", "exact")
-_ACCELERATIONS = ("squarem", None)
-_BACKENDS = ("numba", "numpy")
 # Largest number of component combinations K**Z the exact E-step enumerates.
 _MAX_EXACT_COMBINATIONS = 729
-_AUTO_SPREAD_FACTOR = 0.35
-# Stopping tolerance of the intermediate stages of the spread schedule.
-_STAGE_TOL = 1e-3
+# Starting spread of the schedule, in units of the source scale (see auto_spread).
+_AUTO_SPREAD = 0.5
+# Smallest non-zero spread accepted, and the floor of the data-chosen schedule
+# (both in units of the source scale).
+_MIN_SPREAD = 1e-6
+_SCHEDULE_FLOOR = 1e-3
+# The data-chosen schedule stops when the fixed points of two successive stages
+# differ by less than this fraction of the statistical error 1/sqrt(N): a bias b
+# adds to a standard error se in quadrature, sqrt(1 + (b/se)^2) <= 1.05 for
+# b <= 0.32 se, and the change between stages bounds the remaining bias of a
+# schedule whose stage optima converge at least linearly in sigma.
+_SCHEDULE_STAT_FRACTION = 0.3
 # Tolerated decrease of the mean importance-sampling log-likelihood (nats per
-# sample) when accepting a SQUAREM extrapolation.
+# sample) when accepting a SQUAREM extrapolation (Monte-Carlo slack).
 _IS_SLACK = 1e-3
+# Relative round-off allowed in the change of the iterates: a linear rate
+# rho is resolvable from a step of relative size d only if 1 - rho exceeds
+# a few times _ROUNDOFF / d.
+_ROUNDOFF = 1e-15
+# A step below this relative size is at round-off level: its rate is not
+# measurable, and the last measured rate is used instead (if there was one).
+_STEP_FLOOR = 1e-11
 
 
 def auto_spread(X, n_components):
-    r"""Default spread :math:`\sigma` chosen from the scale of the data.
+    r"""Default starting spread :math:`\sigma_0` in the units of the data.
 
-    .. math:: \sigma = 0.35\,\sqrt{\bar\lambda},\qquad
+    .. math:: \sigma_0 = 0.5\,\varsigma,\qquad
+              \varsigma = \sqrt{\bar\lambda},\quad
               \bar\lambda = \tfrac1Z\textstyle\sum_{k\le Z}\lambda_k,
 
     where :math:`\lambda_k` are the Z largest eigenvalues of the data
     covariance (for unit-variance sources, the eigenvalues of
-    :math:`A^\top A`).  The posterior of the sources then has a standard
-    deviation of about 0.35 prior standard deviations along an average
-    direction: wide enough that EM moves quickly (EM freezes as the
-    posterior collapses), narrow enough that the spread data keep most
-    of the information about :math:`A`.  Invariant to rescaling the data
-    (``auto_spread(c X) = |c| auto_spread(X)``).
+    :math:`A^\top A`).  :class:`SpreadICA` takes ``spread`` in units of the
+    source scale :math:`\varsigma` and starts its schedule at 0.5: the
+    posterior of the sources then has a standard deviation of about half a
+    prior standard deviation, wide enough that EM moves quickly.  Invariant
+    to rescaling (``auto_spread(c X) = |c| auto_spread(X)``).
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
     n_components : int
+        Number of sources Z, ``1 <= n_components <= n_features``.
 
     Returns
     -------
     float
+
+    References
+    ----------
+    M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
+    ICML 2020, section 5.1.
 
     Examples
     --------
@@ -62,16 +84,20 @@ def auto_spread(X, n_components):
     True
     """
     X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] < 1:
+        raise ValueError(f"X must be a non-empty 2-D array (n_samples, n_features); got shape {X.shape}")
+    if (not isinstance(n_components, numbers.Integral) or isinstance(n_components, bool)
+            or not 1 <= n_components <= X.shape[1]):
+        raise ValueError(f"n_components must be an int in [1, n_features={X.shape[1]}]; "
+                         f"got n_components={n_components!r}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X must contain only finite values")
     Xc = X - X.mean(axis=0)
     lam = np.linalg.eigvalsh(Xc.T @ Xc / Xc.shape[0])[::-1][:n_components]
-    return float(_AUTO_SPREAD_FACTOR * math.sqrt(max(lam.mean(), 0.0)))
+    return float(_AUTO_SPREAD * math.sqrt(max(lam.mean(), 0.0)))
 
 
-def _is_real(x):
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
-class SpreadICA:
+class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     r"""Linear ICA by (spread) EM, for noise-free or noisy data.
 
     Model: :math:`x = A s + \gamma\epsilon` with independent unit-variance
@@ -87,104 +113,147 @@ class SpreadICA:
               \textstyle\prod_i p(s_i)\, ds,
 
     whose optimum is still the true :math:`A` (the spread divergence is
-    zero only when the models agree).  The spread data are drawn once per
-    fit (one :math:`y` per data point) so that EM climbs one fixed
-    objective, which also allows SQUAREM acceleration.
+    zero only when the models agree).  The spread noise is drawn once per
+    fit (common random numbers) so that EM climbs one fixed objective per
+    stage, which allows SQUAREM acceleration.
+
+    **Schedule.**  The spread starts at ``spread`` (0.5 source standard
+    deviations by default) and is halved stage after stage; as
+    :math:`\sigma\to 0` the spread likelihood tends to the noiseless one, so
+    the estimate tends to noiseless maximum likelihood.  With
+    ``anneal="auto"`` the number of stages is chosen from the data: halving
+    stops when two successive stage optima differ by less than
+    :math:`0.3/\sqrt N` (a bias of 0.3 standard errors adds 5% in
+    quadrature), at :math:`\sigma = 10^{-3}`, or, with model noise
+    :math:`\gamma > 0`, once the spread is no larger than :math:`\gamma`
+    (the model noise then keeps the posterior open by itself).  To first order in :math:`\sigma^2` one EM step
+    is :math:`\Delta A = \sigma^2\,\nabla_A\ell(A)\,\langle ss^\top\rangle^{-1}`
+    with :math:`\ell` the noiseless log-likelihood (docs page ``ica_fig1``): a
+    preconditioned gradient step whose size shrinks with :math:`\sigma^2`,
+    hence SQUAREM.
+
+    **Noise-free data** (``noise=0``, Laplace prior, ``estep="auto"``) are
+    fitted in whitened coordinates (``estep="whitened"``): in the principal
+    subspace :math:`u = K(x-\bar x) = Qs` with :math:`Q` orthogonal, the
+    spread posterior factorises over sources and has closed-form moments,
+    and the M-step is an orthogonal Procrustes problem (see
+    :mod:`spreadlab.ica._whitened`).  The spread kernel is then
+    :math:`\mathcal N(0,\sigma^2 C)` with :math:`C` the data covariance in
+    the signal subspace: still a Gaussian spread with a positive
+    characteristic function there.
+
+    **Stopping rule.**  A stage stops when the estimated distance to the
+    fixed point of EM, :math:`e_1/(1-\rho)` with :math:`e_1` the relative
+    size of an EM step and :math:`\rho = e_2/e_1` EM's observed linear rate
+    (ratio of two successive EM steps, measured inside every iteration, also
+    with SQUAREM), is below ``tol``; a rate that is not resolvable above
+    round-off (:math:`1-\rho` below :math:`3\cdot 10^{-15}/e_2`, as for
+    classical EM at tiny :math:`\gamma`, where :math:`\rho = 1-O(\gamma^2)`)
+    never counts as converged.  When SQUAREM lands within round-off of the
+    fixed point (steps below 1e-11) the last resolvable rate of the stage is
+    used; a stage that never showed a resolvable contraction cannot converge.  A stage that runs out of
+    ``max_iter`` is not converged: ``converged_`` is False and a
+    :class:`sklearn.exceptions.ConvergenceWarning` gives the numbers.
 
     Parameters
     ----------
-    n_components : int
-        Number of sources Z (``<= n_features``).
+    n_components : int, default=None
+        Number of sources Z (``<= n_features``; ``None``: n_features).
     spread : float or "auto", default="auto"
-        Standard deviation :math:`\sigma` of the Gaussian spread noise.
-        ``"auto"`` uses :func:`auto_spread`.  ``spread=0`` with
-        ``noise > 0`` is classical EM on the raw data.
+        Starting spread :math:`\sigma`, in units of the source scale
+        :math:`\varsigma` (:func:`auto_spread`): 0 or in [1e-6, 1e3].
+        ``"auto"`` is 0.5.  ``spread=0`` with ``noise > 0`` is classical EM on
+        the raw data (no schedule).
     noise : float, default=0.0
-        Observation-noise standard deviation :math:`\gamma` of the model
-        (0 for the deterministic model).
-    prior : {"laplace", "sech", "laplace_gsm"} or GaussianMixturePrior, default="laplace"
-        Source prior.  ``"laplace_gsm"`` is a three-component Gaussian
-        scale mixture fitted to the Laplace density.
-    estep : {"auto", "importance", "exact"}, default="auto"
-        ``"importance"``: self-normalised importance sampling from the
-        Gaussian likelihood factor :math:`\mathcal N(s;\mu(y),\Sigma)` with
-        prior weights (the paper's method).  ``"exact"``: enumerate the
-        ``K**Z`` component combinations of a mixture prior (posterior given a
-        combination is Gaussian); needs a mixture prior and
-        ``K**Z <= 729``.  ``"auto"``: exact when feasible, where
-        ``prior="laplace"`` is replaced by its Gaussian-scale-mixture fit
-        (``"laplace_gsm"``, KL 1e-3 nats from Laplace); importance sampling
-        otherwise.  The exact E-step has no Monte-Carlo error, so the
-        objective is smooth and SQUAREM acceleration is reliable; at
-        ``Z <= 6`` it is also cheaper than 100 importance draws.
+        Model noise standard deviation :math:`\gamma` in data units, in
+        [0, 1e100] (0 for the deterministic model).
+    prior : {"laplace", "sech", "laplace_gsm"} or prior instance, default="laplace"
+        Source prior.  ``"laplace_gsm"`` is a three-component Gaussian scale
+        mixture fitted to the Laplace density.
+    estep : {"auto", "whitened", "importance", "exact"}, default="auto"
+        ``"whitened"``: closed-form E-step in whitened coordinates (noise-free
+        data, Laplace prior).  ``"importance"``: self-normalised importance
+        sampling from the Gaussian likelihood factor with prior weights (the
+        paper's method; the effective sample size is reported in ``ess_``).
+        ``"exact"``: enumerate the ``K**Z`` component combinations of a
+        mixture prior (``K**Z <= 729``).  ``"auto"``: whitened when
+        ``noise=0`` and the prior is Laplace; otherwise exact when feasible
+        (Laplace replaced by its Gaussian-scale-mixture fit), else
+        importance sampling.
     n_draws : int, default=100
-        Importance samples per data point (common random numbers: drawn
-        once per fit).
-    anneal : int, default=2
-        Spread schedule: after EM converges at spread :math:`\sigma` (to a
-        relative change of 1e-3), halve :math:`\sigma` and continue, ``anneal``
-        times, reusing the same spread noise draw.  A large spread makes EM
-        fast (the posterior is broad); a small one keeps more information
-        about :math:`A`, so the schedule gets both.  Every stage has the true
-        :math:`A` as its optimum.  ``anneal=0`` is the paper's fixed-spread
-        EM.
+        Importance samples per data point, in [1, 100000].
+    anneal : "auto" or int, default="auto"
+        Number of halvings of the spread after the first stage (an int in
+        [0, 40]), or ``"auto"`` for the data-chosen schedule above.
+        ``anneal=0`` is the paper's fixed-spread EM.
     max_iter : int, default=500
-        Maximum EM iterations over all stages (one iteration is one
-        SQUAREM cycle of at least three EM maps when
-        ``accelerate="squarem"``).
-    tol : float, default=3e-4
-        Stop (the last stage) when the relative change of the mixing matrix
-        over one iteration, :math:`\|A_{k+1}-A_k\|_F/\|A_k\|_F`, falls below
-        ``tol``.
+        Maximum iterations *per stage* (one iteration is one SQUAREM cycle of
+        at least three EM maps when ``accelerate="squarem"``).
+    tol : float, default=1e-4
+        Stop a stage when the estimated relative distance of the mixing
+        matrix to the stage's fixed point is below ``tol`` (far below the
+        statistical error :math:`\approx 1/\sqrt N` of ICA for any
+        N < 1e8).
     accelerate : {"squarem", None}, default="squarem"
         SQUAREM extrapolation (Varadhan & Roland 2008) with monotone
         backtracking on the objective, or plain EM.
-    init : "pca" or ndarray of shape (n_features, n_components), default="pca"
-        Initial mixing matrix; ``"pca"`` matches the data covariance and
-        applies a random rotation.
+    init : "pca" or array-like of shape (n_features, n_components), default="pca"
+        Initial mixing matrix; ``"pca"`` is :func:`pca_start` with the same
+        ``random_state``.  In whitened coordinates a given matrix is replaced
+        by the nearest orthogonal matrix.
     backend : {"numba", "numpy"}, default="numba"
-        E-step implementation (the NumPy one is the slow reference).
-    random_state : None, int or numpy.random.Generator, default=None
-        Seeds the spread noise, the importance draws and the initial
-        rotation.  The fit is then reproducible whatever the thread count.
+        Implementation of the E-steps (the NumPy one is the slow reference).
+    random_state : None, int >= 0 or numpy.random.Generator, default=None
+        Seeds the initial rotation, the spread noise and the importance
+        draws.  The fit is then reproducible whatever the thread count.
     verbose : bool, default=False
-        Show a tqdm progress bar with the iteration and objective.
+        Show a tqdm progress bar per stage with the objective, the step and
+        the estimated distance to the fixed point.
     callback : callable, default=None
         ``callback(est, it, objective)`` after every iteration, with
         ``est.mixing_`` set to the current estimate; returning ``True``
-        stops training.
+        stops training (``converged_`` is then False, without a warning).
 
     Attributes
     ----------
     mixing_ : ndarray of shape (n_features, n_components)
         Estimated mixing matrix :math:`A`.
     components_ : ndarray of shape (n_components, n_features)
-        Unmixing matrix, the pseudo-inverse of ``mixing_``.
+        Unmixing matrix (pseudo-inverse of ``mixing_``).
     mean_ : ndarray of shape (n_features,)
         Data mean, removed before fitting.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when X has feature names.
     spread_ : float
-        Spread :math:`\sigma` of the last stage.
+        Spread of the last stage (units of the source scale).
     spread_schedule_ : list of float
-        Spread of each stage.
-    prior_ : prior object actually used (after ``"auto"``).
+        Spread of each stage run.
+    stage_converged_ : list of bool
+    prior_ : prior object actually used.
     estep_ : str
         E-step actually used.
     n_iter_ : int
-        Iterations run.
+        Iterations run over all stages.
     n_estep_ : int
         E-steps run (three or more per SQUAREM iteration).
     stage_esteps_ : list of int
         Cumulative E-step count at the end of each stage.
-    history_ : ndarray of shape ``(n_iter_ + n_stages,)``
-        Mean log-likelihood per sample of the spread data (exact, or the
-        importance-sampling estimate) at the start of each stage and after
-        each iteration; it jumps between stages because the spread changes.
+    history_ : ndarray
+        Mean log-likelihood per sample of the spread data at the start of
+        each stage and after each iteration (it jumps between stages).
+    ess_ : ndarray or None
+        Importance sampling only: median and minimum effective sample size
+        per data point, :math:`(\sum_j w_j)^2/\sum_j w_j^2`, in the last
+        E-step of each stage, shape (n_stages, 2).
     converged_ : bool
+        True only if every stage met its stopping rule.
 
     References
     ----------
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
-    ICML 2020, section 5.1 (spread EM for deterministic ICA) and Fig. 1.
+    ICML 2020, section 5.1 and Fig. 1 (https://arxiv.org/abs/1811.08968).
+    D. Barber, "Training models that have zero likelihood", blog, 2019
+    (https://aiucl.github.io/spread-divergence/).
     R. Varadhan, C. Roland, "Simple and globally convergent methods for
     accelerating the convergence of any EM algorithm", Scand. J. Stat. 2008.
 
@@ -193,15 +262,35 @@ class SpreadICA:
     >>> from spreadlab.ica import SpreadICA, make_ica_data, amari_distance
     >>> X, A, _ = make_ica_data(2000, 4, 2, random_state=0)
     >>> ica = SpreadICA(n_components=2, random_state=0).fit(X)
-    >>> ica.mixing_.shape
-    (4, 2)
+    >>> ica.mixing_.shape, ica.converged_
+    ((4, 2), True)
     >>> bool(amari_distance(ica.mixing_, A) < 0.05)
     True
     """
 
-    def __init__(self, n_components, spread="auto", noise=0.0, prior="laplace", estep="auto",
-                 n_draws=100, anneal=2, max_iter=500, tol=3e-4, accelerate="squarem", init="pca",
-                 backend="numba", random_state=None, verbose=False, callback=None):
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "spread": [StrOptions({"auto"}), Interval(Real, 0, 1e3, closed="both")],
+        "noise": [Interval(Real, 0, 1e100, closed="both")],
+        "prior": [StrOptions({"laplace", "sech", "laplace_gsm"}), GaussianMixturePrior,
+                  LaplacePrior, SechPrior],
+        "estep": [StrOptions({"auto", "whitened", "importance", "exact"})],
+        "n_draws": [Interval(Integral, 1, 100_000, closed="both")],
+        "anneal": [StrOptions({"auto"}), Interval(Integral, 0, 40, closed="both")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "accelerate": [StrOptions({"squarem"}), None],
+        "init": [StrOptions({"pca"}), "array-like"],
+        "backend": [StrOptions({"numba", "numpy"})],
+        "random_state": ["random_state", np.random.Generator],
+        "verbose": ["verbose"],
+        "callback": [callable, None],
+    }
+
+    def __init__(self, n_components=None, *, spread="auto", noise=0.0, prior="laplace",
+                 estep="auto", n_draws=100, anneal="auto", max_iter=500, tol=1e-4,
+                 accelerate="squarem", init="pca", backend="numba", random_state=None,
+                 verbose=False, callback=None):
         self.n_components = n_components
         self.spread = spread
         self.noise = noise
@@ -218,61 +307,37 @@ class SpreadICA:
         self.verbose = verbose
         self.callback = callback
 
-    _PARAMS = ("n_components", "spread", "noise", "prior", "estep", "n_draws", "anneal",
-               "max_iter", "tol", "accelerate", "init", "backend", "random_state", "verbose",
-               "callback")
-
-    def get_params(self, deep=True):
-        """Constructor parameters, as in scikit-learn (so ``sklearn.base.clone`` works)."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def set_params(self, **params):
-        """Set constructor parameters, as in scikit-learn."""
-        for name, value in params.items():
-            if name not in self._PARAMS:
-                raise ValueError(
-                    f"Invalid parameter {name!r} for SpreadICA; valid parameters are {self._PARAMS}"
-                )
-            setattr(self, name, value)
-        return self
-
     # ------------------------------------------------------------------ checks
-    def _check_X(self, X, fitting):
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2:
-            raise ValueError(f"X must be a 2-D array (n_samples, n_features); got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
+    def _validate_X(self, X, reset):
+        try:
+            kind = np.asarray(X).dtype.kind
+        except Exception:  # not convertible: validate_data below explains
+            kind = None
+        if kind == "c":
             raise ValueError(
-                f"X must contain only finite values; got {int(np.sum(~np.isfinite(X)))} NaN/inf entries"
+                f"Complex data not supported: X must be real; got complex dtype "
+                f"{np.asarray(X).dtype} (the imaginary part "
+                "would be lost). Pass X.real, or stack real and imaginary parts as features"
             )
-        n, d = X.shape
-        if fitting:
-            if n < d:
-                raise ValueError(
-                    f"X must have at least as many samples as features; got n_samples={n} "
-                    f"< n_features={d}"
-                )
-        elif d != self.mixing_.shape[0]:
+        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_samples=1)
+        big = np.max(np.abs(X)) if X.size else 0.0
+        if big > 1e150:
             raise ValueError(
-                f"X has {d} features, but SpreadICA was fitted with n_features="
-                f"{self.mixing_.shape[0]}; expected shape (n_samples, {self.mixing_.shape[0]})"
+                f"X must have entries of magnitude <= 1e150 (its covariance must be finite); "
+                f"got max |X| = {big:.3g}. Rescale X"
             )
         return X
 
-    def _check_params(self, n_features):
-        Z = self.n_components
-        if not isinstance(Z, numbers.Integral) or isinstance(Z, bool) or Z < 1:
-            raise ValueError(f"n_components must be a positive integer; got {Z!r}")
+    def _resolve(self, n_samples, n_features):
+        Z = n_features if self.n_components is None else self.n_components
         if Z > n_features:
             raise ValueError(
                 f"n_components must be <= n_features={n_features}; got n_components={Z}"
             )
-        if not (_is_real(self.noise) and math.isfinite(self.noise) and self.noise >= 0):
-            raise ValueError(f"noise must be a finite float >= 0; got noise={self.noise!r}")
-        if not (self.spread == "auto" or (_is_real(self.spread) and math.isfinite(self.spread)
-                                          and self.spread >= 0)):
+        if n_samples < max(2, n_features):
             raise ValueError(
-                f"spread must be 'auto' or a finite float >= 0; got spread={self.spread!r}"
+                f"X must have at least 2 samples and as many samples as features; got "
+                f"n_samples={n_samples}, n_features={n_features}"
             )
         if self.spread == 0 and self.noise == 0:
             raise ValueError(
@@ -280,25 +345,21 @@ class SpreadICA:
                 "posterior is a point mass at the current A^+ x, so the M-step returns A "
                 "unchanged and EM cannot move. Use a positive spread, e.g. spread='auto'."
             )
-        if self.estep not in _ESTEPS:
-            raise ValueError(f"Unknown estep {self.estep!r}; estep should be one of {_ESTEPS}")
-        if self.accelerate not in _ACCELERATIONS:
+        if self.spread != "auto" and 0 < self.spread < _MIN_SPREAD:
             raise ValueError(
-                f"Unknown accelerate {self.accelerate!r}; should be one of {_ACCELERATIONS}"
+                f"spread must be 0 or in [{_MIN_SPREAD:g}, 1e3] (units of the source scale: "
+                f"a smaller spread makes the posterior collapse like classical EM); got "
+                f"spread={self.spread!r}"
             )
-        if self.backend not in _BACKENDS:
-            raise ValueError(f"Unknown backend {self.backend!r}; should be one of {_BACKENDS}")
-        for name, lo in (("n_draws", 1), ("max_iter", 1), ("anneal", 0)):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < lo:
-                raise ValueError(f"{name} must be an integer >= {lo}; got {name}={v!r}")
-        if not (_is_real(self.tol) and self.tol >= 0):
-            raise ValueError(f"tol must be a float >= 0; got tol={self.tol!r}")
-        if self.callback is not None and not callable(self.callback):
-            raise ValueError(f"callback must be callable or None; got {self.callback!r}")
         prior = get_prior(self.prior)
         estep = self.estep
-        if estep == "exact":
+        if estep == "whitened":
+            if not isinstance(prior, LaplacePrior) or self.noise != 0:
+                raise ValueError(
+                    "estep='whitened' needs noise=0 and prior='laplace'; got "
+                    f"noise={self.noise!r}, prior={self.prior!r}"
+                )
+        elif estep == "exact":
             if not prior.is_mixture:
                 raise ValueError(
                     f"estep='exact' needs a mixture prior; got prior={self.prior!r}. "
@@ -311,54 +372,20 @@ class SpreadICA:
                     f"{_MAX_EXACT_COMBINATIONS}; use estep='importance'"
                 )
         elif estep == "auto":
-            cand = GaussianMixturePrior.laplace_gsm() if isinstance(prior, LaplacePrior) else prior
-            if cand.is_mixture and cand.n_components ** Z <= _MAX_EXACT_COMBINATIONS:
-                prior, estep = cand, "exact"
+            if isinstance(prior, LaplacePrior) and self.noise == 0:
+                estep = "whitened"
             else:
-                estep = "importance"
-        return prior, estep
+                cand = GaussianMixturePrior.laplace_gsm() if isinstance(prior, LaplacePrior) else prior
+                if cand.is_mixture and cand.n_components ** Z <= _MAX_EXACT_COMBINATIONS:
+                    prior, estep = cand, "exact"
+                else:
+                    estep = "importance"
+        if estep == "whitened" and self.spread == 0:
+            raise ValueError("estep='whitened' needs spread > 0; got spread=0")
+        return Z, prior, estep
 
-    # ------------------------------------------------------------------- EM
-    def _estep(self, Y, A):
-        gf = _estep.gaussian_factor(Y, A, self._var)
-        if self.estep_ == "exact":
-            if self.backend == "numba":
-                return _estep.estep_exact_numba(gf, self.prior_)
-            return _estep.estep_exact_numpy(gf, self.prior_)
-        if self.backend == "numba":
-            return _estep.estep_importance_numba(gf, self.prior_, self._eps_ext, self._offsets,
-                                                 self.n_draws)
-        return _estep.estep_importance_numpy(gf, self.prior_, self._eps_ext, self._offsets,
-                                             self.n_draws)
-
-    def _em_map(self, Y, A):
-        """One EM update: returns (new A, mean log-likelihood at A)."""
-        est = self._estep(Y, A)
-        self.n_estep_ += 1
-        obj = float(np.mean(est.loglik))
-        if not math.isfinite(obj):
-            raise FloatingPointError(
-                f"non-finite objective ({obj}) at E-step {self.n_estep_}; the mixing matrix "
-                "has degenerated. Try a larger spread or check the data scale"
-            )
-        return _m_step(Y, est), obj
-
-    def _initial_mixing(self, Xc, rng):
-        Z = self.n_components
-        if isinstance(self.init, str) and self.init == "pca":
-            lam, U = np.linalg.eigh(Xc.T @ Xc / Xc.shape[0])
-            lam, U = lam[::-1][:Z], U[:, ::-1][:, :Z]
-            scale = np.sqrt(np.maximum(lam - self.noise**2, 1e-6 * lam[0]))
-            Q, R = np.linalg.qr(rng.standard_normal((Z, Z)))
-            return (U * scale) @ (Q * np.sign(np.diag(R)))
-        A0 = np.asarray(self.init, dtype=float)
-        if A0.shape != (Xc.shape[1], Z) or not np.all(np.isfinite(A0)):
-            raise ValueError(
-                f"init must be 'pca' or a finite array of shape ({Xc.shape[1]}, {Z}); "
-                f"got {A0.shape if A0.ndim else self.init!r}"
-            )
-        return A0.copy()
-
+    # ------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the mixing matrix to X.
 
@@ -372,66 +399,121 @@ class SpreadICA:
         -------
         self : SpreadICA
         """
-        X = self._check_X(X, fitting=True)
-        self.prior_, self.estep_ = self._check_params(X.shape[1])
-        rng = np.random.default_rng(self.random_state)
+        X = self._validate_X(X, reset=True)
+        n, d = X.shape
+        Z, self.prior_, self.estep_ = self._resolve(n, d)
+        rng = _as_generator(self.random_state)
         self.mean_ = X.mean(axis=0)
         Xc = X - self.mean_
-        self.spread_ = auto_spread(X, self.n_components) if self.spread == "auto" else float(self.spread)
-        self._var = self.noise**2 + self.spread_**2
-        if self._var <= 0:
-            raise ValueError(
-                "spread='auto' gave 0 because the data have zero variance; pass a positive spread"
-            )
-        A = self._initial_mixing(Xc, rng)
-        eps_y = rng.standard_normal(Xc.shape) if self.spread_ > 0 else None
-        if self.estep_ == "importance":
-            Z, N = self.n_components, X.shape[0]
-            pool = max(8192, 8 * self.n_draws)
-            self._eps_ext = _estep.extend_pool(rng.standard_normal((Z, pool)), self.n_draws)
-            self._offsets = rng.integers(0, pool, size=N).astype(np.int64)
-        n_stages = self.anneal + 1 if self.spread_ > 0 else 1
-        self.spread_schedule_ = [self.spread_ * 0.5**k for k in range(n_stages)]
+        lam, U = _principal_subspace(Xc, Z)
+        self._scale = math.sqrt(lam.mean())           # source scale (data units)
+        R0 = _random_rotation(rng, Z)                 # the pca_start rotation
+        if isinstance(self.init, str):
+            A0 = (U * np.sqrt(np.maximum(lam - self.noise**2, 1e-6 * lam[0]))) @ R0
+        else:
+            A0 = np.asarray(self.init, dtype=float)
+            if A0.shape != (d, Z) or not np.all(np.isfinite(A0)):
+                raise ValueError(
+                    f"init must be 'pca' or a finite array of shape ({d}, {Z}); "
+                    f"got shape {A0.shape}"
+                )
+        sigma0 = _AUTO_SPREAD if self.spread == "auto" else float(self.spread)
         self.n_estep_ = 0
         self.n_iter_ = 0
-        self.converged_ = False
-        # the importance-sampling objective is not exactly monotone under EM (the
-        # draws move with A): accept extrapolations within Monte-Carlo slack
-        self._squarem_slack = _IS_SLACK if self.estep_ == "importance" else 0.0
-        self._stopped_by_callback = False
-        self._last_change = np.inf
         self.stage_esteps_ = []
-        history = []
+        self.stage_converged_ = []
+        self.spread_schedule_ = []
+        self._stopped_by_callback = False
+        history, ess = [], []
+        if self.estep_ == "whitened":
+            K = (U / np.sqrt(lam)).T                  # whitening, (Z, d)
+            Uw = Xc @ K.T
+            P = polar(K @ A0)
+            eps = rng.standard_normal(Uw.shape)
+            to_mixing = lambda Q: (U * np.sqrt(lam)) @ Q  # noqa: E731
+            self._project = polar
+        else:
+            Uw = Xc
+            P = A0
+            eps = rng.standard_normal(Xc.shape) if sigma0 > 0 else None
+            to_mixing = lambda A: A  # noqa: E731
+            self._project = None
+            if self.estep_ == "importance":
+                pool = max(8192, 8 * self.n_draws)
+                self._eps_ext = _estep.extend_pool(rng.standard_normal((Z, pool)), self.n_draws)
+                self._offsets = rng.integers(0, pool, size=n).astype(np.int64)
+        self._to_mixing = to_mixing
+        n_fixed = None if self.anneal == "auto" else self.anneal + 1
+        stat_err = 1.0 / math.sqrt(n)
+        reports = []
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
-                for stage, sigma in enumerate(self.spread_schedule_):
-                    last = stage == n_stages - 1
-                    self._var = self.noise**2 + sigma**2
-                    # the same spread noise, rescaled: y moves continuously with sigma
-                    Y = Xc + sigma * eps_y if sigma > 0 else Xc
-                    tol = self.tol if last else max(self.tol, _STAGE_TOL)
-                    A, converged = self._run(Y, A, tol, history)
+                stage, sigma, prev = 0, sigma0, None
+                prev2 = None
+                while True:
+                    last_fixed = n_fixed is not None and stage == n_fixed - 1
+                    self.spread_schedule_.append(sigma)
+                    self._sigma = sigma
+                    self._var = self.noise**2 + (sigma * self._scale) ** 2
+                    Y = Uw + sigma * (eps if self.estep_ == "whitened" else self._scale * eps) \
+                        if sigma > 0 else Uw
+                    tol = self.tol
+                    start = P
+                    if prev2 is not None:
+                        # the stage optima move smoothly with sigma: start from the
+                        # linear extrapolation P(s/2) ~ P(s) + (P(s) - P(2s))/2
+                        start = P + 0.5 * (P - prev2)
+                        if self._project is not None:
+                            start = self._project(start)
+                    P, converged, info = self._run(Y, start, tol, history)
+                    info.update(stage=stage + 1, sigma=sigma, tol=tol)
+                    reports.append(info)
                     self.stage_esteps_.append(self.n_estep_)
-                    if self._stopped_by_callback or self.n_iter_ >= self.max_iter:
+                    self.stage_converged_.append(converged)
+                    if self._last_ess is not None:
+                        ess.append(self._last_ess)
+                    change = None if prev is None else _rel_change(P, prev)
+                    prev2, prev = prev, P
+                    if self._stopped_by_callback or sigma == 0:
                         break
-                self.converged_ = bool(last and converged)
+                    if n_fixed is not None:
+                        if stage == n_fixed - 1:
+                            break
+                    elif (change is not None and change < _SCHEDULE_STAT_FRACTION * stat_err) \
+                            or 0.5 * sigma < _SCHEDULE_FLOOR \
+                            or (self.noise > 0 and sigma * self._scale <= self.noise):
+                        break
+                    stage += 1
+                    sigma *= 0.5
         except FloatingPointError as exc:
             raise FloatingPointError(
                 f"SpreadICA fit failed with a floating-point fault after {self.n_estep_} "
                 f"E-steps ({exc}); try a larger spread, standardising X or fewer components"
             ) from exc
         finally:
-            for name in ("_eps_ext", "_offsets"):
+            for name in ("_eps_ext", "_offsets", "_project", "_to_mixing", "_sigma", "_var",
+                         "_last_ess"):
                 self.__dict__.pop(name, None)
-        self.spread_ = self.spread_schedule_[stage]
-        self._set_mixing(A)
+        self.spread_ = self.spread_schedule_[-1]
+        self._set_mixing(to_mixing(P))
+        if self.estep_ == "whitened":
+            self._whitening = K
+            self._Q = P
+            self._log_det_whitening = float(-0.5 * np.sum(np.log(lam)))
         self.history_ = np.asarray(history)
-        if not self.converged_ and not self._stopped_by_callback:
+        self.ess_ = np.asarray(ess) if ess else None
+        self.converged_ = bool(all(self.stage_converged_)) and not self._stopped_by_callback
+        bad = [r for r, c in zip(reports, self.stage_converged_) if not c]
+        if bad and not self._stopped_by_callback:
+            lines = "; ".join(
+                f"stage {r['stage']} (spread {r['sigma']:.3g}): {r['iters']} iterations, "
+                f"last relative step {r['step']:.3g}, observed rate {r['rate']:.6g}, "
+                f"estimated distance to the fixed point {r['dist']:.3g} > tol={r['tol']:g}"
+                for r in bad)
             warnings.warn(
-                f"SpreadICA did not converge: max_iter={self.max_iter} iterations "
-                f"({self.n_estep_} E-steps) ran out in stage {stage + 1} of {n_stages} "
-                f"(spread {self.spread_:.3g}) with relative change of the mixing matrix "
-                f"{self._last_change:.3g} > tol={tol:g}. Increase max_iter or tol.",
+                f"SpreadICA did not converge in max_iter={self.max_iter} iterations per stage: "
+                f"{lines}. A rate near 1 means EM is stalled (for classical EM: the noise is "
+                "too small); increase max_iter or the spread.",
                 ConvergenceWarning, stacklevel=2,
             )
         return self
@@ -440,71 +522,125 @@ class SpreadICA:
         self.mixing_ = A
         self.components_ = np.linalg.pinv(A)
 
-    def _run(self, Y, A0, tol, history):
-        """EM (or SQUAREM) at one spread until the relative change of A < tol;
-        appends the objective at each iterate to ``history``."""
+    # ------------------------------------------------------------------- EM
+    def _estep(self, Y, A, var=None):
+        gf = _estep.gaussian_factor(Y, A, self._var if var is None else var)
+        if self.estep_ == "exact":
+            if self.backend == "numba":
+                return _estep.estep_exact_numba(gf, self.prior_)
+            return _estep.estep_exact_numpy(gf, self.prior_)
+        if self.backend == "numba":
+            return _estep.estep_importance_numba(gf, self.prior_, self._eps_ext, self._offsets,
+                                                 self.n_draws)
+        return _estep.estep_importance_numpy(gf, self.prior_, self._eps_ext, self._offsets,
+                                             self.n_draws)
+
+    def _em_map(self, Y, P):
+        """One EM update: returns (new parameter, mean log-likelihood at P)."""
+        self.n_estep_ += 1
+        if self.estep_ == "whitened":
+            P_new, obj = whitened_em_map(Y, P, self._sigma, self.prior_.scale, self.backend)
+        else:
+            est = self._estep(Y, P)
+            if est.ess is not None:
+                self._last_ess = (float(np.median(est.ess)), float(np.min(est.ess)))
+            obj = float(np.mean(est.loglik))
+            P_new = None if not math.isfinite(obj) else _m_step(Y, est)
+        if not math.isfinite(obj):
+            raise FloatingPointError(
+                f"non-finite objective ({obj}) at E-step {self.n_estep_}; the mixing matrix "
+                "has degenerated. Try a larger spread or check the data scale"
+            )
+        return P_new, obj
+
+    def _run(self, Y, P0, tol, history):
+        """EM (or SQUAREM) at one spread until the estimated distance to the
+        fixed point is below ``tol`` or ``max_iter`` iterations have run.
+
+        Every iteration knows three EM iterates P0, P1 = F(P0), P2 = F(P1); the
+        ratio of the two EM steps is EM's own linear rate, from which the
+        distance of P0 to the fixed point is estimated (see
+        :func:`_distance_to_fixed_point`) before SQUAREM extrapolates."""
         from tqdm.auto import tqdm
 
+        self._squarem_slack = _IS_SLACK if self.estep_ == "importance" else 0.0
+        self._last_ess = None
         converged = False
-        bar = tqdm(total=self.max_iter - self.n_iter_, disable=not self.verbose,
-                   desc=f"SpreadICA sigma={math.sqrt(max(self._var - self.noise**2, 0)):.3g}",
-                   leave=False)
+        rate_seen = np.nan  # last rate < 1 that was resolvable above round-off
+        info = dict(iters=0, step=np.nan, rate=np.nan, dist=np.inf)
+        bar = tqdm(total=self.max_iter, disable=not self.verbose, leave=False,
+                   desc=f"SpreadICA spread={self._sigma:.3g}")
         try:
-            A1, L0 = self._em_map(Y, A0)
+            P1, L0 = self._em_map(Y, P0)
             history.append(L0)
-            while self.n_iter_ < self.max_iter:
-                if self.accelerate == "squarem":
-                    A_new = self._squarem_step(Y, A0, A1, L0)
-                else:
-                    A_new = A1
+            for it in range(self.max_iter):
+                P2, L1 = self._em_map(Y, P1)
+                e1, e2 = _rel_change(P1, P0), _rel_change(P2, P1)
+                rate, dist = _distance_to_fixed_point(e1, e2)
+                if math.isfinite(dist):
+                    rate_seen = rate
+                elif e1 < _STEP_FLOOR and rate_seen < 1.0:
+                    # steps at round-off level after a measured contraction: use that rate
+                    dist = e1 / (1.0 - rate_seen)
                 self.n_iter_ += 1
-                A_next, L_new = self._em_map(Y, A_new)
-                change = float(np.linalg.norm(A_new - A0) / np.linalg.norm(A0))
-                self._last_change = change
-                A0, A1, L0 = A_new, A_next, L_new
+                info.update(iters=it + 1, step=e1, rate=rate, dist=dist)
+                if dist < tol:
+                    converged = True
+                    P0, L0 = P2, None
+                    break
+                if self.accelerate == "squarem":
+                    P_new = self._squarem_step(Y, P0, P1, P2, L0)
+                    P_next, L_new = self._em_map(Y, P_new)
+                else:
+                    P_new, P_next, L_new = P1, P2, L1
+                P0, P1, L0 = P_new, P_next, L_new
                 history.append(L0)
                 bar.update(1)
-                bar.set_postfix(objective=f"{L0:.6f}", change=f"{change:.2e}")
+                bar.set_postfix(objective=f"{L0:.6f}", step=f"{e1:.2e}", distance=f"{dist:.2e}")
                 if self.callback is not None:
-                    self._set_mixing(A0)
+                    self._set_mixing(self._to_mixing(P0))
                     if self.callback(self, self.n_iter_, L0) is True:
                         self._stopped_by_callback = True
                         break
-                if change < tol:
-                    converged = True
-                    break
         finally:
             bar.close()
-        return A0, converged
+        if converged:
+            history.append(self._objective(Y, P0))
+            if self.callback is not None:
+                self._set_mixing(self._to_mixing(P0))
+                self.callback(self, self.n_iter_, history[-1])
+        return P0, converged, info
 
-    def _squarem_step(self, Y, A0, A1, L0):
-        """SQUAREM-3 extrapolation from A0 (A1 = F(A0)); returns the new iterate
-        with an objective no lower than L(A0) up to Monte-Carlo slack."""
-        A2, L1 = self._em_map(Y, A1)
-        r = A1 - A0
-        v = A2 - A1 - r
+    def _objective(self, Y, P):
+        if self.estep_ == "whitened":
+            return whitened_objective(Y, P, self._sigma, self.prior_.scale, self.backend)
+        return float(np.mean(self._estep(Y, P).loglik))
+
+    def _squarem_step(self, Y, P0, P1, P2, L0):
+        """SQUAREM-3 extrapolation from P0 (P1 = F(P0), P2 = F(P1)); returns the
+        new iterate, with an objective no lower than L(P0) up to Monte-Carlo slack."""
+        r = P1 - P0
+        v = P2 - P1 - r
         nv = np.linalg.norm(v)
         if nv == 0.0:
-            return A2
+            return P2
         alpha = min(-np.linalg.norm(r) / nv, -1.0)
         while alpha < -1.0:
-            Ap = A0 - 2.0 * alpha * r + alpha**2 * v
+            Pp = P0 - 2.0 * alpha * r + alpha**2 * v
+            if self._project is not None:
+                Pp = self._project(Pp)
             try:
-                A_out, Lp = self._em_map(Y, Ap)  # stabilising EM step from Ap
+                P_out, Lp = self._em_map(Y, Pp)  # stabilising EM step from Pp
             except (np.linalg.LinAlgError, FloatingPointError):
                 Lp = -np.inf
             if Lp >= L0 - self._squarem_slack:
-                return A_out
+                return P_out
             alpha = (alpha - 1.0) / 2.0
             if alpha > -1.01:
                 break
-        return A2
+        return P2
 
     # ------------------------------------------------------------ transforms
-    def _check_fitted(self):
-        if not hasattr(self, "mixing_"):
-            raise ValueError("This SpreadICA instance is not fitted yet; call fit(X) first")
-
     def transform(self, X):
         """Recover the sources, ``(X - mean_) @ components_.T``.
 
@@ -516,73 +652,118 @@ class SpreadICA:
         -------
         S : ndarray of shape (n_samples, n_components)
         """
-        self._check_fitted()
-        X = self._check_X(X, fitting=False)
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
         return (X - self.mean_) @ self.components_.T
 
-    def fit_transform(self, X, y=None):
-        """Fit and return the recovered sources."""
-        return self.fit(X).transform(X)
-
-    def inverse_transform(self, S):
-        """Map sources back to data space, ``S @ mixing_.T + mean_``.
+    def inverse_transform(self, X):
+        """Map sources back to data space, ``X @ mixing_.T + mean_``.
 
         Parameters
         ----------
-        S : array-like of shape (n_samples, n_components)
+        X : array-like of shape (n_samples, n_components)
+            Sources.
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features)
+        ndarray of shape (n_samples, n_features)
         """
-        self._check_fitted()
-        S = np.asarray(S, dtype=float)
+        check_is_fitted(self)
+        S = np.asarray(X, dtype=float)
         Z = self.mixing_.shape[1]
         if S.ndim != 2 or S.shape[1] != Z:
             raise ValueError(
-                f"S must have shape (n_samples, {Z}) (n_components={Z}); got shape {S.shape}"
+                f"X must have shape (n_samples, {Z}) (n_components={Z}); got shape {S.shape}"
             )
         return S @ self.mixing_.T + self.mean_
 
-    def score(self, X, y=None):
-        r"""Estimate of the mean spread log-likelihood of X.
+    @property
+    def _n_features_out(self):
+        return self.mixing_.shape[1]
 
-        :math:`\frac1N\sum_n \log\tilde p(y_n)` with one fresh spread draw
-        :math:`y_n = x_n - \bar x + \sigma\epsilon_n` per point (seeded by
-        ``random_state``), using the fitted E-step (exact, or importance
-        sampling).  With ``spread_ = 0`` this is the log-likelihood of the
-        noisy model.
+    def score(self, X, y=None):
+        r"""Mean spread log-likelihood per sample of X (an estimate).
+
+        :math:`\frac1N\sum_n \log\tilde p(y_n)` with one spread draw
+        :math:`y_n = x_n - \bar x + \sigma\epsilon_n` per point, at the last
+        spread :math:`\sigma` = ``spread_`` and model noise ``noise``, using
+        the fitted E-step (closed form in whitened coordinates, exact, or
+        importance sampling).  Deterministic: the draws come from a fresh
+        generator seeded by ``random_state`` when it is an int (by 0
+        otherwise, so that a shared generator is never advanced), and the
+        estimator is left unchanged.  For ``estep_="whitened"`` it is the
+        density of the data's coordinates in the fitted signal subspace
+        (whitened spread density times the Jacobian :math:`|\det K| =
+        \prod_k\lambda_k^{-1/2}` of the whitening), which for
+        ``n_components = n_features`` is the spread density of x itself.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+        y : Ignored
 
         Returns
         -------
         float
         """
-        self._check_fitted()
-        X = self._check_X(X, fitting=False)
-        rng = np.random.default_rng(self.random_state)
-        Y = X - self.mean_
-        if self.spread_ > 0:
-            Y = Y + self.spread_ * rng.standard_normal(Y.shape)
-        if self.estep_ == "importance":
-            pool = max(8192, 8 * self.n_draws)
-            self._eps_ext = _estep.extend_pool(
-                rng.standard_normal((self.mixing_.shape[1], pool)), self.n_draws)
-            self._offsets = rng.integers(0, pool, size=Y.shape[0]).astype(np.int64)
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                est = self._estep(Y, self.mixing_)
-        finally:
-            for name in ("_eps_ext", "_offsets"):
-                self.__dict__.pop(name, None)
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        rs = self.random_state
+        rng = np.random.default_rng(rs if isinstance(rs, numbers.Integral) else 0)
+        Xc = X - self.mean_
+        Z = self.mixing_.shape[1]
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            if self.estep_ == "whitened":
+                Y = Xc @ self._whitening.T + self.spread_ * rng.standard_normal((X.shape[0], Z))
+                return self._log_det_whitening + whitened_objective(
+                    Y, self._Q, self.spread_, self.prior_.scale, self.backend)
+            var = self.noise**2 + (self.spread_ * self._scale) ** 2
+            Y = Xc + self.spread_ * self._scale * rng.standard_normal(Xc.shape)
+            scratch = SpreadICA(Z, estep=self.estep_, prior=self.prior_, n_draws=self.n_draws,
+                                backend=self.backend)
+            scratch.estep_, scratch.prior_ = self.estep_, self.prior_
+            if self.estep_ == "importance":
+                pool = max(8192, 8 * self.n_draws)
+                scratch._eps_ext = _estep.extend_pool(rng.standard_normal((Z, pool)),
+                                                      self.n_draws)
+                scratch._offsets = rng.integers(0, pool, size=Y.shape[0]).astype(np.int64)
+            est = scratch._estep(Y, self.mixing_, var=var)
         return float(np.mean(est.loglik))
 
-    def __repr__(self):
-        return (f"SpreadICA(n_components={self.n_components!r}, spread={self.spread!r}, "
-                f"noise={self.noise!r}, prior={self.prior!r}, estep={self.estep!r})")
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _rel_change(P, P_prev):
+    return float(np.linalg.norm(P - P_prev) / np.linalg.norm(P_prev))
+
+
+def _distance_to_fixed_point(e1, e2):
+    r"""EM's observed linear rate and the estimated distance to its fixed point.
+
+    With two successive relative EM steps :math:`e_1 = \|F(P)-P\|/\|P\|` and
+    :math:`e_2 = \|F(F(P))-F(P)\|/\|F(P)\|`, the rate is :math:`\rho = e_2/e_1`
+    and a linearly convergent sequence started at P still has to travel
+    :math:`\sum_{j\ge0} e_1\rho^j = e_1/(1-\rho)`.  Returns ``(rho, inf)`` when
+    the steps do not contract, or when :math:`1-\rho` is not resolvable above
+    round-off, :math:`1-\rho < 3\cdot 10^{-15}/e_2` (a frozen EM, whose rate
+    :math:`1-O(\gamma^2)` cannot be told from 1, must never look converged).
+
+    Examples
+    --------
+    >>> _distance_to_fixed_point(1e-3, 5e-4)   # rate 1/2: distance 2 e1
+    (0.5, 0.002)
+    >>> _distance_to_fixed_point(1e-12, 1e-12 * (1 - 1e-9))[1]   # frozen
+    inf
+    """
+    if not (e1 > 0.0 and e2 > 0.0):
+        return np.nan, np.inf  # no measurable step: nothing to extrapolate from
+    rho = e2 / e1
+    if rho >= 1.0 or (1.0 - rho) < 3.0 * _ROUNDOFF / e2:
+        return rho, np.inf
+    return rho, e1 / (1.0 - rho)
 
 
 def _m_step(Y, est):

@@ -17,23 +17,23 @@ The NumPy references of the same computations are in :mod:`._estep`.
 
 On-disk caching: Numba's ``cache=True`` needs a writable cache directory
 (``NUMBA_CACHE_DIR`` or the ``__pycache__`` directory beside this file).
-Writability is tested once, when this module is first imported; if the
+Writability is tested once, when this module is first imported (first fit); if the
 directory cannot be written (read-only install, unwritable cache dir) the
 kernels are compiled without caching instead of failing.
 
-Threads: Numba's OpenMP layer makes idle threads spin-wait by default, which
-made the E-step 7-17x slower whenever another process shared the cores.
-``OMP_WAIT_POLICY=PASSIVE`` is therefore set (unless the user chose a value)
-before Numba is imported and its thread pool started.
+This module is imported only by :func:`spreadlab.ica._estep.load_kernels`, on
+the first Numba E-step: importing it is the "first compile call".  It changes
+nothing in the environment; the OpenMP wait policy that keeps idle Numba
+threads from spinning is set by ``load_kernels`` before Numba is first
+imported (see there).  The cache-directory probe below runs here, i.e. on
+first use, never at ``import spreadlab``.
 """
 import math
 import os
 import tempfile
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
-from numba import njit, prange  # noqa: E402
+import numpy as np
+from numba import njit, prange
 
 __all__ = ["estep_importance_kernel", "estep_exact_kernel", "CACHE_ENABLED", "cache_dir_writable"]
 
@@ -144,20 +144,23 @@ def _exp_nonpos(x, kbuf):
     available; this is the usual range reduction x = k ln2 + r, a degree-13
     Taylor polynomial for exp(r) and 2**k assembled from exponent bits
     (relative error ~2e-16, checked against ``numpy.exp`` in the tests).
-    Values below -708 give 0 (exp underflows to subnormals there anyway).
+    Values below -708 give 0 (exp underflows to subnormals there anyway);
+    NaN stays NaN, as in ``numpy.exp`` (a NaN log-weight must not silently
+    become a zero weight).
     """
     n = x.shape[0]
     c = _EXP_COEF
     for j in range(n):
         v = x[j]
-        ok = v > -708.0
-        v = v if ok else 0.0
+        ok = not (v <= -708.0)  # True for NaN
+        nan = v != v
+        v = v if (ok and not nan) else 0.0
         k = math.floor(v * _LOG2E + 0.5)
         r = (v - k * _LN2_HI) - k * _LN2_LO
         p = c[0]
         for t in range(1, 14):
             p = p * r + c[t]
-        x[j] = p
+        x[j] = np.nan if nan else p
         kbuf[j] = (np.int64(k) + 1023) << 52 if ok else 0
     f = kbuf.view(np.float64)
     for j in range(n):
@@ -227,6 +230,7 @@ def estep_importance_kernel(Mu, LE, eps_ext, offsets, n_draws, kind, p0, p1, p2,
     ebar : (N, Z) weighted mean of the standardised draws of each sample.
     lse : (N,) log (1/J) sum_j p(s_nj).
     W : (n_chunks, P + n_draws) per-chunk sums of the normalised weights by pool column.
+    ess : (N,) effective sample size 1 / sum_j w_nj^2 of the normalised weights.
     """
     N, Z = Mu.shape
     J = n_draws
@@ -235,6 +239,7 @@ def estep_importance_kernel(Mu, LE, eps_ext, offsets, n_draws, kind, p0, p1, p2,
     ebar = np.empty((N, Z))
     lse = np.empty(N)
     W = np.zeros((n_chunks, PJ))
+    ess = np.empty(N)
     logJ = math.log(J)
     for c in prange(n_chunks):
         lw = np.empty(J)
@@ -254,9 +259,10 @@ def estep_importance_kernel(Mu, LE, eps_ext, offsets, n_draws, kind, p0, p1, p2,
             for j in range(J):
                 lw[j] *= inv
                 W[c, off + j] += lw[j]
+            ess[n] = 1.0 / _dot(lw, lw)
             for i in range(Z):
                 ebar[n, i] = _dot(lw, eps_ext[i, off:off + J])
-    return ebar, lse, W
+    return ebar, lse, W, ess
 
 
 @njit(parallel=True, cache=CACHE_ENABLED)
@@ -340,3 +346,89 @@ def estep_exact_kernel(Mu, Sq, H, KT, kT, const, chunk):
             for i in range(Z):
                 Es[n, i] = _dot(lp, P[i])
     return Es, lse, Mq, U, R
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@njit(cache=CACHE_ENABLED, inline="always")
+def _log_ndtr_mills(a):
+    """(log Phi(a), phi(a)/Phi(a)) to full precision for every real a.
+
+    For a > -5, Phi(a) = erfc(-a/sqrt 2)/2 is computed directly (relative
+    accuracy of erfc).  For a <= -5, Phi(a) = phi(a) R(-a) with the Mills
+    ratio R(x) = Phi(-x)/phi(x) from its continued fraction
+    R(x) = 1/(x + 1/(x + 2/(x + 3/(x + ...)))), with 24 terms for x < 8, 12
+    for x < 15 and 8 beyond (each converged to round-off: checked against
+    ``scipy.special.log_ndtr`` in the tests), so nothing underflows.
+    """
+    if a > -5.0:
+        p = 0.5 * math.erfc(-a * _SQRT_HALF)
+        return math.log(p), math.exp(-0.5 * a * a - _LOG_SQRT_2PI) / p
+    x = -a
+    t = x
+    n_terms = 24 if x < 8.0 else (12 if x < 15.0 else 8)
+    for k in range(n_terms, 0, -1):
+        t = x + k / t
+    R = 1.0 / t
+    return -0.5 * a * a - _LOG_SQRT_2PI + math.log(R), 1.0 / R
+
+
+@njit(parallel=True, cache=CACHE_ENABLED)
+def laplace_posterior_kernel(M, sigma, scale):
+    r"""Fused closed-form E-step of whitened spread EM (Laplace prior).
+
+    Same computation as :func:`spreadlab.ica._whitened.laplace_posterior` on
+    every entry of ``M`` (N, Z): posterior means, and the per-row sum of the
+    log marginals.  Rows are independent, so the result does not depend on
+    the number of threads.
+
+    Returns
+    -------
+    Es : (N, Z) posterior means.
+    logp : (N,) sum over the Z sources of log p~(m_ni).
+    """
+    N, Z = M.shape
+    c = 1.0 / scale
+    s2 = sigma * sigma
+    const = -math.log(2.0 * scale) + 0.5 * s2 * c * c
+    Es = np.empty((N, Z))
+    logp = np.empty(N)
+    for n in prange(N):
+        tot = 0.0
+        for i in range(Z):
+            m = M[n, i]
+            mp = m - s2 * c
+            mm = m + s2 * c
+            # the half-line on the far side of m carries weight < e^-40 (below
+            # round-off) when the Gaussian tail bound log Phi(-x) <= -x^2/2 -
+            # log(x sqrt(2 pi)) says so: skip its (costly) tail evaluation
+            if m >= 0.0:
+                gp, lam_p = _log_ndtr_mills(mp / sigma)
+                lp = -c * m + gp
+                x = mm / sigma
+                if x > 5.0 and c * m - 0.5 * x * x - math.log(x) - _LOG_SQRT_2PI < lp - 40.0:
+                    Es[n, i] = mp + sigma * lam_p
+                    tot += const + lp
+                    continue
+                gm, lam_m = _log_ndtr_mills(-mm / sigma)
+                lm = c * m + gm
+            else:
+                gm, lam_m = _log_ndtr_mills(-mm / sigma)
+                lm = c * m + gm
+                x = -mp / sigma
+                if x > 5.0 and -c * m - 0.5 * x * x - math.log(x) - _LOG_SQRT_2PI < lm - 40.0:
+                    Es[n, i] = mm - sigma * lam_m
+                    tot += const + lm
+                    continue
+                gp, lam_p = _log_ndtr_mills(mp / sigma)
+                lp = -c * m + gp
+            hi = max(lp, lm)
+            lse = hi + math.log1p(math.exp(min(lp, lm) - hi))
+            wp = math.exp(lp - lse)
+            wm = math.exp(lm - lse)
+            Es[n, i] = wp * (mp + sigma * lam_p) + wm * (mm - sigma * lam_m)
+            tot += const + lse
+        logp[n] = tot
+    return Es, logp

@@ -57,7 +57,14 @@ def amari_distance(A_est, A_true):
     Z = A_true.shape[1]
     if Z < 2:
         return 0.0
-    P = np.abs(np.linalg.pinv(A_est) @ A_true)
+    # the distance is invariant to scaling the columns of either matrix: scale each
+    # column by its largest entry so that tiny (even subnormal) or huge matrices
+    # do not underflow or overflow in the pseudo-inverse
+    col_est = np.max(np.abs(A_est), axis=0)
+    col_true = np.max(np.abs(A_true), axis=0)
+    if np.any(col_est == 0) or np.any(col_true == 0):
+        return 1.0  # a zero column: a lost source, maximal distance
+    P = np.abs(np.linalg.pinv(A_est / col_est) @ (A_true / col_true))
     row_max = P.max(axis=1)
     col_max = P.max(axis=0)
     if np.any(row_max == 0) or np.any(col_max == 0):

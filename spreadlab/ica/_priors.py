@@ -151,6 +151,7 @@ class GaussianMixturePrior:
                 "weights and variances must be positive; got "
                 f"weights={w.tolist()}, variances={v.tolist()}"
             )
+        w = w / w.max()  # first by the largest: a sum of weights near 1e308 would overflow
         w = w / w.sum()
         if standardize:
             mean = np.sum(w * m)

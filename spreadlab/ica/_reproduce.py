@@ -2,8 +2,8 @@
 and a small demo for ``spreadlab demo``.
 
 Both compare classical EM (``spread=0``, model noise gamma), spread EM and
-scikit-learn's FastICA on data from the same mixing matrices; scikit-learn
-is needed only here and is imported lazily.
+scikit-learn's FastICA on data from the same mixing matrices, through the one
+sweep function :func:`spreadlab.ica.ica_sweep` that notebook 6 also uses.
 """
 import csv
 import os
@@ -13,23 +13,30 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..plotting import FIGURE_WIDTH
 from ._data import make_ica_data
 from ._estimator import ConvergenceWarning, SpreadICA
-from ._metrics import amari_distance, mixing_error
+from ._metrics import amari_distance
+from ._start import pca_start
+from ._sweep import METHODS, ica_sweep, plot_ica_sweep
 
 __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 
+# The paper's settings (section 5.1, Fig. 1): the paper ran 2000 (1a) and 500 (1b)
+# plain EM updates with 1000 importance draws; here every stage has max_iter
+# SQUAREM iterations under the honest stopping rule, and 100 draws (the
+# effective sample size is reported by SpreadICA.ess_).
 _PAPER = dict(
     fig1a=dict(n_features=20, n_sources=10, n_samples=20000, gammas=[1e-3, 1e-2, 0.1, 0.2, 0.5, 1.0],
-               n_runs=10, n_iter=700, n_draws=100),
-    fig1b=dict(n_features=10, n_sources=5, gamma=0.2, sample_sizes=[500, 1000, 2000, 5000, 10000, 20000],
-               n_runs=50, n_iter=170),
+               n_runs=10, max_iter=300, n_draws=100),
+    fig1b=dict(n_features=10, n_sources=5, gamma=0.2, sample_sizes=[250, 500, 1000, 2000, 5000, 10000, 20000],
+               n_runs=50, max_iter=300, n_draws=100),
 )
 _SMALL = dict(
     fig1a=dict(n_features=8, n_sources=4, n_samples=4000, gammas=[1e-3, 1e-2, 0.1, 0.3, 1.0],
-               n_runs=3, n_iter=100, n_draws=100),
-    fig1b=dict(n_features=8, n_sources=4, gamma=0.2, sample_sizes=[500, 1000, 2000, 4000],
-               n_runs=3, n_iter=100),
+               n_runs=3, max_iter=100, n_draws=100),
+    fig1b=dict(n_features=8, n_sources=4, gamma=0.2, sample_sizes=[250, 1000, 4000],
+               n_runs=3, max_iter=100, n_draws=100),
 )
 
 
@@ -56,7 +63,7 @@ class ICAReproduction:
     seconds: float = 0.0
 
     def summary(self):
-        """Median error in A per method, as a small dict of dicts."""
+        """Median error in A per method and point, as a small dict of dicts."""
         out = {}
         for name, rows, key in (("fig1a", self.fig1a, "gamma"), ("fig1b", self.fig1b, "n_samples")):
             table = {}
@@ -65,56 +72,47 @@ class ICAReproduction:
             out[name] = {f"{m} {key}={v:g}": float(np.median(e)) for (m, v), e in sorted(table.items())}
         return out
 
-
-def _fit_methods(X, Z, gamma, n_iter, seed, n_draws=100, estep="auto"):
-    """Standard EM and spread EM (same start, same SQUAREM acceleration, same
-    iteration budget) and FastICA."""
-    FastICA = _fastica()
-    rng = np.random.default_rng(seed)
-    Xc = X - X.mean(axis=0)
-    start = SpreadICA(Z, noise=gamma)._initial_mixing(Xc, rng)
-    out = {}
-    common = dict(init=start, max_iter=n_iter, random_state=seed, n_draws=n_draws, estep=estep)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # classical EM runs out of budget
-        for method, kw in (("standard EM", dict(spread=0.0, noise=gamma)),
-                           ("spread EM", dict(spread="auto", noise=gamma))):
-            t = time.perf_counter()
-            est = SpreadICA(Z, **kw, **common).fit(X)
-            out[method] = (est.mixing_, time.perf_counter() - t, est.n_estep_)
-        t = time.perf_counter()
-        ica = FastICA(n_components=Z, whiten="unit-variance", max_iter=1000, random_state=seed).fit(X)
-        out["FastICA"] = (ica.mixing_, time.perf_counter() - t, ica.n_iter_)
-    return out
+    def table(self, name):
+        """Markdown table of ``"fig1a"`` or ``"fig1b"``: per point and method, the
+        median, mean and standard error of the error in A over runs, and how many
+        EM runs met their stopping rule."""
+        rows = getattr(self, name)
+        key = "gamma" if name == "fig1a" else "n_samples"
+        lines = [f"| {key} | method | runs | median error in A | mean ± s.e. | converged |",
+                 "|---|---|---|---|---|---|"]
+        for v in sorted({r[key] for r in rows}):
+            for m in METHODS:
+                sel = [r for r in rows if r[key] == v and r["method"] == m]
+                if not sel:
+                    continue
+                e = np.array([r["mixing_error"] for r in sel])
+                se = e.std(ddof=1) / np.sqrt(e.size) if e.size > 1 else float("nan")
+                conv = sum(bool(r["converged"]) for r in sel)
+                lines.append(f"| {v:g} | {m} | {e.size} | {np.median(e):.4f} | "
+                             f"{e.mean():.4f} ± {se:.4f} | {conv}/{e.size} |")
+        return "\n".join(lines)
 
 
 def _write_csv(path, rows):
+    fields = ["vary", "value", "run", "method", "mixing_error", "amari", "seconds", "n_estep",
+              "converged"]
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
 
 
-def _plot(path, rows, key, xlabel, title):
+def _plot(path, rows, key, title):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(5.5, 4))
-    ax = fig.add_subplot()
-    for method, marker in (("standard EM", "o"), ("spread EM", "s"), ("FastICA", "^")):
-        xs = sorted({r[key] for r in rows if r["method"] == method})
-        errs = [[r["mixing_error"] for r in rows if r["method"] == method and r[key] == x] for x in xs]
-        med = [np.median(e) for e in errs]
-        lo = [np.median(e) - np.min(e) for e in errs]
-        hi = [np.max(e) - np.median(e) for e in errs]
-        ax.errorbar(xs, med, yerr=[lo, hi], marker=marker, capsize=3, label=method)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(r"error in A, mean $|\hat A_{ij}-A_{ij}|/|A_{ij}|$")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    from ..plotting import style
+
+    with style():
+        fig = Figure(figsize=(FIGURE_WIDTH, 0.62 * FIGURE_WIDTH))
+        ax = fig.add_subplot()
+        plot_ica_sweep(rows, x=key, ax=ax)
+        ax.set_title(title)
+        fig.savefig(path)
 
 
 def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=None):
@@ -124,23 +122,23 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     classical EM (``spread=0``), spread EM and FastICA, on data
     :math:`x = As + \\gamma\\epsilon` with :math:`A_{ij}=\\pm 1` and Laplace
     sources.  Fig. 1b: error against the number of samples at gamma = 0.2.
-    Both EMs start from the same matrix with the same SQUAREM acceleration
-    and iteration budget; spread EM uses the :class:`SpreadICA` defaults
-    (``spread="auto"`` with its halving schedule).  The paper used plain EM
-    with 2000 iterations and a fixed spread.
+    Both EMs start from the same :func:`pca_start` matrix with the same
+    SQUAREM acceleration and per-stage budget (:func:`ica_sweep`).
+
+    Per-point results are appended to ``ica_fig1a_points.csv`` and
+    ``ica_fig1b_points.csv`` in ``outdir`` as they finish; running again with
+    the same ``outdir`` resumes, reusing the points already there.
 
     Parameters
     ----------
     outdir : str or path-like
         Directory for ``ica_fig1a.png``, ``ica_fig1b.png`` and the CSVs.
     full : bool, default=False
-        Paper scale (X=20, Z=10, N=20000, 10 runs for Fig. 1a; X=10, Z=5,
-        50 runs for Fig. 1b; hours on two cores).  Budgets are 700 and 170
-        SQUAREM iterations (about 2100 and 510 E-steps, the paper's 2000 and
-        500 EM updates), with 100 instead of the paper's 1000 importance
-        draws.
-        The default is a scaled-down version (X=8, Z=4, a few runs) that
-        takes a few minutes.
+        The paper's settings (X=20, Z=10, N=20000, A_ij = ±1, 10 runs per
+        gamma for Fig. 1a; X=10, Z=5, gamma=0.2, 50 random A for Fig. 1b),
+        with 300 SQUAREM iterations per stage and 100 importance draws.  The
+        default is a scaled-down version (X=8, Z=4, 3 runs) that takes a few
+        minutes.
     progress : bool, default=True
         Show a tqdm progress bar.
     random_state : int, default=0
@@ -152,16 +150,13 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     Returns
     -------
     ICAReproduction
-        Rows (method, gamma or n_samples, run, mixing_error, amari, seconds,
-        iterations), written files and the configuration.
+        Rows of :func:`ica_sweep`, written files and the configuration.
 
     References
     ----------
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
-    ICML 2020, Fig. 1.
+    ICML 2020, section 5.1 and Fig. 1.
     """
-    from tqdm.auto import tqdm
-
     _fastica()  # fail early with a clear message
     base = _PAPER if full else _SMALL
     cfg = {k: {**v, **((config or {}).get(k, {}))} for k, v in base.items()}
@@ -169,36 +164,27 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     t0 = time.perf_counter()
     res = ICAReproduction(config={"full": full, **cfg})
     a, b = cfg["fig1a"], cfg["fig1b"]
-    jobs = [("a", g, r) for g in a["gammas"] for r in range(a["n_runs"])]
-    jobs += [("b", n, r) for n in b["sample_sizes"] for r in range(b["n_runs"])]
-    for fig, value, run in tqdm(jobs, disable=not progress, desc="reproduce ica"):
-        seed = random_state + run
-        if fig == "a":
-            X, A, _ = make_ica_data(a["n_samples"], a["n_features"], a["n_sources"], noise=value,
-                                    random_state=seed)
-            fits = _fit_methods(X, a["n_sources"], value, a["n_iter"], seed, n_draws=a["n_draws"])
-            key, rows = "gamma", res.fig1a
-        else:
-            X, A, _ = make_ica_data(value, b["n_features"], b["n_sources"], noise=b["gamma"],
-                                    random_state=seed)
-            fits = _fit_methods(X, b["n_sources"], b["gamma"], b["n_iter"], seed)
-            key, rows = "n_samples", res.fig1b
-        for method, (A_est, secs, iters) in fits.items():
-            rows.append({"method": method, key: value, "run": run,
-                         "mixing_error": mixing_error(A_est, A), "amari": amari_distance(A_est, A),
-                         "seconds": secs, "iterations": iters})
-    scale = "paper scale" if full else "scaled down"
+    res.fig1a = ica_sweep(a["gammas"], vary="gamma", n_samples=a["n_samples"],
+                          n_features=a["n_features"], n_sources=a["n_sources"], n_runs=a["n_runs"],
+                          max_iter=a["max_iter"], n_draws=a["n_draws"], random_state=random_state,
+                          results=os.path.join(outdir, "ica_fig1a_points.csv"), progress=progress)
+    res.fig1b = ica_sweep(b["sample_sizes"], vary="n_samples", gamma=b["gamma"],
+                          n_features=b["n_features"], n_sources=b["n_sources"], n_runs=b["n_runs"],
+                          max_iter=b["max_iter"], n_draws=b.get("n_draws", 100),
+                          random_state=random_state,
+                          results=os.path.join(outdir, "ica_fig1b_points.csv"), progress=progress)
+    scale = "paper settings" if full else "scaled down"
     titles = {
-        "fig1a": f"Fig. 1a ({scale}): X={a['n_features']}, Z={a['n_sources']}, N={a['n_samples']}",
-        "fig1b": f"Fig. 1b ({scale}): X={b['n_features']}, Z={b['n_sources']}, "
-                 f"$\\gamma$={b['gamma']}",
+        "fig1a": f"Fig. 1a ({scale}): X = {a['n_features']}, Z = {a['n_sources']}, "
+                 f"N = {a['n_samples']}",
+        "fig1b": f"Fig. 1b ({scale}): X = {b['n_features']}, Z = {b['n_sources']}, "
+                 f"γ = {b['gamma']}",
     }
-    for name, rows, key, xlabel in (("fig1a", res.fig1a, "gamma", r"model/data noise $\gamma$"),
-                                    ("fig1b", res.fig1b, "n_samples", "number of samples N")):
+    for name, rows, key in (("fig1a", res.fig1a, "gamma"), ("fig1b", res.fig1b, "n_samples")):
         csv_path = os.path.join(outdir, f"ica_{name}.csv")
         png_path = os.path.join(outdir, f"ica_{name}.png")
         _write_csv(csv_path, rows)
-        _plot(png_path, rows, key, xlabel, titles[name])
+        _plot(png_path, rows, key, titles[name])
         res.files += [csv_path, png_path]
     res.seconds = time.perf_counter() - t0
     return res
@@ -234,7 +220,7 @@ def demo_ica(outdir, random_state=0):
     os.makedirs(outdir, exist_ok=True)
     X, A, _ = make_ica_data(5000, 6, 3, random_state=random_state)
     rng = np.random.default_rng(random_state)
-    start = SpreadICA(3)._initial_mixing(X - X.mean(axis=0), rng)
+    start = pca_start(X, 3, random_state=rng)
     traces = {}
 
     def tracer(name):
@@ -249,7 +235,7 @@ def demo_ica(outdir, random_state=0):
         warnings.simplefilter("ignore", ConvergenceWarning)
         t = time.perf_counter()
         std = SpreadICA(3, spread=0.0, noise=1e-3, init=start, accelerate=None, max_iter=200,
-                        tol=0.0, random_state=random_state, callback=tracer("standard EM")).fit(X)
+                        tol=0.0, random_state=random_state, callback=tracer("classical EM")).fit(X)
         out["seconds_standard_em"] = time.perf_counter() - t
     t = time.perf_counter()
     spr = SpreadICA(3, init=start, random_state=random_state, callback=tracer("spread EM")).fit(X)
@@ -263,7 +249,7 @@ def demo_ica(outdir, random_state=0):
     out.update(amari_standard_em=amari_distance(std.mixing_, A), esteps_standard_em=std.n_estep_,
                amari_spread_em=amari_distance(spr.mixing_, A), esteps_spread_em=spr.n_estep_,
                spread=spr.spread_schedule_)
-    fig = Figure(figsize=(5.5, 4))
+    fig = Figure(figsize=(FIGURE_WIDTH, 0.62 * FIGURE_WIDTH))
     ax = fig.add_subplot()
     for name, trace in traces.items():
         e, d = zip(*trace)
