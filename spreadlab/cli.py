@@ -169,18 +169,9 @@ def _import_user_module(spec):
 
 def _checks_table(p, q, kernel, f, n_samples, seed, alpha):
     """Closed form (if any), quadrature (1-D) and Monte Carlo rows for ``spreadlab kl``."""
-    from . import NoClosedFormError, spread_divergence
+    from .demo import checks_table
 
-    rows = []
-    try:
-        rows.append(("closed form", float(spread_divergence(p, q, kernel, f, alpha=alpha)), None))
-    except NoClosedFormError as exc:
-        rows.append(("closed form", None, str(exc).split(";")[0]))
-    if p.dim == 1:
-        est = spread_divergence(p, q, kernel, f, "quad", alpha=alpha)
-        rows.append(("quadrature", float(est), f"abserr {est.error:.1e}"))
-    est = spread_divergence(p, q, kernel, f, "mc", alpha=alpha, n_samples=n_samples, rng=seed)
-    rows.append(("Monte Carlo", float(est), f"stderr {est.error:.1e}, n={n_samples}"))
+    rows = checks_table(p, q, kernel, f, n_samples, seed, alpha)
     for label, value, _ in rows:
         if value is not None and math.isnan(value):
             # a divergence is a number or +inf; NaN is a failure of the route, not a result

@@ -80,7 +80,7 @@ class Counterexample:
         l2 = "n/a" if self.spread_l2 is None else f"{self.spread_l2:.3e}"
         return "\n".join([
             f"Counterexample for {self.kernel} (φ_K = 0 on [{self.zero_band[0]:.4g}, "
-            f"{self.zero_band[1]:.4g}])",
+            + ("∞)" if np.isinf(self.zero_band[1]) else f"{self.zero_band[1]:.4g}]") + ")",
             f"  p = {self.p!r}",
             f"  q = {self.q!r}",
             f"  TV(p, q)                      : {self.tv_distance:.6f}",
@@ -142,6 +142,7 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
         Default ``Gaussian(0, 1 / (omega - beta)^2)``, whose transform is
         exp(-1/2) at the lower edge of the difference's spectrum.
     n_grid : int, default=101
+        Points of the grid on which the spread densities are compared.
 
     Returns
     -------

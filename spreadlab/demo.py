@@ -155,7 +155,7 @@ def _band_text(check, kernel):
     for a, b in check.zero_bands:
         end = float(check.omega[-1]) if check.omega is not None else np.inf
         beyond = end * np.logspace(1, 6, 50)
-        if b >= end and np.all(np.abs(kernel.cf(beyond)) == 0.0):
+        if np.isinf(b) or (b >= end and np.all(np.abs(kernel.cf(beyond)) == 0.0)):
             parts.append(f"[{a:.4g}, ∞)")
         else:
             parts.append(f"[{a:.4g}, {b:.4g}]")

@@ -47,6 +47,8 @@ class Estimate(float):
 
     Attributes
     ----------
+    value : float
+        The estimate itself (the float this object is).
     error : float
         Absolute error estimate: quadrature's error bound (``method="quad"``) or the
         Monte Carlo standard error (``method="mc"``).
@@ -391,6 +393,16 @@ def kl(p, q):
         \operatorname{tr}(\Sigma_q^{-1}\Sigma_p) - d + \Delta^\top\Sigma_q^{-1}\Delta
         + \log\frac{|\Sigma_q|}{|\Sigma_p|}\right]
 
+    Parameters
+    ----------
+    p, q : Distribution
+        Distributions of the same dimension (1-D families broadcast).
+
+    Returns
+    -------
+    float or ndarray
+        ``inf`` where p has mass outside q's support.
+
     Examples
     --------
     >>> from spreadlab import Delta, Gaussian, kl
@@ -468,10 +480,15 @@ def spread_kl(p, q, kernel, method="exact", *, n_samples=100_000, rng=None):
     Parameters
     ----------
     p, q : Distribution
+        The two distributions (for example data and model), possibly without densities.
     kernel : Distribution
+        The spread noise K, of the same dimension.
     method : {"exact", "quad", "mc"}, default="exact"
+        Closed form, adaptive quadrature (1-D, with its error estimate) or Monte Carlo (with its standard error), as in :func:`divergence`.
     n_samples : int, default=100_000
+        Monte Carlo sample size.
     rng : None, int or numpy.random.Generator
+        Random source for ``method="mc"``.
 
     Returns
     -------

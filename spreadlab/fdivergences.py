@@ -445,6 +445,15 @@ object itself, is accepted wherever a function takes ``f``.
 def get_f_divergence(f):
     """Resolve ``f`` (a name in :data:`F_DIVERGENCES` or an :class:`FDivergence`) to its object.
 
+    Parameters
+    ----------
+    f : str or FDivergence
+        A key of :data:`F_DIVERGENCES`, or the object itself (returned unchanged).
+
+    Returns
+    -------
+    FDivergence
+
     Examples
     --------
     >>> from spreadlab.fdivergences import get_f_divergence

@@ -63,7 +63,9 @@ class FourierCheck:
         Isolated zeros of phi found in the band (omega >= 0); for a product kernel, a
         tuple with one array per coordinate.
     zero_bands : list of (float, float)
-        Intervals where phi vanishes identically (numerically).
+        Intervals where phi vanishes identically (numerically); a band that reaches the end
+        of the scan and whose closed-form transform is still exactly zero 10 to 10^6 times
+        further out is reported as ``(a, inf)`` (the Fejér kernel: ``(2/s, inf)``).
     min_cf : float
         Minimum over the band of phi (symmetric kernels: the real transform, which can
         be negative) or of ``|phi|`` (non-symmetric kernels).
@@ -130,7 +132,8 @@ class FourierCheck:
             zeros = "; ".join(f"[{i}] {fmt_zeros(z)}" for i, z in enumerate(self.zeros))
         else:
             zeros = fmt_zeros(self.zeros)
-        bands = ", ".join(f"[{a:.6g}, {b:.6g}]" for a, b in self.zero_bands) or "none"
+        bands = ", ".join(f"[{a:.6g}, ∞)" if np.isinf(b) else f"[{a:.6g}, {b:.6g}]"
+                          for a, b in self.zero_bands) or "none"
         lines = [
             f"FourierCheck({self.kernel})",
             f"  method            : {self.method} (cf accuracy {self.cf_error:.1e})",
@@ -246,10 +249,12 @@ def _verdict(strict, injective, full, zeros, bands, symmetric, dim=1, band_end=n
     if not injective:
         a, b = bands[0]
         # a zero band that runs to the end of the band examined is "from a on", not [a, b]
-        span = (
-            f"≥ {a:.4g} (up to {b:.4g}, the end of the band examined)"
-            if b >= band_end * (1 - 1e-12) else f"in [{a:.4g}, {b:.4g}]"
-        )
+        if np.isinf(b):
+            span = f"≥ {a:.4g}, i.e. on [{a:.4g}, ∞)"
+        elif b >= band_end * (1 - 1e-12):
+            span = f"≥ {a:.4g} (up to {b:.4g}, the end of the band examined)"
+        else:
+            span = f"in [{a:.4g}, {b:.4g}]"
         return (
             f"Not a valid spread kernel: φ_K vanishes identically for {where} "
             f"{span} (band-limited), so different distributions can have "
@@ -286,6 +291,12 @@ def _check_1d(cf, band, floor, centre, name, method, full, full_how, n_grid):
     res = analyse_zeros(cf, band, n_grid, floor, centre=centre)
     zeros = res["zeros"]
     bands = res["zero_bands"]
+    if method == "analytic" and bands and bands[-1][1] >= band[1] * (1 - 1e-12):
+        # a zero band reaching the end of the scan: if the closed-form transform is still
+        # exactly zero 10 to 10^6 times further out, the band is [a, inf) (Fejér: [2/s, inf))
+        beyond = band[1] * np.logspace(1, 6, 50)
+        if np.all(np.abs(np.asarray(cf(beyond))) == 0.0):
+            bands = bands[:-1] + [(bands[-1][0], np.inf)]
     injective = not bands
     strict = injective and zeros.size == 0
     notes = []

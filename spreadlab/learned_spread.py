@@ -333,6 +333,7 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
     alpha : float, default=None
         Order of the Rényi divergence (``f="renyi"``).
     n_restarts : int, default=3
+        Random starting spreads besides the given one; the best optimum is kept.
     max_iter : int, default=200
         L-BFGS-B iterations per restart.
     tol : float, default=1e-10
@@ -549,16 +550,21 @@ def fit_linear_generator(data_cov, n_latent, *, spread="learned", scale=1.0, ani
     n_latent : int
         Z, the latent dimension.
     spread : {"learned", "fixed"}, default="learned"
+        Re-learn the spread every ``relearn_every`` steps (min-max), or keep it fixed.
     scale : float, default=1.0
         :math:`\sigma^2`.
     anisotropy : float, default=10.0
         Eigenvalue bound of the learned spread (see :func:`learn_spread`).
     n_iter : int, default=300
+        Gradient steps on A.
     learning_rate : float, default=0.1
+        Step size of the gradient descent on the spread KL.
     relearn_every : int, default=10
+        Steps between two re-learnings of the spread.
     init : array-like of shape (n_features, n_latent), default=None
         Starting A (default: N(0, 1/X) entries drawn from ``rng``).
     rng : None, int or numpy.random.Generator
+        Random source of the starting A.
 
     Returns
     -------

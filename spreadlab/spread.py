@@ -195,6 +195,13 @@ class UniformSpread(_SumOfTwo):
     ``logsf``, as :math:`\log F(u) + \log(-\mathrm{expm1}(\log F(l) - \log F(u)))`, so
     neither tail cancels or underflows while the density is representable in log space.
 
+    Parameters
+    ----------
+    p : Distribution
+        A one-dimensional scipy-backed family with scalar parameters.
+    kernel : Uniform
+        The uniform spread kernel on [a, a + w].
+
     Examples
     --------
     >>> from spreadlab import Laplace, Uniform, spread
@@ -266,7 +273,7 @@ class Convolution(_SumOfTwo):
     >>> round(float(s.cf(1.0).real), 6)  # exp(-1/2) / (1 + 1)
     0.303265
     >>> float(s.pdf(300.0))  # e^{1/2 - 300} (1 + erf(...)) / 2 ~ 4.2e-131
-    4.243973606256...e-131
+    4.2439736062569e-131
     """
 
     rtol = 1e-10

@@ -87,9 +87,11 @@ def median_heuristic_kernel(x, y=None, *, max_points=1000, rng=None):
     Parameters
     ----------
     x : array-like of shape (n_samples,) or (n_samples, n_features)
+        Sample from p.
     y : array-like of shape (m_samples,) or (m_samples, n_features), default=None
         Pooled with ``x`` when given.
     max_points : int, default=1000
+        At most this many pooled points enter the median (a random subset beyond it).
     rng : None, int or numpy.random.Generator
         Chooses the subset when the pooled sample is larger than ``max_points``.
 
@@ -261,6 +263,7 @@ class TwoSampleResult:
         permuted statistic reaches the observed one): how far the p-value may move if the
         test were re-run with other permutations.
     n_permutations : int
+        Number of random relabellings behind the p-value.
     null_distribution : ndarray of shape (n_permutations,)
         The permuted statistics.
     kernel : Distribution
@@ -331,6 +334,7 @@ def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train
         Gaussian (positive-definite covariance, any d), Laplace or Cauchy kernel, or a
         :class:`spreadlab.ProductKernel` of one-dimensional Gaussian/Laplace/Cauchy factors.
     n_permutations : int, default=1000
+        Number of random relabellings of the pooled sample (the p-value's resolution).
     rng : None, int or numpy.random.Generator
         Draws the permutations (and the split for ``"learn"``).
     train_fraction : float, default=0.5

@@ -45,7 +45,7 @@ def test_renyi_order_from_the_command_line(capsys):
 
 def test_samples_written_as_1e3_is_a_whole_number(capsys):
     assert main(["kl", "Delta(0)", "Delta(1)", "--samples", "1e3"]) == 0
-    assert "n=1000" in capsys.readouterr().out
+    assert "n = 1000" in capsys.readouterr().out
 
 
 def test_kernel_check(capsys, tmp_path):

@@ -110,7 +110,7 @@ def test_fejer_band_edge(scale):
     res = fourier_check(Fejer(0.0, scale), band=(0.0, 10.0 / scale))
     a, b = res.zero_bands[0]
     assert abs(a - 2.0 / scale) < 1e-9 / scale  # brentq on the exact linear edge
-    assert b == pytest.approx(10.0 / scale)
+    assert b == np.inf  # the closed form is still exactly 0 far past the scan: [2/s, inf)
     num = fourier_check(lambda x: Fejer(0.0, scale).pdf(x), band=(0.0, 10.0 / scale))
     # numeric floor ~2e-3 on phi = 1 - s w / 2 moves the edge by ~2 floor / s
     assert abs(num.zero_bands[0][0] - 2.0 / scale) < 1e-2 / scale
@@ -296,7 +296,7 @@ def test_interior_zero_band_is_found():
     res = fourier_check(kernel, band=(0.0, 8.0))
     assert not res.injective
     # exact linear edges, brentq on them: 1e-9
-    np.testing.assert_allclose(res.zero_bands, [(2.0, 3.0), (7.0, 8.0)], atol=1e-9)
+    np.testing.assert_allclose(res.zero_bands, [(2.0, 3.0), (7.0, np.inf)], atol=1e-9)
     num = fourier_check(kernel.pdf, band=(0.0, 8.0))
     assert not num.injective
     # numeric accuracy ~7e-3 on slopes of 1/2 widens the band by ~2 * 7e-3 per side
@@ -331,3 +331,13 @@ def test_sharp_edge_test_refuses_to_guess_with_poor_accuracy():
 
     # an accuracy of 0.01 leaves less than a factor 30 of dynamic range below 0.2
     assert _edge_is_sharp(lambda w: max(0.0, 1 - w / 2), 1.99, 2.0, 1e-2) is None
+
+
+def test_fejer_band_is_reported_open_ended_bug_issue13():
+    """The Fejér zero band was printed and shaded as [2, 4.76]: 4.76 is the end of the scan."""
+    res = fourier_check(Fejer(0.0, 1.0))
+    assert res.zero_bands[-1][1] == np.inf
+    assert "[2, ∞)" in res.verdict and "[2, ∞)" in repr(res)
+    # negative control: a band with an end inside the scan keeps its end
+    inner = fourier_check(CosineModulated(Fejer(0.0, 1.0), 5.0), band=(0.0, 6.0)).zero_bands[0]
+    assert inner[1] == pytest.approx(3.0, abs=1e-9)

@@ -135,6 +135,7 @@ class CosineModulated(Distribution):
     omega : float
         Modulation frequency, ``|omega| >= 2 / base.scale``.
     sign : {+1, -1}, default=+1
+        +1 gives p, -1 gives q of the counterexample pair.
 
     Examples
     --------

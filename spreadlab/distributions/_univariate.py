@@ -49,7 +49,10 @@ class _Univariate(Distribution):
     dim = 1
     _shape_names = ()
 
-    def __init__(self, loc=0.0, scale=1.0, **shape):
+    def __init__(self, loc=0.0, scale=1.0):
+        self._setup(loc, scale)
+
+    def _setup(self, loc, scale, **shape):
         unknown = sorted(set(shape) - set(self._shape_names))
         if unknown:
             allowed = ", ".join(("loc", "scale") + tuple(self._shape_names))
@@ -192,6 +195,7 @@ class Laplace(_Univariate):
     Parameters
     ----------
     loc : float or array-like, default=0.0
+        Location mu (the median); arrays broadcast into a batch of laws.
     scale : float or array-like, default=1.0
         b > 0. Variance is 2 b^2.
 
@@ -230,6 +234,13 @@ class Cauchy(_Univariate):
 
     Characteristic function :math:`e^{i\omega\mu - \gamma|\omega|}`.
 
+    Parameters
+    ----------
+    loc : float or array-like, default=0.0
+        Location (scipy's ``loc``); arrays broadcast against ``scale`` into a batch of laws.
+    scale : float or array-like, default=1.0
+        Scale (scipy's ``scale``), > 0.
+
     Examples
     --------
     >>> from spreadlab import Cauchy
@@ -260,6 +271,13 @@ class Logistic(_Univariate):
 
     Characteristic function :math:`e^{i\omega\mu}\,\pi s\omega / \sinh(\pi s\omega)`.
 
+    Parameters
+    ----------
+    loc : float or array-like, default=0.0
+        Location (scipy's ``loc``); arrays broadcast against ``scale`` into a batch of laws.
+    scale : float or array-like, default=1.0
+        Scale (scipy's ``scale``), > 0.
+
     Examples
     --------
     >>> from spreadlab import Logistic
@@ -281,6 +299,13 @@ class HyperbolicSecant(_Univariate):
     and characteristic function :math:`e^{i\omega\mu}\,\mathrm{sech}(\pi s\omega/2)`.
     The unit-variance form :math:`\frac{1}{2}\mathrm{sech}(\pi x/2)` used in the
     literature is ``HyperbolicSecant(0, 2/pi)``.
+
+    Parameters
+    ----------
+    loc : float or array-like, default=0.0
+        Location (scipy's ``loc``); arrays broadcast against ``scale`` into a batch of laws.
+    scale : float or array-like, default=1.0
+        Scale (scipy's ``scale``), > 0.
 
     Examples
     --------
@@ -328,6 +353,7 @@ class StudentT(_Univariate):
     df : float or array-like
         Degrees of freedom, > 0.
     loc, scale : float or array-like
+        Location and scale (> 0), as scipy's ``t(df, loc, scale)``.
 
     Examples
     --------
@@ -337,7 +363,7 @@ class StudentT(_Univariate):
     """
 
     def __init__(self, df, loc=0.0, scale=1.0):
-        super().__init__(loc, scale, df=as_positive_array(df, "df"))
+        self._setup(loc, scale, df=as_positive_array(df, "df"))
 
     _shape_names = ("df",)
 
@@ -461,6 +487,13 @@ class Uniform(_Univariate):
     changes sign, with zeros at :math:`\omega = 2\pi k/s`. A uniform kernel is one-to-one
     (countable zeros) but has no full support.
 
+    Parameters
+    ----------
+    loc : float or array-like, default=0.0
+        Location (scipy's ``loc``); arrays broadcast against ``scale`` into a batch of laws.
+    scale : float or array-like, default=1.0
+        Scale (scipy's ``scale``), > 0.
+
     Examples
     --------
     >>> import numpy as np
@@ -486,7 +519,9 @@ class Triangular(_Univariate):
     Parameters
     ----------
     loc : float or array-like, default=0.0
+        Left end of the support.
     scale : float or array-like, default=1.0
+        Width of the support, > 0.
     c : float or array-like, default=0.5
         Mode position in [0, 1] (scipy's shape parameter).
 
@@ -501,7 +536,7 @@ class Triangular(_Univariate):
         c = as_float_array(c, "c")
         if np.any((c < 0) | (c > 1)):
             raise ValueError(f"c must lie in [0, 1]; got {c!r}")
-        super().__init__(loc, scale, c=c)
+        self._setup(loc, scale, c=c)
 
     _shape_names = ("c",)
 
@@ -527,6 +562,13 @@ class Epanechnikov(_Univariate):
     (closed-form cdf and quantile, median-of-three-uniforms sampling, Devroye 1986).
     Characteristic function :math:`3(\sin a - a\cos a)/a^3` with :math:`a = s\omega`,
     which changes sign.
+
+    Parameters
+    ----------
+    loc : float or array-like, default=0.0
+        Location (scipy's ``loc``); arrays broadcast against ``scale`` into a batch of laws.
+    scale : float or array-like, default=1.0
+        Scale (scipy's ``scale``), > 0.
 
     Examples
     --------
@@ -566,6 +608,13 @@ class Fejer(_Univariate):
     Its characteristic function :math:`e^{i\omega\mu}\max(0, 1 - s|\omega|/2)` vanishes
     for :math:`|\omega| \ge 2/s`: a band-limited kernel. Spreading with it is *not*
     one-to-one, even though the density is positive almost everywhere.
+
+    Parameters
+    ----------
+    loc : float or array-like, default=0.0
+        Location (scipy's ``loc``); arrays broadcast against ``scale`` into a batch of laws.
+    scale : float or array-like, default=1.0
+        Scale (scipy's ``scale``), > 0.
 
     Examples
     --------

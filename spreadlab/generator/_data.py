@@ -89,8 +89,11 @@ def make_sheet(n_samples=1000, random_state=None, kind="saddle"):
     Parameters
     ----------
     n_samples : int, default=1000
+        Number of points.
     random_state : None, int or numpy.random.Generator, default=None
+        Seed of the latent draws.
     kind : {"saddle", "bowl"}, default="saddle"
+        The saddle x3 = (z1^2 - z2^2)/2 of notebook 1, or the bowl x3 = (z1^2 + z2^2)/2.
 
     Returns
     -------
@@ -124,7 +127,9 @@ def make_curve(n_samples=1000, random_state=None):
     Parameters
     ----------
     n_samples : int, default=1000
+        Number of points.
     random_state : None, int or numpy.random.Generator, default=None
+        Seed of the latent draws.
 
     Returns
     -------

@@ -136,6 +136,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
     max_iter : int, default=200
         Maximum epochs (one spread draw per data point per epoch).
     batch_size : int, default=128
+        Minibatch size of the Adam steps.
     learning_rate : float, default=3e-3
         Adam step size.
     tol : float, default=1e-3
@@ -143,7 +144,9 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         draws fixed at the start) has not improved by more than ``tol`` nats per sample for
         ``n_iter_no_change`` epochs.
     n_iter_no_change : int, default=20
+        Epochs without improvement of the evaluation bound before stopping.
     random_state : None, int or numpy.random.Generator, default=None
+        Seeds the initial weights, the spread draws and the minibatches.
     verbose : bool, default=False
         tqdm progress bar.
 

@@ -62,6 +62,7 @@ def auto_spread(X, n_components):
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The (noise-free) data.
     n_components : int
         Number of sources Z, ``1 <= n_components <= n_features``.
 

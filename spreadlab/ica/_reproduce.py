@@ -54,7 +54,21 @@ def _fastica():
 
 @dataclass
 class ICAReproduction:
-    """Result of :func:`reproduce_ica`: rows of the two tables, file paths and timing."""
+    """Result of :func:`reproduce_ica`: rows of the two tables, file paths and timing.
+
+    Attributes
+    ----------
+    fig1a : list of dict
+        Per-point, per-method rows of Fig. 1a (error against the noise level gamma).
+    fig1b : list of dict
+        Rows of Fig. 1b (error against the sample size N).
+    files : list of str
+        Figures and CSV files written.
+    config : dict
+        The settings that ran (sizes, runs, budgets).
+    seconds : float
+        Wall time of the reproduction.
+    """
 
     fig1a: list = field(default_factory=list)
     fig1b: list = field(default_factory=list)
@@ -202,7 +216,9 @@ def demo_ica(outdir, random_state=0):
     Parameters
     ----------
     outdir : str or path-like
+        Folder the figure is written to (created if needed).
     random_state : int, default=0
+        Seed of the data and of every fit.
 
     Returns
     -------

@@ -61,6 +61,7 @@ def pca_start(X, n_components=None, *, noise=0.0, random_state=None):
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The data.
     n_components : int, default=None
         Number of sources Z (``None``: n_features).
     noise : float, default=0.0

@@ -139,18 +139,23 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     values : sequence of float or int
         Noise levels (``vary="gamma"``) or sample sizes (``vary="n_samples"``).
     vary : {"gamma", "n_samples"}, default="gamma"
+        Which setting the sweep varies (Fig. 1a varies the noise, Fig. 1b the sample size).
     gamma : float, default=0.0
         Noise level when ``vary="n_samples"``.
     n_samples : int, default=2000
         Sample size when ``vary="gamma"``.
     n_features, n_sources : int, default=6, 3
+        X and Z of the generated problems.
     n_runs : int, default=1
+        Random mixing matrices per point.
     max_iter : int, default=40
         Iteration budget per stage of each EM.
     n_draws : int, default=100
         Importance draws of spread EM (when it samples).
     methods : sequence of str, default=("classical EM", "spread EM", "FastICA")
+        Which methods to fit at each point.
     random_state : int, default=0
+        Seed of the data and fits (each point and run derives its own).
     results : str or path-like, optional
         CSV file of per-point results.  Rows already in it are reused (the sweep
         resumes where it stopped); new rows are appended as each point finishes.
@@ -260,6 +265,7 @@ def plot_ica_traces(traces, ax=None, xlabel="E-steps", ylabel="Amari distance to
     ax : matplotlib.axes.Axes, optional
         Axes to draw in; a new :func:`spreadlab.plotting.subplots` figure otherwise.
     xlabel, ylabel : str
+        Axis labels.
 
     Returns
     -------
@@ -295,9 +301,13 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
     Parameters
     ----------
     rows : list of dict
+        Result rows of :func:`ica_sweep` (``method``, the varied setting and the errors).
     x : {"gamma", "n_samples"}, default="gamma"
+        The varied setting on the horizontal axis.
     key : {"mixing_error", "amari"}, default="mixing_error"
+        Which error to plot.
     ax : matplotlib.axes.Axes, optional
+        Axes to draw in; a new figure otherwise.
 
     Returns
     -------

@@ -62,7 +62,8 @@ def plot_cf(kernel_or_result, band=None, ax=None):
     ax.plot(w, np.abs(v), "--", label="|φ_K(ω)|")
     ax.axhline(0.0, color="0.6", lw=0.8)
     for a, b in res.zero_bands:
-        ax.axvspan(a, b, color="tab:red", alpha=0.15, label="φ_K ≡ 0")
+        # an open band [a, inf) is shaded to the end of the plotted range
+        ax.axvspan(a, min(b, float(w[-1])), color="tab:red", alpha=0.15, label="φ_K ≡ 0")
     if len(res.zeros):
         ax.plot(res.zeros, np.zeros(len(res.zeros)), "x", color="tab:red", ms=8, label="zeros")
     ax.set_xlabel("ω")
