@@ -364,9 +364,9 @@ def main(argv=None):
     >>> main(["kl", "Delta(0)", "Delta(1.3)", "--kernel", "Gaussian(0, 0.49)", "--samples", "2000"])
     ... # doctest: +ELLIPSIS
     spread kl(Delta(loc=0) || Delta(loc=1.3)) with kernel Gaussian(mean=0, cov=0.49)
-      closed form        1.72448979592
-      quadrature         1.72448979592   abserr ...
-      Monte Carlo   ...   stderr ..., n=2000
+      closed form         1.72448979592
+      quadrature          1.72448979592   abserr ...
+      Monte Carlo   ...   stderr ..., n = 2000
     0
     >>> import contextlib, io
     >>> with contextlib.redirect_stderr(io.StringIO()) as err:

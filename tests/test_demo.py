@@ -36,7 +36,8 @@ def test_run_demo_runs_the_sections_it_is_given(tmp_path):
     figures = demo.run_demo(tmp_path, out, sections=[extra])
     assert figures == [str(tmp_path / "extra.png")] and calls == [str(tmp_path)]
     assert "4. an extra section" in out.getvalue() and "extra.png" in out.getvalue()
-    assert demo.SECTIONS[-1] is demo.demo_ica_section  # the default order ends with ICA
+    # the default order: divergences, kernels, ICA, then the nonlinear generator (issue 11)
+    assert demo.SECTIONS[-2:] == [demo.demo_ica_section, demo.demo_generator_section]
 
 
 def test_demo_divergences_prints_three_checks_and_draws_laplace(tmp_path):
