@@ -341,3 +341,17 @@ def test_fejer_band_is_reported_open_ended_bug_issue13():
     # negative control: a band with an end inside the scan keeps its end
     inner = fourier_check(CosineModulated(Fejer(0.0, 1.0), 5.0), band=(0.0, 6.0)).zero_bands[0]
     assert inner[1] == pytest.approx(3.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("kernel, positive", [
+    (Uniform(1e15, 1.0), False), (Uniform(-1e15, 1.0), False), (Laplace(1e16, 1.0), True),
+    (Fejer(1e15, 1.0), False),
+])
+def test_verdicts_hold_at_huge_locations_bug_issue9(kernel, positive):
+    """Uniform(1e15, 1) was called strictly positive: the phase omega * 1e15 swamped the transform.
+    The check now examines the kernel moved to its centre (|phi| is translation invariant)."""
+    res = fourier_check(kernel)
+    assert res.strictly_positive is positive
+    near = fourier_check(kernel.shifted(-float(kernel.location_hint)))  # the same kernel at 0
+    assert (res.injective, res.full_support) == (near.injective, near.full_support)
+    np.testing.assert_allclose(res.zeros, near.zeros, rtol=1e-12)
