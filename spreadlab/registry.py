@@ -158,10 +158,6 @@ class PairRegistry:
         self._memo[memo_key] = func
         return func
 
-    def keys(self):
-        """The registered ``(key, type_p, type_q)`` triples."""
-        return list(self._table)
-
 
 DIVERGENCES = PairRegistry("divergence")
 CONVOLUTIONS = PairRegistry("convolution")

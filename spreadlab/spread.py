@@ -74,23 +74,23 @@ def spread(p, kernel):
 
 def _offset(point_law, other):
     """The location of a point mass as an offset for ``other`` (a scalar for 1-D laws)."""
-    loc = point_law.loc if isinstance(point_law, Delta) else point_law.mean
+    loc = np.atleast_1d(point_law.location_hint)
     return float(loc[0]) if other.dim == 1 and np.ndim(other.location_hint) == 0 else loc
 
 
+# a point mass shifts the other law; the exact pairs (Delta, Delta), (Delta, Gaussian) and
+# (Gaussian, Delta) are registered too so that no lookup is ambiguous
+@register_convolution(Gaussian, Delta)
+@register_convolution(Delta, Delta)
 @register_convolution(Distribution, Delta)
 def _spread_by_point(p, kernel):
     return p.shifted(_offset(kernel, p))
 
 
+@register_convolution(Delta, Gaussian)
 @register_convolution(Delta, Distribution)
 def _spread_point(p, kernel):
     return kernel.shifted(_offset(p, kernel))
-
-
-@register_convolution(Delta, Delta)
-def _spread_point_by_point(p, kernel):
-    return p.shifted(_offset(kernel, p))
 
 
 @register_convolution(Gaussian, Distribution)
@@ -107,16 +107,6 @@ def _spread_by_gaussian(p, kernel):
 def _spread_gaussian_by_gaussian(p, kernel):
     mean = p.mean + kernel.mean
     return Gaussian(mean[0] if p._scalar and kernel._scalar else mean, p.cov + kernel.cov)
-
-
-@register_convolution(Delta, Gaussian)
-def _spread_point_by_gaussian(p, kernel):
-    return kernel.shifted(_offset(p, kernel))
-
-
-@register_convolution(Gaussian, Delta)
-def _spread_gaussian_by_point(p, kernel):
-    return p.shifted(_offset(kernel, p))
 
 
 @register_convolution(Cauchy, Cauchy)

@@ -8,7 +8,6 @@ import abc
 
 import numpy as np
 
-from .._validation import check_rng
 
 __all__ = ["Distribution", "check_distribution"]
 
@@ -155,6 +154,3 @@ def check_distribution(obj, name):
         )
     return obj
 
-
-def _rng(rng):
-    return check_rng(rng)

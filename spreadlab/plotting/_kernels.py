@@ -35,7 +35,7 @@ def plot_cf(kernel_or_result, band=None, ax=None):
     >>> from spreadlab.plotting import plot_cf
     >>> ax = plot_cf(Uniform(-1.0, 2.0))
     >>> ax.get_xlabel()
-    'ω'
+    'frequency ω (radians per unit of x)'
     """
     import matplotlib.pyplot as plt  # lazy: no matplotlib at import spreadlab
 
@@ -63,11 +63,13 @@ def plot_cf(kernel_or_result, band=None, ax=None):
     ax.axhline(0.0, color="0.6", lw=0.8)
     for a, b in res.zero_bands:
         # an open band [a, inf) is shaded to the end of the plotted range
-        ax.axvspan(a, min(b, float(w[-1])), color="tab:red", alpha=0.15, label="φ_K ≡ 0")
+        where = f"[{a:.3g}, ∞)" if np.isinf(b) else f"[{a:.3g}, {b:.3g}]"
+        ax.axvspan(a, min(b, float(w[-1])), color="tab:red", alpha=0.15, label=f"φ_K ≡ 0 on {where}")
     if len(res.zeros):
-        ax.plot(res.zeros, np.zeros(len(res.zeros)), "x", color="tab:red", ms=8, label="zeros")
-    ax.set_xlabel("ω")
-    ax.set_ylabel("characteristic function")
-    ax.set_title(f"{res.kernel} ({res.method})", fontsize=9)
+        ax.plot(res.zeros, np.zeros(len(res.zeros)), "x", color="tab:red", ms=8, label="isolated zeros")
+    ax.set_xlabel("frequency ω (radians per unit of x)")
+    ax.set_ylabel(r"$\varphi_K(\omega)$")
+    how = "closed form" if res.method == "analytic" else "numerical transform"
+    ax.set_title(f"characteristic function of {res.kernel} ({how})", fontsize=9)
     ax.legend(fontsize=8)
     return ax

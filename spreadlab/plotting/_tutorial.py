@@ -203,19 +203,17 @@ def plot_spread_point_masses(mu_p, mu_q, kernel, ax=None):
 
 
 def _centre(kernel):
-    """Centre of symmetry of a 1-D kernel: the mean of a Gaussian, the middle of a bounded
-    support, otherwise ``loc``."""
-    if type(kernel).__name__ == "Gaussian":
-        return float(np.asarray(kernel.mean).ravel()[0])
-    lo, hi = (float(np.asarray(b).ravel()[0]) for b in kernel.support)
-    if np.isfinite(lo) and np.isfinite(hi):
-        return 0.5 * (lo + hi)
-    return float(np.asarray(kernel.loc).ravel()[0])
+    """Centre of a 1-D kernel: its median (the centre of symmetry of a symmetric kernel),
+    from the Distribution contract."""
+    return float(np.asarray(kernel.location_hint).ravel()[0])
 
 
 def _width(kernel):
-    """The kernel's width: a Gaussian's standard deviation, otherwise its ``scale``."""
-    if type(kernel).__name__ == "Gaussian":
+    """The kernel's width parameter as labels name it: a Gaussian's standard deviation,
+    otherwise the family's ``scale``."""
+    from ..distributions import Gaussian
+
+    if isinstance(kernel, Gaussian):
         return float(np.sqrt(np.asarray(kernel.cov).ravel()[0]))
     return float(np.asarray(kernel.scale).ravel()[0])
 
