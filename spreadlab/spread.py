@@ -121,6 +121,10 @@ def _spread_by_uniform(p, kernel):
     return UniformSpread(p, kernel)
 
 
+# the two Gauss-Legendre rules of the numeric convolution: 16 points, and 8 as its error check
+_GL_RULES = {n: np.polynomial.legendre.leggauss(n) for n in (8, 16)}
+
+
 class _SumOfTwo(Distribution):
     """The law of x + e for independent x ~ p, e ~ kernel (1-D, scalar parameters)."""
 
@@ -319,7 +323,7 @@ class Convolution(_SumOfTwo):
 
     def _rule(self, y, edges, scale, n_nodes, level):
         """log of the integral on the panels (each split in 2**level) with an n-point GL rule."""
-        nodes, weights = np.polynomial.legendre.leggauss(n_nodes)
+        nodes, weights = _GL_RULES[n_nodes]
         sub = 2 ** level
         a, b = edges[:, :-1], edges[:, 1:]
         # split every panel in `sub` equal parts; the infinite end panels in the mapped variable
