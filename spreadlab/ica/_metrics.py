@@ -1,4 +1,6 @@
 """Errors of an estimated mixing matrix, invariant to the ICA ambiguities."""
+import math
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -126,9 +128,23 @@ def mixing_error(A_est, A_true):
     den = np.sum(A_est**2, axis=0)[:, None]
     c = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
     # cost[a, b] = mean_i |c_ab * A_est[i, a] - A_true[i, b]| / |A_true[i, b]|
-    cost = np.mean(
-        np.abs(c[None, :, :] * A_est[:, :, None] - A_true[:, None, :]) / np.abs(A_true[:, None, :]),
-        axis=0,
-    )
-    rows, cols = linear_sum_assignment(cost)
-    return float(cost[rows, cols].mean())
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        cost = np.mean(
+            np.abs(c[None, :, :] * A_est[:, :, None] - A_true[:, None, :]) / np.abs(A_true[:, None, :]),
+            axis=0,
+        )
+    # an entry of A_true below 1e-308 times its column's largest has a relative error
+    # beyond the float range (or 0/0 once it underflows): such a pairing is never the best
+    cost[~np.isfinite(cost)] = np.inf
+    try:
+        rows, cols = linear_sum_assignment(cost)
+        error = float(cost[rows, cols].mean())
+    except ValueError:  # "cost matrix is infeasible": every pairing is beyond the float range
+        error = math.inf
+    if not math.isfinite(error):
+        raise ValueError(
+            "A_true has entries so small relative to the largest of their column that the "
+            "relative error of A_est exceeds the float range; got A_true with min |entry| / "
+            f"max |entry| = {np.min(np.abs(A_true)):.3g} after scaling each column to 1"
+        )
+    return error
