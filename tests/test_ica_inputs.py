@@ -365,3 +365,17 @@ def test_demo_ica_checks_before_writing_issue_9(tmp_path, outdir, random_state, 
     with pytest.raises(error, match=match):
         demo_ica(target, random_state)
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("S, error, match", [
+    ("abc", TypeError, r"X must be a real number or array of real numbers; got 'abc'"),
+    (np.ones((3, 2)) + 1j, TypeError, r"X must be real; got a complex value"),
+    (10**400, ValueError, r"X must be finite; got a number too large for a float"),
+    (np.array([[1e308, -1e308]]), ValueError, r"X must have entries of magnitude <= 1e150; got max \|X\| = 1e\+308"),
+])
+def test_inverse_transform_names_X_issue_9(data, S, error, match):
+    # before: complex sources silently lost their imaginary part; 'abc' and 10**400 gave
+    # numpy's unnamed ValueError and an OverflowError
+    est = SpreadICA(2, max_iter=3, tol=1.0, random_state=0).fit(data)
+    with pytest.raises(error, match=match):
+        est.inverse_transform(S)

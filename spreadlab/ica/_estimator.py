@@ -698,12 +698,15 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        S = np.asarray(X, dtype=float)
+        S = as_float_array(X, "X")  # complex sources are refused, not silently made real
         Z = self.mixing_.shape[1]
         if S.ndim != 2 or S.shape[1] != Z:
             raise ValueError(
                 f"X must have shape (n_samples, {Z}) (n_components={Z}); got shape {S.shape}"
             )
+        if S.size and np.max(np.abs(S)) > 1e150:  # the same bound as for data: no inf - inf
+            raise ValueError(f"X must have entries of magnitude <= 1e150; got max |X| = "
+                             f"{np.max(np.abs(S)):.3g}")
         return S @ self.mixing_.T + self.mean_
 
     @property
