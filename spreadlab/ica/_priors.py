@@ -26,7 +26,11 @@ _LOG2 = math.log(2.0)
 
 
 def _points(s):
-    """``s`` as a float array for a log-density: real, not NaN (+-inf allowed: density 0)."""
+    """``s`` as a float array for a log-density: real, not NaN (+-inf allowed: density 0).
+
+    Each prior's public ``logpdf`` checks its argument with this and then calls
+    ``_logpdf``, the unchecked element-wise kernel on a float array (NaN in, NaN out) that
+    the NumPy reference E-step uses on its own, already validated, arrays."""
     return as_float_array(s, "s", allow_inf=True)
 
 
@@ -70,7 +74,9 @@ class LaplacePrior:
 
     def logpdf(self, s):
         """Log-density at ``s`` (array-like of real numbers; ``-inf`` at +-inf)."""
-        s = _points(s)
+        return self._logpdf(_points(s))
+
+    def _logpdf(self, s):
         return -math.log(2.0 * self.scale) - np.abs(s) / self.scale
 
     def sample(self, rng, size):
@@ -107,8 +113,11 @@ class SechPrior:
 
     def logpdf(self, s):
         """Log-density at ``s`` (array-like of real numbers; ``-inf`` at +-inf)."""
+        return self._logpdf(_points(s))
+
+    def _logpdf(self, s):
         with np.errstate(over="ignore"):  # |s| near 1.8e308: a = inf, log-density -inf
-            a = np.abs(_points(s)) * (math.pi / 2.0)
+            a = np.abs(s) * (math.pi / 2.0)
         # log cosh(a) = a + log1p(exp(-2a)) - log 2, stable for large a.
         return -_LOG2 - (a + np.log1p(np.exp(-2.0 * a)) - _LOG2)
 
@@ -216,7 +225,10 @@ class GaussianMixturePrior:
     def logpdf(self, s):
         """Log-density at ``s`` (array-like of real numbers; ``-inf`` at +-inf, and where
         the squared distance to every component overflows)."""
-        s = _points(s)[..., None]
+        return self._logpdf(_points(s))
+
+    def _logpdf(self, s):
+        s = s[..., None]
         with np.errstate(over="ignore", divide="ignore"):  # -> -inf: log-density below range
             comp = (
                 np.log(self.weights)
