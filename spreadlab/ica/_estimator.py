@@ -25,6 +25,7 @@ class ComplexDataError(TypeError, ValueError):
     """Complex X given to :class:`SpreadICA`: a wrong type (the package's rule for complex
     input), and the ``ValueError`` scikit-learn's estimator checks expect."""
 
+
 # Largest number of component combinations K**Z the exact E-step enumerates.
 _MAX_EXACT_COMBINATIONS = 729
 # Starting spread of the schedule, in units of the source scale (see auto_spread).
@@ -348,7 +349,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 raise
             # numpy's and scikit-learn's own words, kept (check_estimator matches them),
             # with the parameter named
-            raise type(exc)(f"X: {exc}") from exc
+            raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"X: {exc}") from exc
         big = np.max(np.abs(X)) if X.size else 0.0
         if big > 1e150:
             raise ValueError(
