@@ -474,6 +474,25 @@ RUN_KNOWN = os.environ.get("SPREADLAB_FUZZ_RUN_KNOWN", "") not in ("", "0")
 
 # findings fixed since: they always run, as regression tests named by their reproducer
 FIXED = {
+    # ICA inputs (issue 9, session 3)
+    "LaplacePrior().sample([], 12)",
+    "LaplacePrior().sample(np.random.default_rng(0), -inf)",
+    "LaplacePrior().logpdf(None)",
+    "LaplacePrior().logpdf(10**400)",
+    "LaplacePrior().logpdf('abc')",
+    "GaussianMixturePrior(object(), [0.0], [1.0])",
+    "GaussianMixturePrior([10**400], [0.0], [1.0])",
+    "amari_distance('abc', np.eye(2))",
+    "amari_distance(-10**400, np.eye(2))",
+    "amari_distance(np.eye(2) * 1e-320, np.eye(2))",
+    "auto_spread(np.empty((0, 2)), 1)",
+    "auto_spread(np.ones((5, 2)), 8.0)",
+    f"SpreadICA(2, spread=1e308, backend='numpy').fit({_X})",
+    f"SpreadICA(2, random_state=-1, backend='numpy').fit({_X})",
+    "make_ica_data(52, 10**400, 10**400, random_state=0)",
+    "make_ica_data(10, 2, 2, random_state=1.5)",
+    "demo_ica(10**400, 0)",
+    # core
     "Fejer(0.0, 1.0).pdf(inf)",
     "Fejer(0.0, 5e-324).logpdf(1e308)",
     "Epanechnikov(0.0, 1.0).cf(1e308)",

@@ -1,20 +1,13 @@
 """Synthetic data for deterministic (noise-free) linear ICA."""
-import numbers
-
 import numpy as np
 
+from .._validation import MAX_COUNT, _short, as_count, as_float_array, check_rng
 from ._priors import get_prior
 
 __all__ = ["make_ica_data"]
 
 _MIXINGS = ("uniform_pm1", "gaussian")
 _DATA_PRIORS = ("laplace", "sech", "laplace_gsm")
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
 
 
 def make_ica_data(n_samples, n_features, n_sources, prior="laplace", mixing="uniform_pm1",
@@ -37,8 +30,8 @@ def make_ica_data(n_samples, n_features, n_sources, prior="laplace", mixing="uni
     noise : float, default=0.0
         Observation noise standard deviation :math:`\gamma`; 0 gives the
         deterministic model studied in the paper.
-    random_state : None, int or numpy.random.Generator, default=None
-        Seed for :func:`numpy.random.default_rng`.
+    random_state : None, int >= 0, numpy.random.SeedSequence or numpy.random.Generator, default=None
+        Seed for :func:`numpy.random.default_rng`, or the generator to draw from.
 
     Returns
     -------
@@ -64,21 +57,29 @@ def make_ica_data(n_samples, n_features, n_sources, prior="laplace", mixing="uni
     >>> import numpy as np; bool(np.allclose(X, S @ A.T))
     True
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    n_features = _check_int("n_features", n_features, 1)
-    n_sources = _check_int("n_sources", n_sources, 1)
+    n_samples = as_count(n_samples, "n_samples")
+    n_features = as_count(n_features, "n_features")
+    n_sources = as_count(n_sources, "n_sources")
     if n_sources > n_features:
         raise ValueError(
             f"n_sources must be <= n_features; got n_sources={n_sources}, n_features={n_features}"
         )
+    if n_samples * n_features > MAX_COUNT or n_features * n_sources > MAX_COUNT:
+        raise ValueError(
+            f"n_samples * n_features and n_features * n_sources must be <= {MAX_COUNT} (the "
+            f"arrays must fit in memory); got n_samples={n_samples}, n_features={n_features}, "
+            f"n_sources={n_sources}"
+        )
     if isinstance(prior, str) and prior not in _DATA_PRIORS:
-        raise ValueError(f"Unknown prior {prior!r}; should be one of {_DATA_PRIORS}")
+        raise ValueError(f"Unknown prior {_short(prior)}; should be one of {_DATA_PRIORS}")
     src = get_prior(prior)
-    if mixing not in _MIXINGS:
-        raise ValueError(f"Unknown mixing {mixing!r}; should be one of {_MIXINGS}")
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite float >= 0; got {noise!r}")
-    rng = np.random.default_rng(random_state)
+    if not isinstance(mixing, str) or mixing not in _MIXINGS:
+        raise ValueError(f"Unknown mixing {_short(mixing)}; should be one of {_MIXINGS}")
+    noise = as_float_array(noise, "noise")
+    if noise.ndim != 0 or noise < 0:
+        raise ValueError(f"noise must be a finite float >= 0; got {_short(noise.tolist())}")
+    noise = float(noise)
+    rng = check_rng(random_state, "random_state")
     for _ in range(1000):  # redraw until A has full column rank (identifiable sources)
         if mixing == "uniform_pm1":
             A = rng.choice(np.array([-1.0, 1.0]), size=(n_features, n_sources))

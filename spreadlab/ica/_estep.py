@@ -121,7 +121,7 @@ def estep_importance_numpy(gf, prior, eps_ext, offsets, n_draws, block=512):
         sl = slice(start, min(N, start + block))
         E = eps_ext[:, offsets[sl, None] + j]                  # (Z, b, J)
         S = gf.Mu[sl].T[:, :, None] + np.einsum("ik,kbj->ibj", gf.L, E)
-        logw = prior.logpdf(S).sum(axis=0)                     # (b, J)
+        logw = prior._logpdf(S).sum(axis=0)                    # (b, J), unchecked kernel
         lse = logsumexp(logw, axis=1)
         W = np.exp(logw - lse[:, None])                        # normalised weights
         ess[sl] = 1.0 / np.sum(W * W, axis=1)

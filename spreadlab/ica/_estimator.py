@@ -1,6 +1,7 @@
 """SpreadICA: EM for linear ICA with spread noise (works for noise-free data)."""
 import math
 import numbers
+import re
 import warnings
 from numbers import Integral, Real
 
@@ -11,12 +12,19 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import _short, as_count, as_float_array
 from . import _estep
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
 from ._start import _as_generator, _principal_subspace, _random_rotation
 from ._whitened import polar, whitened_em_map, whitened_objective
 
 __all__ = ["SpreadICA", "ConvergenceWarning", "auto_spread"]
+
+
+class ComplexDataError(TypeError, ValueError):
+    """Complex X given to :class:`SpreadICA`: a wrong type (the package's rule for complex
+    input), and the ``ValueError`` scikit-learn's estimator checks expect."""
+
 
 # Largest number of component combinations K**Z the exact E-step enumerates.
 _MAX_EXACT_COMBINATIONS = 729
@@ -84,18 +92,25 @@ def auto_spread(X, n_components):
     >>> bool(np.isclose(auto_spread(10 * X, 3), 10 * s))
     True
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] < 1:
+    X = as_float_array(X, "X")
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"X must be a non-empty 2-D array (n_samples, n_features); got shape {X.shape}")
-    if (not isinstance(n_components, numbers.Integral) or isinstance(n_components, bool)
-            or not 1 <= n_components <= X.shape[1]):
-        raise ValueError(f"n_components must be an int in [1, n_features={X.shape[1]}]; "
-                         f"got n_components={n_components!r}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X must contain only finite values")
-    Xc = X - X.mean(axis=0)
+    n_components = as_count(n_components, "n_components")
+    if n_components > X.shape[1]:
+        raise ValueError(f"n_components must be <= n_features={X.shape[1]}; "
+                         f"got n_components={n_components}")
+    # the spread scales with X: compute it for X / c with c = max|X| (no overflow of the
+    # covariance for entries near 1e308) and scale back
+    c = np.max(np.abs(X))
+    if c == 0:
+        return 0.0
+    Xc = X / c - np.mean(X / c, axis=0)
     lam = np.linalg.eigvalsh(Xc.T @ Xc / Xc.shape[0])[::-1][:n_components]
-    return float(_AUTO_SPREAD * math.sqrt(max(lam.mean(), 0.0)))
+    spread = c * (_AUTO_SPREAD * math.sqrt(max(lam.mean(), 0.0)))
+    if not math.isfinite(spread):
+        raise ValueError(f"X is too large: its spread exceeds the float range (max |X| = {c:.3g}); "
+                         "rescale X")
+    return float(spread)
 
 
 class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -310,17 +325,31 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 
     # ------------------------------------------------------------------ checks
     def _validate_X(self, X, reset):
+        if X is None or isinstance(X, (str, bytes)):
+            raise TypeError(f"X must be an array-like of shape (n_samples, n_features) of real "
+                            f"numbers; got {_short(X)}")
         try:
-            kind = np.asarray(X).dtype.kind
-        except Exception:  # not convertible: validate_data below explains
-            kind = None
-        if kind == "c":
-            raise ValueError(
-                f"Complex data not supported: X must be real; got complex dtype "
-                f"{np.asarray(X).dtype} (the imaginary part "
-                "would be lost). Pass X.real, or stack real and imaginary parts as features"
+            dtype = np.asarray(X).dtype
+        except Exception:  # not convertible (ragged, odd objects): validate_data below explains
+            dtype = None
+        if dtype is not None and dtype.kind == "c":
+            raise ComplexDataError(
+                f"Complex data not supported: X must be real; got complex dtype {dtype} (the "
+                "imaginary part would be lost). Pass X.real, or stack real and imaginary parts "
+                "as features"
             )
-        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_samples=1)
+        if dtype is not None and dtype.kind in "US":
+            raise TypeError(f"X must contain real numbers, not strings; got {_short(X)}")
+        try:
+            X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_samples=1)
+        except OverflowError as exc:  # an int too large for a double
+            raise ValueError("X must be finite; got a number too large for a float") from exc
+        except (TypeError, ValueError) as exc:
+            if re.search(r"\bX\b", str(exc)):
+                raise
+            # numpy's and scikit-learn's own words, kept (check_estimator matches them),
+            # with the parameter named
+            raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"X: {exc}") from exc
         big = np.max(np.abs(X)) if X.size else 0.0
         if big > 1e150:
             raise ValueError(
@@ -670,12 +699,15 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        S = np.asarray(X, dtype=float)
+        S = as_float_array(X, "X")  # complex sources are refused, not silently made real
         Z = self.mixing_.shape[1]
         if S.ndim != 2 or S.shape[1] != Z:
             raise ValueError(
                 f"X must have shape (n_samples, {Z}) (n_components={Z}); got shape {S.shape}"
             )
+        if S.size and np.max(np.abs(S)) > 1e150:  # the same bound as for data: no inf - inf
+            raise ValueError(f"X must have entries of magnitude <= 1e150; got max |X| = "
+                             f"{np.max(np.abs(S)):.3g}")
         return S @ self.mixing_.T + self.mean_
 
     @property

@@ -1,21 +1,32 @@
 """Errors of an estimated mixing matrix, invariant to the ICA ambiguities."""
+import math
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+from .._validation import as_float_array
 
 __all__ = ["amari_distance", "mixing_error"]
 
 
 def _check_pair(A_est, A_true):
-    A_est = np.asarray(A_est, dtype=float)
-    A_true = np.asarray(A_true, dtype=float)
+    A_est = as_float_array(A_est, "A_est")
+    A_true = as_float_array(A_true, "A_true")
     if A_est.ndim != 2 or A_est.shape != A_true.shape:
         raise ValueError(
             "A_est and A_true must be 2-D arrays of one shape (n_features, n_sources); "
             f"got {A_est.shape} and {A_true.shape}"
         )
-    if not (np.all(np.isfinite(A_est)) and np.all(np.isfinite(A_true))):
-        raise ValueError("A_est and A_true must contain only finite values")
     return A_est, A_true
+
+
+def _unit_columns(A):
+    """``A`` with each column divided by its largest absolute entry (zero columns stay zero).
+
+    Both errors are invariant to rescaling columns, and after this no product or
+    pseudo-inverse of entries near 1e-320 or 1e308 underflows or overflows."""
+    top = np.max(np.abs(A), axis=0)
+    return np.divide(A, top, out=np.zeros_like(A), where=top > 0)
 
 
 def amari_distance(A_est, A_true):
@@ -60,11 +71,10 @@ def amari_distance(A_est, A_true):
     # the distance is invariant to scaling the columns of either matrix: scale each
     # column by its largest entry so that tiny (even subnormal) or huge matrices
     # do not underflow or overflow in the pseudo-inverse
-    col_est = np.max(np.abs(A_est), axis=0)
-    col_true = np.max(np.abs(A_true), axis=0)
-    if np.any(col_est == 0) or np.any(col_true == 0):
+    A_est, A_true = _unit_columns(A_est), _unit_columns(A_true)
+    if not (np.all(np.any(A_est, axis=0)) and np.all(np.any(A_true, axis=0))):
         return 1.0  # a zero column: a lost source, maximal distance
-    P = np.abs(np.linalg.pinv(A_est / col_est) @ (A_true / col_true))
+    P = np.abs(np.linalg.pinv(A_est) @ A_true)
     row_max = P.max(axis=1)
     col_max = P.max(axis=0)
     if np.any(row_max == 0) or np.any(col_max == 0):
@@ -111,13 +121,30 @@ def mixing_error(A_est, A_true):
     A_est, A_true = _check_pair(A_est, A_true)
     if np.any(A_true == 0):
         raise ValueError("A_true must have no zero entries for a relative error")
+    # invariant to rescaling any column of either matrix (c absorbs A_est's, the ratio
+    # A_true's): unit columns keep the sums of products below inf
+    A_est, A_true = _unit_columns(A_est), _unit_columns(A_true)
     num = np.einsum("ia,ib->ab", A_est, A_true)  # (est col a, true col b)
     den = np.sum(A_est**2, axis=0)[:, None]
     c = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
     # cost[a, b] = mean_i |c_ab * A_est[i, a] - A_true[i, b]| / |A_true[i, b]|
-    cost = np.mean(
-        np.abs(c[None, :, :] * A_est[:, :, None] - A_true[:, None, :]) / np.abs(A_true[:, None, :]),
-        axis=0,
-    )
-    rows, cols = linear_sum_assignment(cost)
-    return float(cost[rows, cols].mean())
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        cost = np.mean(
+            np.abs(c[None, :, :] * A_est[:, :, None] - A_true[:, None, :]) / np.abs(A_true[:, None, :]),
+            axis=0,
+        )
+    # an entry of A_true below 1e-308 times its column's largest has a relative error
+    # beyond the float range (or 0/0 once it underflows): such a pairing is never the best
+    cost[~np.isfinite(cost)] = np.inf
+    try:
+        rows, cols = linear_sum_assignment(cost)
+        error = float(cost[rows, cols].mean())
+    except ValueError:  # "cost matrix is infeasible": every pairing is beyond the float range
+        error = math.inf
+    if not math.isfinite(error):
+        raise ValueError(
+            "A_true has entries so small relative to the largest of their column that the "
+            "relative error of A_est exceeds the float range; got A_true with min |entry| / "
+            f"max |entry| = {np.min(np.abs(A_true)):.3g} after scaling each column to 1"
+        )
+    return error

@@ -8,8 +8,12 @@ in :mod:`spreadlab.ica._estep` use ``logpdf`` directly.
 """
 import math
 
+import numbers
+
 import numpy as np
 from scipy.special import logsumexp
+
+from .._validation import MAX_COUNT, _short, as_count, as_float_array, check_rng
 
 __all__ = ["LaplacePrior", "SechPrior", "GaussianMixturePrior", "get_prior"]
 
@@ -19,6 +23,34 @@ KIND_SECH = 1
 KIND_MIXTURE = 2
 
 _LOG2 = math.log(2.0)
+
+
+def _points(s):
+    """``s`` as a float array for a log-density: real, not NaN (+-inf allowed: density 0).
+
+    Each prior's public ``logpdf`` checks its argument with this and then calls
+    ``_logpdf``, the unchecked element-wise kernel on a float array (NaN in, NaN out) that
+    the NumPy reference E-step uses on its own, already validated, arrays."""
+    return as_float_array(s, "s", allow_inf=True)
+
+
+def _size(size):
+    """A sample shape: an int >= 0 or a tuple of them, at most ``MAX_COUNT`` draws in all."""
+    if isinstance(size, tuple):
+        shape = tuple(as_count(n, "size", minimum=0) for n in size)
+    elif isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        shape = (as_count(size, "size", minimum=0),)
+    else:
+        raise TypeError(f"size must be an int >= 0 or a tuple of ints; got {_short(size)}")
+    total = math.prod(shape)
+    if total > MAX_COUNT:
+        raise ValueError(f"size must ask for at most {MAX_COUNT} draws; got size={shape} "
+                         f"({total} draws)")
+    return shape if isinstance(size, tuple) else shape[0]
+
+
+def _sample_args(rng, size):
+    return check_rng(rng, "rng"), _size(size)
 
 
 class LaplacePrior:
@@ -41,10 +73,15 @@ class LaplacePrior:
         self.scale = 1.0 / math.sqrt(2.0)
 
     def logpdf(self, s):
-        s = np.asarray(s, dtype=float)
+        """Log-density at ``s`` (array-like of real numbers; ``-inf`` at +-inf)."""
+        return self._logpdf(_points(s))
+
+    def _logpdf(self, s):
         return -math.log(2.0 * self.scale) - np.abs(s) / self.scale
 
     def sample(self, rng, size):
+        """``size`` draws (an int or a shape tuple) from the Generator (or seed) ``rng``."""
+        rng, size = _sample_args(rng, size)
         return rng.laplace(0.0, self.scale, size=size)
 
     @property
@@ -75,11 +112,18 @@ class SechPrior:
     is_mixture = False
 
     def logpdf(self, s):
-        a = np.abs(np.asarray(s, dtype=float)) * (math.pi / 2.0)
+        """Log-density at ``s`` (array-like of real numbers; ``-inf`` at +-inf)."""
+        return self._logpdf(_points(s))
+
+    def _logpdf(self, s):
+        with np.errstate(over="ignore"):  # |s| near 1.8e308: a = inf, log-density -inf
+            a = np.abs(s) * (math.pi / 2.0)
         # log cosh(a) = a + log1p(exp(-2a)) - log 2, stable for large a.
         return -_LOG2 - (a + np.log1p(np.exp(-2.0 * a)) - _LOG2)
 
     def sample(self, rng, size):
+        """``size`` draws (an int or a shape tuple) from the Generator (or seed) ``rng``."""
+        rng, size = _sample_args(rng, size)
         u = rng.uniform(0.0, 1.0, size=size)
         # inverse CDF of (1/2) sech(pi s / 2): F(s) = (2/pi) arctan(exp(pi s / 2))
         return (2.0 / math.pi) * np.log(np.tan(0.5 * math.pi * u))
@@ -136,28 +180,30 @@ class GaussianMixturePrior:
     )
 
     def __init__(self, weights, means, variances, standardize=True):
-        w = np.asarray(weights, dtype=float).ravel()
-        m = np.asarray(means, dtype=float).ravel()
-        v = np.asarray(variances, dtype=float).ravel()
+        w, m, v = (_vector(value, name) for value, name in
+                   ((weights, "weights"), (means, "means"), (variances, "variances")))
         if not (w.shape == m.shape == v.shape) or w.size == 0:
             raise ValueError(
                 "weights, means and variances must be 1-D arrays of one length; "
                 f"got shapes {w.shape}, {m.shape}, {v.shape}"
             )
-        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(m)) and np.all(np.isfinite(v))):
-            raise ValueError("weights, means and variances must be finite")
         if np.any(w <= 0) or np.any(v <= 0):
             raise ValueError(
                 "weights and variances must be positive; got "
-                f"weights={w.tolist()}, variances={v.tolist()}"
+                f"weights={_short(w.tolist())}, variances={_short(v.tolist())}"
             )
+        if not isinstance(standardize, (bool, np.bool_)):
+            raise TypeError(f"standardize must be True or False; got {_short(standardize)}")
         w = w / w.max()  # first by the largest: a sum of weights near 1e308 would overflow
         w = w / w.sum()
+        if np.any(w == 0):
+            raise ValueError(
+                "weights must be positive after normalisation: the smallest weight is less "
+                "than 5e-324 times the largest (beyond the float range); got "
+                f"weights={_short(weights)}"
+            )
         if standardize:
-            mean = np.sum(w * m)
-            var = np.sum(w * (v + (m - mean) ** 2))
-            m = (m - mean) / math.sqrt(var)
-            v = v / var
+            m, v = _standardized(w, m, v)
         self.weights, self.means, self.variances = w, m, v
 
     @classmethod
@@ -177,15 +223,23 @@ class GaussianMixturePrior:
         return np.sum(self.weights * (self.variances + (self.means - mean) ** 2))
 
     def logpdf(self, s):
-        s = np.asarray(s, dtype=float)[..., None]
-        comp = (
-            np.log(self.weights)
-            - 0.5 * np.log(2.0 * math.pi * self.variances)
-            - 0.5 * (s - self.means) ** 2 / self.variances
-        )
+        """Log-density at ``s`` (array-like of real numbers; ``-inf`` at +-inf, and where
+        the squared distance to every component overflows)."""
+        return self._logpdf(_points(s))
+
+    def _logpdf(self, s):
+        s = s[..., None]
+        with np.errstate(over="ignore", divide="ignore"):  # -> -inf: log-density below range
+            comp = (
+                np.log(self.weights)
+                - 0.5 * np.log(2.0 * math.pi * self.variances)
+                - 0.5 * (s - self.means) ** 2 / self.variances
+            )
         return logsumexp(comp, axis=-1)
 
     def sample(self, rng, size):
+        """``size`` draws (an int or a shape tuple) from the Generator (or seed) ``rng``."""
+        rng, size = _sample_args(rng, size)
         k = rng.choice(self.n_components, size=size, p=self.weights)
         return self.means[k] + np.sqrt(self.variances[k]) * rng.standard_normal(size)
 
@@ -199,6 +253,37 @@ class GaussianMixturePrior:
             f"means={np.round(self.means, 4).tolist()}, "
             f"variances={np.round(self.variances, 4).tolist()})"
         )
+
+
+def _vector(value, name):
+    """A finite float vector (a scalar is one component)."""
+    arr = as_float_array(value, name)
+    if arr.ndim > 1:
+        raise ValueError(f"{name} must be a 1-D array (one entry per component); got shape {arr.shape}")
+    return arr.ravel()
+
+
+def _standardized(w, m, v):
+    r"""Means and variances of the mixture rescaled (and centred) to mean 0, variance 1.
+
+    The variance :math:`\sum_k w_k (v_k + (m_k - \bar m)^2)` is formed in units of the
+    largest of the :math:`|m_k|` and :math:`\\sqrt{v_k}` and again after centring, so that
+    means near 1e308 or variances near 1e-320 neither overflow nor underflow on the way.
+    """
+    c = max(np.max(np.abs(m)), np.max(np.sqrt(v)))
+    d = m / c - np.sum(w * (m / c))  # centred means, units of c: |d| <= 2
+    sd = np.sqrt(v) / c
+    c2 = max(np.max(np.abs(d)), np.max(sd))
+    d, sd = d / c2, sd / c2  # largest entry 1
+    total = math.sqrt(np.sum(w * (sd**2 + d**2)))
+    means, variances = d / total, (sd / total) ** 2
+    if np.any(variances == 0) or not np.all(np.isfinite(variances)):
+        raise ValueError(
+            "variances must be positive after standardisation: the smallest component "
+            "variance is beyond the float range relative to the mixture's variance; got "
+            f"variances={_short(v.tolist())}, means={_short(m.tolist())}"
+        )
+    return means, variances
 
 
 _PRIOR_NAMES = ("laplace", "sech", "laplace_gsm")
@@ -216,6 +301,6 @@ def get_prior(prior):
         if prior == "laplace_gsm":
             return GaussianMixturePrior.laplace_gsm()
     raise ValueError(
-        f"Unknown prior {prior!r}; prior should be one of {', '.join(map(repr, _PRIOR_NAMES))} "
+        f"Unknown prior {_short(prior)}; prior should be one of {', '.join(map(repr, _PRIOR_NAMES))} "
         "or a GaussianMixturePrior instance"
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import _short, as_count
 from ..plotting import FIGURE_WIDTH
 from ._data import make_ica_data
 from ._estimator import ConvergenceWarning, SpreadICA
@@ -204,6 +205,19 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     return res
 
 
+def _check_outdir(outdir):
+    """``outdir`` as a non-empty ``str`` path (a path-like object is converted)."""
+    try:
+        path = os.fspath(outdir)
+    except TypeError:
+        path = None
+    if not isinstance(path, str):
+        raise TypeError(f"outdir must be a str or os.PathLike path; got {_short(outdir)}")
+    if not path:
+        raise ValueError("outdir must be a non-empty path; got ''")
+    return path
+
+
 def demo_ica(outdir, random_state=0):
     """Small demo: classical EM freezes on deterministic data, spread EM does not.
 
@@ -218,7 +232,7 @@ def demo_ica(outdir, random_state=0):
     outdir : str or path-like
         Folder the figure is written to (created if needed).
     random_state : int, default=0
-        Seed of the data and of every fit.
+        Seed of the data and of every fit, in [0, 2**32 - 1] (FastICA's range).
 
     Returns
     -------
@@ -227,6 +241,9 @@ def demo_ica(outdir, random_state=0):
         ``amari_fastica`` (None when scikit-learn is not installed: the demo runs on the
         core dependencies alone), E-step counts, seconds and the figure path.
     """
+    # every argument is checked before anything is created on disk
+    outdir = _check_outdir(outdir)
+    random_state = as_count(random_state, "random_state", minimum=0, maximum=2**32 - 1)
     try:
         FastICA = _fastica()
     except ImportError:
