@@ -124,7 +124,7 @@ class SechPrior:
     def sample(self, rng, size):
         """``size`` draws (an int or a shape tuple) from the Generator (or seed) ``rng``."""
         rng, size = _sample_args(rng, size)
-        u = rng.uniform(0.0, 1.0, size=size)
+        u = 1.0 - rng.random(size=size)  # in (0, 1]: u = 0 would give -inf
         # inverse CDF of (1/2) sech(pi s / 2): F(s) = (2/pi) arctan(exp(pi s / 2))
         return (2.0 / math.pi) * np.log(np.tan(0.5 * math.pi * u))
 
