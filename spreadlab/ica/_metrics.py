@@ -32,7 +32,13 @@ def _unit_columns(A):
 def amari_distance(A_est, A_true):
     r"""Normalised Amari distance between two mixing matrices.
 
-    With :math:`P = A_{\mathrm{est}}^{+} A_{\mathrm{true}}` (:math:`Z\times Z`),
+    Each column of both matrices is first divided by its largest absolute
+    entry (:math:`\hat A`, :math:`\bar A`), so the distance does not depend
+    on the arbitrary scale ICA gives each estimated source (the raw Amari
+    index of :math:`A_{\mathrm{est}}^{+}A_{\mathrm{true}}` does: rescaling a
+    column of :math:`A_{\mathrm{est}}` rescales a row of :math:`P` and
+    changes the column-normalised sum unless :math:`P` is a scaled
+    permutation).  With :math:`P = \hat A^{+}\bar A` (:math:`Z\times Z`),
 
     .. math::
         d = \frac{1}{2Z(Z-1)}\Big[\sum_i\Big(\frac{\sum_j |P_{ij}|}{\max_j |P_{ij}|}-1\Big)
@@ -63,14 +69,16 @@ def amari_distance(A_est, A_true):
     >>> A = np.array([[1.0, 1.0], [1.0, -1.0], [0.5, 2.0]])
     >>> print(f"{amari_distance(-3.0 * A[:, ::-1], A):.12f}")
     0.000000000000
+    >>> B = A @ np.array([[1.0, 0.3], [0.0, 1.0]])
+    >>> print(f"{amari_distance(B, A):.12f} {amari_distance(B * [1.0, 1e3], A):.12f}")
+    0.072383720930 0.072383720930
     """
     A_est, A_true = _check_pair(A_est, A_true)
     Z = A_true.shape[1]
     if Z < 2:
         return 0.0
-    # the distance is invariant to scaling the columns of either matrix: scale each
-    # column by its largest entry so that tiny (even subnormal) or huge matrices
-    # do not underflow or overflow in the pseudo-inverse
+    # unit columns (the definition above) also keep tiny (even subnormal) or huge
+    # matrices from underflowing or overflowing in the pseudo-inverse
     A_est, A_true = _unit_columns(A_est), _unit_columns(A_true)
     if not (np.all(np.any(A_est, axis=0)) and np.all(np.any(A_true, axis=0))):
         return 1.0  # a zero column: a lost source, maximal distance
