@@ -125,6 +125,7 @@ CONVENTIONS = [
     "03_gaussians_and_f_divergences.ipynb",
     "04_which_kernels.ipynb",
     "05_spread_maximum_likelihood.ipynb",
+    "06_deterministic_ica.ipynb",
 ]
 PAPER = "https://arxiv.org/abs/1811.08968"
 BLOG = "https://aiucl.github.io/spread-divergence/"
@@ -175,3 +176,44 @@ def test_convention_check_rejects_a_bare_notebook():
     problems = " | ".join(_convention_problems(nb))
     for missing in ("Learning goals", "link the paper", "Summary", "captions", "0 exercises"):
         assert missing in problems
+
+
+# ----------------------------------------------------------------------------------------------
+# The exercise checkers of notebooks 6-8 (notebooks/_helpers.py): each accepts the right answer
+# and rejects a wrong one -- a checker that cannot fail would make its exercise vacuous.
+# (Notebooks 1-5: tests/test_tutorial.py.)
+# ----------------------------------------------------------------------------------------------
+def _helpers():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_helpers", NOTEBOOK_DIR / "_helpers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# right answers from their derivations (not from the checkers); wrong ones are the mistakes a
+# student is likely to make
+CHECKER_ANSWERS = {
+    # 6.1: P = [[1, 0.5], [0, 1]]: rows 0.5 + 0, columns 0 + 0.5, over 2 Z (Z - 1) = 4.
+    #      Wrong: the bracket without the normalisation (1.0)
+    "6.1": (0.25, 1.0),
+    # 6.2: a step proportional to sigma^2 -> ratio 4 (measured 3.9994); wrong: linear in sigma
+    "6.2": (3.9994, 2.0),
+    # 6.3: iterations ~ gamma^-2 (measured -1.986); wrong: ~ 1/gamma
+    "6.3": (-1.986, -1.0),
+}
+
+
+def test_every_checker_of_notebooks_6_to_8_has_a_test():
+    later = {e for e in _helpers().EXERCISES if e.split(".")[0] in {"6", "7", "8"}}
+    assert later == set(CHECKER_ANSWERS)
+
+
+@pytest.mark.parametrize("exercise", sorted(CHECKER_ANSWERS))
+def test_checker_accepts_the_right_answer_and_rejects_a_wrong_one(exercise):
+    helpers = _helpers()
+    right, wrong = CHECKER_ANSWERS[exercise]
+    assert helpers.check(exercise, right) is True
+    with pytest.raises(AssertionError, match="expected"):
+        helpers.check(exercise, wrong)
