@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -126,6 +127,7 @@ CONVENTIONS = [
     "04_which_kernels.ipynb",
     "05_spread_maximum_likelihood.ipynb",
     "06_deterministic_ica.ipynb",
+    "07_nonlinear_generator.ipynb",
 ]
 PAPER = "https://arxiv.org/abs/1811.08968"
 BLOG = "https://aiucl.github.io/spread-divergence/"
@@ -202,6 +204,13 @@ CHECKER_ANSWERS = {
     "6.2": (3.9994, 2.0),
     # 6.3: iterations ~ gamma^-2 (measured -1.986); wrong: ~ 1/gamma
     "6.3": (-1.986, -1.0),
+    # 7.1: sqrt(|a|^2 - sigma^2) = sqrt(5 - 0.64); wrong: the unbiased length |a| = sqrt(5)
+    "7.1": (float(np.sqrt(4.36)), float(np.sqrt(5.0))),
+    # 7.2: 1-D KL of N(0, 5.25) from N(0, 4.61), (r - 1 - log r) / 2; wrong: the unspread variances
+    "7.2": (0.5 * (5.25 / 4.61 - 1 - np.log(5.25 / 4.61)), 0.5 * (5 / 4.36 - 1 - np.log(5 / 4.36))),
+    # 7.3: log p~(y) by quadrature (-6.532759, computed in the notebook); wrong: the Gaussian's
+    #      normalisation -log(2 pi sigma^2) = 3.67 nats left out
+    "7.3": (-6.532759, -6.532759 + np.log(2 * np.pi * 0.01)),
 }
 
 
