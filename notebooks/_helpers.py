@@ -679,6 +679,24 @@ def _check_7_3(answer):
         raise AssertionError(f"log p~(y): expected {expected:.6f} (within 0.02 nats), got {float(answer):.6f}")
 
 
+
+def _check_8_1(answer):
+    """sup of the spread KL of delta_0, delta_(1,1,0) in 3-D, sigma^2 = 1, anisotropy a = 8: 4."""
+    # the least variance allowed, sigma^2 a^-(d-1)/d = 8^(-2/3) = 1/4, lies along Delta, |Delta|^2 = 2
+    _close(answer, 2.0 / (2.0 * 0.25), 1e-9, "largest spread KL")
+
+
+def _check_8_2(answer):
+    """Spread KL of delta_0, delta_(1,0) with S = diag(eps, 1/eps), eps = 1e-3: 1/(2 eps) = 500."""
+    _close(answer, 1.0 / (2.0 * 1e-3), 1e-9, "spread KL with S = diag(1e-3, 1e3)")
+
+
+def _check_8_3(answer):
+    """Spread KL of N(0, I_8), N(0.6 e_1, I_8) under the learned spread (sigma^2 = 4, a = 10)."""
+    along = 4.0 * 10.0 ** (-7.0 / 8.0)  # the learned spread's variance along the mean difference
+    _close(answer, 0.6**2 / (2.0 * (1.0 + along)), 1e-9, "spread KL with the learned spread")
+
+
 _CHECKS = {
     "1.1": _check_1_1,
     "1.2": _check_1_2,
@@ -696,6 +714,9 @@ _CHECKS = {
     "7.1": _check_7_1,
     "7.2": _check_7_2,
     "7.3": _check_7_3,
+    "8.1": _check_8_1,
+    "8.2": _check_8_2,
+    "8.3": _check_8_3,
 }
 EXERCISES = tuple(_CHECKS)
 

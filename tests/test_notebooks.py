@@ -128,6 +128,7 @@ CONVENTIONS = [
     "05_spread_maximum_likelihood.ipynb",
     "06_deterministic_ica.ipynb",
     "07_nonlinear_generator.ipynb",
+    "08_learning_the_spread.ipynb",
 ]
 PAPER = "https://arxiv.org/abs/1811.08968"
 BLOG = "https://aiucl.github.io/spread-divergence/"
@@ -211,6 +212,12 @@ CHECKER_ANSWERS = {
     # 7.3: log p~(y) by quadrature (-6.532759, computed in the notebook); wrong: the Gaussian's
     #      normalisation -log(2 pi sigma^2) = 3.67 nats left out
     "7.3": (-6.532759, -6.532759 + np.log(2 * np.pi * 0.01)),
+    # 8.1: |Delta|^2 / (2 sigma^2 a^-(d-1)/d) = 2 / (2 * 8^(-2/3)) = 4; wrong: the isotropic 1
+    "8.1": (4.0, 1.0),
+    # 8.2: 1 / (2 eps) = 500; wrong: eps / 2, the variance put along Delta the other way round
+    "8.2": (500.0, 5e-4),
+    # 8.3: 0.36 / (2 (1 + 4 * 10^(-7/8))) = 0.11742...; wrong: the isotropic 0.36 / (2 * 5) = 0.036
+    "8.3": (0.36 / (2 * (1 + 4 * 10 ** (-7 / 8))), 0.036),
 }
 
 
