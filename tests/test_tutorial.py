@@ -340,7 +340,8 @@ WRONG = {"1.1": -1.5, "1.2": -0.5, "2.2": 1.3, "3.1": 0.72, "3.2": 1.0, "4.1": n
 
 
 def test_every_exercise_has_a_checker_test():
-    assert set(RIGHT) | {"2.1"} == set(tut.EXERCISES)
+    # notebooks 1-5 here; the checkers of notebooks 6-8 are tested in tests/test_notebooks.py
+    assert set(RIGHT) | {"2.1"} == {e for e in tut.EXERCISES if int(e.split(".")[0]) <= 5}
 
 
 @pytest.mark.parametrize("exercise", sorted(RIGHT))

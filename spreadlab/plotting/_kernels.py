@@ -2,11 +2,113 @@
 
 import numpy as np
 
-from ._style import style
+from ._style import styled
 
-__all__ = ["plot_cf"]
+__all__ = ["plot_cf", "kernel_notation"]
 
 
+def _num(value):
+    """A number for a title: 3 significant digits, a true minus sign, no ``-0``."""
+    value = float(value)
+    text = f"{value:.3g}" if value != 0 else "0"
+    return text.replace("-", "\u2212")
+
+
+def _support(kernel):
+    return tuple(float(np.asarray(v)) for v in kernel.support)
+
+
+def _interval(name):
+    def write(kernel, p):
+        lo, hi = _support(kernel)
+        return f"{name}[{_num(lo)}, {_num(hi)}]"
+
+    return write
+
+
+def _triangular(kernel, p):
+    lo, hi = _support(kernel)
+    text = f"Triangular[{_num(lo)}, {_num(hi)}]"
+    if float(p["c"]) != 0.5:  # the mode is named only when the kernel is not symmetric
+        text += f", mode {_num(lo + float(p['c']) * (hi - lo))}"
+    return text
+
+
+def _location_scale(name, symbol):
+    def write(kernel, p):
+        return f"{name}({_num(p['loc'])}, {symbol}={_num(p['scale'])})"
+
+    return write
+
+
+def _notations():
+    """The table: distribution class -> writer(kernel, parameters), one entry per family."""
+    from .. import (Cauchy, Delta, Epanechnikov, Fejer, Gaussian, HyperbolicSecant, Laplace,
+                    Logistic, StudentT, Triangular, Uniform)
+
+    return {
+        # mathtext's calligraphic N: DejaVu Sans, matplotlib's default font, has no U+1D4A9
+        Gaussian: lambda k, p: f"$\\mathcal{{N}}$({_num(p['mean'])}, σ²={_num(p['cov'])})",
+        Delta: lambda k, p: f"δ({_num(p['loc'])})",
+        Laplace: _location_scale("Laplace", "b"),
+        Cauchy: _location_scale("Cauchy", "γ"),
+        Logistic: _location_scale("Logistic", "s"),
+        HyperbolicSecant: _location_scale("Hyperbolic secant", "s"),
+        Fejer: _location_scale("Fejér", "s"),
+        StudentT: lambda k, p: f"Student-t(ν={_num(p['df'])}, {_num(p['loc'])}, s={_num(p['scale'])})",
+        Uniform: _interval("Uniform"),
+        Epanechnikov: _interval("Epanechnikov"),
+        Triangular: _triangular,
+    }
+
+
+def kernel_notation(kernel):
+    r"""A kernel written in the paper's notation, for titles: ``Uniform[−1, 1]``, not its repr.
+
+    Location-scale families are written with the symbol the paper and the blog use for
+    their width (:math:`\sigma^2` for a Gaussian, :math:`b` for Laplace, :math:`\gamma` for
+    Cauchy, :math:`s` otherwise), kernels of bounded support by their support interval.
+    The text is for matplotlib: the Gaussian's :math:`\mathcal N` is written in mathtext.
+
+    Parameters
+    ----------
+    kernel : Distribution or str
+        A one-dimensional spreadlab distribution, or the ``repr`` of one (as stored in
+        :attr:`FourierCheck.kernel`). Anything else -- a multivariate or batched law, a
+        family without an entry, a callable's name -- is returned as its ``repr`` (a
+        string as it is).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from spreadlab import Gaussian, Laplace, Uniform
+    >>> kernel_notation(Uniform(-1.0, 2.0)), kernel_notation(Laplace(0.0, 1.0))
+    ('Uniform[−1, 1]', 'Laplace(0, b=1)')
+    >>> kernel_notation("Gaussian(mean=0, cov=0.25)")
+    '$\\mathcal{N}$(0, σ²=0.25)'
+    """
+    from .. import Distribution
+    from .._parse import parse_distribution
+
+    if isinstance(kernel, str):
+        try:
+            kernel = parse_distribution(kernel)
+        except (ValueError, TypeError):
+            return kernel  # a callable's name, or a text that is not a distribution
+    if not isinstance(kernel, Distribution):
+        return repr(kernel)
+    params = kernel._params()
+    if kernel.dim != 1 or any(np.ndim(v) for v in params.values()):
+        return repr(kernel)
+    table = _notations()
+    write = next((table[c] for c in type(kernel).__mro__ if c in table), None)
+    return repr(kernel) if write is None else write(kernel, params)
+
+
+@styled
 def plot_cf(kernel_or_result, band=None, ax=None):
     """Draw the kernel's characteristic function over the band, zeros marked.
 
@@ -58,18 +160,18 @@ def plot_cf(kernel_or_result, band=None, ax=None):
             raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}")
     w, v = res.omega, res.cf_values
     if res.symmetric:
-        ax.plot(w, v, label="φ_K(ω) (real)")
-    ax.plot(w, np.abs(v), "--", label="|φ_K(ω)|")
+        ax.plot(w, v, label=r"$\varphi_K(\omega)$ (real: phase removed)")
+    ax.plot(w, np.abs(v), "--", label=r"$|\varphi_K(\omega)|$")
     ax.axhline(0.0, color="0.6", lw=0.8)
     for a, b in res.zero_bands:
         # an open band [a, inf) is shaded to the end of the plotted range
         where = f"[{a:.3g}, ∞)" if np.isinf(b) else f"[{a:.3g}, {b:.3g}]"
-        ax.axvspan(a, min(b, float(w[-1])), color="tab:red", alpha=0.15, label=f"φ_K ≡ 0 on {where}")
+        ax.axvspan(a, min(b, float(w[-1])), color="tab:red", alpha=0.15, label=r"$\varphi_K \equiv 0$" + f" on {where}")
     if len(res.zeros):
         ax.plot(res.zeros, np.zeros(len(res.zeros)), "x", color="tab:red", ms=8, label="isolated zeros")
     ax.set_xlabel("frequency ω (radians per unit of x)")
     ax.set_ylabel(r"$\varphi_K(\omega)$")
     how = "closed form" if res.method == "analytic" else "numerical transform"
-    ax.set_title(f"characteristic function of {res.kernel} ({how})", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_title(f"characteristic function of {kernel_notation(res.kernel)} ({how})")
+    ax.legend()
     return ax
