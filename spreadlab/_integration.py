@@ -13,9 +13,13 @@
   their features, read from the :class:`~spreadlab.Distribution` contract.
 """
 
+import contextlib
+import contextvars
+import time
+
 import numpy as np
 
-__all__ = ["QuadratureTruncationWarning"]
+__all__ = ["QuadratureTruncationWarning", "QuadratureBudgetError"]
 
 
 class QuadratureTruncationWarning(UserWarning):
@@ -24,6 +28,46 @@ class QuadratureTruncationWarning(UserWarning):
     The result is returned with the accuracy it achieved (in the message, and in the error
     estimate that travels with it), never silently as if it had converged.
     """
+
+
+class QuadratureBudgetError(ValueError):
+    """A numeric integral ran past its time budget before it converged.
+
+    Raised by ``method="quad"`` (the budget is
+    :data:`spreadlab.divergences.QUAD_TIME_BUDGET` seconds for one evaluation, checked in
+    the outer quadrature *and* inside every numerically spread density it evaluates, so a
+    nested integral cannot hang). A subclass of ``ValueError``: the command line reports it
+    on one line like any rejected argument. The message names the budget and what to try
+    instead (a closed form, ``method="mc"``, or a larger budget).
+    """
+
+
+_DEADLINE = contextvars.ContextVar("spreadlab_quadrature_deadline", default=None)
+
+
+@contextlib.contextmanager
+def time_budget(seconds, message):
+    """Run the block under a deadline ``seconds`` from now; :func:`check_budget` raises
+    :class:`QuadratureBudgetError` with ``message`` once it has passed. A budget already in
+    force that ends earlier is kept (nested budgets never extend the outer one)."""
+    deadline = time.monotonic() + float(seconds)
+    outer = _DEADLINE.get()
+    if outer is not None and outer[0] <= deadline:
+        yield
+        return
+    token = _DEADLINE.set((deadline, message))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def check_budget():
+    """Raise :class:`QuadratureBudgetError` if the innermost :func:`time_budget` has expired."""
+    current = _DEADLINE.get()
+    if current is not None and time.monotonic() > current[0]:
+        raise QuadratureBudgetError(current[1])
+
 
 # 7-point Gauss / 15-point Kronrod nodes and weights on [-1, 1] (QUADPACK's qk15)
 _XK = np.array([
@@ -87,6 +131,7 @@ def integrate_segments(func, edges, rtol=1e-12, atol=1e-300, max_rounds=40):
     for round_ in range(max_rounds):
         if not active:
             break
+        check_budget()
         idx = np.array([a[0] for a in active])
         lo = np.array([a[1] for a in active])
         hi = np.array([a[2] for a in active])

@@ -16,15 +16,23 @@ Divergences that are infinite because of a support mismatch are ``inf``, never N
 import numpy as np
 
 from . import closed_forms as _closed_forms  # noqa: F401  (registers the built-in closed forms)
-from ._integration import breakpoints, integrate_segments, scan_grid, support_1d
+from ._integration import (
+    QuadratureBudgetError,
+    breakpoints,
+    integrate_segments,
+    scan_grid,
+    support_1d,
+    time_budget,
+)
 from ._validation import as_count, check_choice, check_rng
-from .distributions import check_distribution
+from .distributions import Distribution, check_distribution
 from .fdivergences import NoClosedFormError, get_f_divergence
 from .registry import DIVERGENCES
-from .spread import Convolution, spread
+from .spread import Convolution, _SumOfTwo, spread
 
 __all__ = [
     "METHODS",
+    "QuadratureBudgetError",
     "Estimate",
     "kl",
     "divergence",
@@ -33,8 +41,10 @@ __all__ = [
 ]
 
 QUAD_TIME_BUDGET = 30.0
-"""Seconds one ``method="quad"`` evaluation may take before it stops with a ValueError naming
-this budget (nested quadrature of a numerically spread density can be slow, never endless)."""
+"""Seconds one ``method="quad"`` evaluation may take before it stops with a
+:class:`QuadratureBudgetError` (a ``ValueError``) naming this budget. The deadline is checked
+in the outer quadrature and inside every numerically spread density it evaluates (nested
+quadrature can be slow, never endless)."""
 
 METHODS = ("exact", "quad", "mc")
 """How a divergence is evaluated: ``"exact"`` (a registered or derived closed form),
@@ -131,6 +141,35 @@ def _as_output(value):
 # --------------------------------------------------------------------------------------
 # numerical methods
 # --------------------------------------------------------------------------------------
+
+
+def _same_law(p, q):
+    """True when p and q are certainly the same law: the same object, or the same class with
+    equal parameters (compared exactly, as floats; numerically spread laws by their parts).
+    False when unsure -- a class whose parameters are not listed is never called equal to
+    another instance."""
+    if p is q:
+        return True
+    if type(p) is not type(q):
+        return False
+    if isinstance(p, _SumOfTwo):
+        return _same_law(p.p, q.p) and _same_law(p.kernel, q.kernel)
+    a, b = p._params(), q._params()
+    if not a or a.keys() != b.keys():
+        return False
+    for key in a:
+        u, v = a[key], b[key]
+        if isinstance(u, Distribution) or isinstance(v, Distribution):
+            if not (isinstance(u, Distribution) and isinstance(v, Distribution) and _same_law(u, v)):
+                return False
+            continue
+        try:
+            u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        if u.shape != v.shape or not np.array_equal(u, v):
+            return False
+    return True
 
 
 def _check_scalar_batch(d, name, method):
@@ -235,6 +274,18 @@ def _quad_divergence(p, q, fd, alpha):
         _check_scalar_batch(d, name, "quad")
     if not (p.absolutely_continuous and q.absolutely_continuous):
         raise ValueError("method='quad' needs densities; a Delta or singular Gaussian has none")
+    if _same_law(p, q):  # D_f(p || p) = f(1) = 0 for every f: exactly, and without integrating
+        return Estimate(0.0, 0.0, "quad")
+    message = (
+        f"method='quad' ran past its time budget of {QUAD_TIME_BUDGET:g} s "
+        "(spreadlab.divergences.QUAD_TIME_BUDGET) without converging; use method='mc', "
+        "a closed form, or a larger budget"
+    )
+    with time_budget(QUAD_TIME_BUDGET, message):
+        return _quad_divergence_within_budget(p, q, fd, alpha)
+
+
+def _quad_divergence_within_budget(p, q, fd, alpha):
     (plo, phi), (qlo, qhi) = support_1d(p), support_1d(q)
     if fd.infinite_on_mismatch(plo < qlo or phi > qhi, qlo < plo or qhi > phi, alpha):
         return Estimate(np.inf, 0.0, "quad")
@@ -244,17 +295,7 @@ def _quad_divergence(p, q, fd, alpha):
     if fd.name == "renyi" and alpha != 1.0:  # p^a q^(1-a) has its own bump between p and q
         edges = np.unique(np.concatenate([edges, _peak_landmarks(_renyi_log_g(p, q, alpha), edges)[2]]))
 
-    import time
-
-    deadline = time.monotonic() + QUAD_TIME_BUDGET
-
     def integrand(x):
-        if time.monotonic() > deadline:
-            raise ValueError(
-                f"method='quad' ran past its time budget of {QUAD_TIME_BUDGET:g} s "
-                "(spreadlab.divergences.QUAD_TIME_BUDGET) without converging; use method='mc', "
-                "a closed form, or a larger budget"
-            )
         return fd.pointwise(p.logpdf(x), q.logpdf(x), alpha)
 
     numeric = p.numeric_density or q.numeric_density
@@ -287,6 +328,8 @@ def _mc_divergence(p, q, fd, alpha, n_samples, rng):
     if not (p.absolutely_continuous and q.absolutely_continuous):
         raise ValueError("method='mc' needs densities; a Delta or singular Gaussian has none")
     rng = check_rng(rng, "rng")
+    if _same_law(p, q):  # every term is f(1) = 0: the estimate is exact
+        return Estimate(0.0, 0.0, "mc", n_samples)
 
     def logs_at(d):
         x = np.asarray(d.sample(n_samples, rng), dtype=float)

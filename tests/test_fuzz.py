@@ -500,6 +500,9 @@ FIXED = {
     "CosineModulated(Fejer(0.0, 1.0), 1e308, 1).pdf(26.4)",
     "CosineModulated(Fejer(1e16, 1e-10), 6e16, -1).sample(7)",
     "plot_cf(Laplace(0.0, 1.0), ax=1.0)",
+    # core (issue 9, session 3)
+    "spread_kl(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Laplace(0.0, 1.0), method='quad')",
+    "spread_divergence(Fejer(0.0, 1.0), Fejer(0.0, 1.0), Fejer(0.0, 1e10), f='chi2', method='quad')",
 }
 
 
