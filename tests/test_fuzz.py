@@ -405,7 +405,7 @@ KNOWN_CORE_FINDINGS = [
             "42 s and 6.5 GB (memory grows like 1/(omega - 2)); omega=2.0 is a MemoryError "
             "(issue 9; never drawn by the fuzz strategies for the sake of the machine)",
             "refusal with the reason above a documented budget", f"{_CORE}: kernels.py",
-            "band_limited_counterexample", "hang", run=False),
+            "band_limited_counterexample", "hang"),
     # ---- ICA (spreadlab/ica): inputs mostly unvalidated
     Finding("LaplacePrior().sample([], 12)",
             "AttributeError: 'list' object has no attribute 'laplace' (SechPrior: 'uniform', "
@@ -503,6 +503,7 @@ FIXED = {
     # core (issue 9, session 3)
     "spread_kl(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Laplace(0.0, 1.0), method='quad')",
     "spread_divergence(Fejer(0.0, 1.0), Fejer(0.0, 1.0), Fejer(0.0, 1e10), f='chi2', method='quad')",
+    "band_limited_counterexample(Fejer(0.0, 1.0), omega=2.001, n_grid=5)",
 }
 
 
