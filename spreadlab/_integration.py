@@ -96,6 +96,16 @@ _WEIGHTS_G[1::2] = np.concatenate([_WG[:-1], _WG[::-1]])
 _EPS = float(np.finfo(float).eps)
 
 
+def _fsum(values):
+    """Exactly rounded sum of floats; NumPy's sum when an intermediate overflows (the sum is
+    then inf or huge anyway)."""
+    try:
+        return math.fsum(values)
+    except (OverflowError, ValueError):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.sum(np.asarray(values, dtype=float)))
+
+
 def _mapping(a, b, scale):
     """Return (t_lo, t_hi, x(t), dx/dt) turning [a, b] (maybe infinite) into a finite range.
 
@@ -189,7 +199,7 @@ def integrate_segments(func, edges, rtol=1e-12, atol=1e-300, max_rounds=60, tail
             kron = half * (values @ _WEIGHTS_K)
             gauss = half * (values @ _WEIGHTS_G)
             absint = half * (np.abs(values) @ _WEIGHTS_K)
-        running = math.fsum(accepted) + float(np.sum(kron))
+        running = _fsum(accepted) + float(np.sum(kron))
         tol = max(atol, rtol * abs(running)) if np.isfinite(running) else atol
         with np.errstate(invalid="ignore", over="ignore"):
             gk = np.abs(kron - gauss)
@@ -226,7 +236,7 @@ def integrate_segments(func, edges, rtol=1e-12, atol=1e-300, max_rounds=60, tail
         # when it has not halved in three rounds, round-off in the integrand itself (p log(p/q)
         # for p ~ q, a narrow law far from 0) is what is left, and halving more cannot help
         # (a jump halves the error every round, a kink quarters it: both keep going)
-        whole = math.fsum(errors) + float(np.sum(err_row))
+        whole = _fsum(errors) + float(np.sum(err_row))
         history.append(whole)
         if whole <= tol:
             done[:] = True
@@ -248,8 +258,8 @@ def integrate_segments(func, edges, rtol=1e-12, atol=1e-300, max_rounds=60, tail
         lo = np.column_stack([lo[split], m]).ravel()
         hi = np.column_stack([m, hi[split]]).ravel()
         parent = np.repeat(kron[split], 2)
-    total = math.fsum(accepted)
-    error = math.fsum(errors) + 2.0 * _EPS * abs(total)
+    total = _fsum(accepted)
+    error = _fsum(errors) + 2.0 * _EPS * abs(total)
     target = max(atol, rtol * abs(total))
     if (truncated or stalled) and error > 1e3 * target:
         import warnings

@@ -18,6 +18,7 @@ import numpy as np
 from . import closed_forms as _closed_forms  # noqa: F401  (registers the built-in closed forms)
 from ._integration import (
     QuadratureBudgetError,
+    QuadratureTruncationWarning,
     breakpoints,
     integrate_segments,
     kronrod_sum,
@@ -181,16 +182,25 @@ def _check_scalar_batch(d, name, method):
         )
 
 
-def _sensitivity(fd, p, q, edges, alpha, step=1e-6):
-    """int |dg/dlog p| + |dg/dlog q| dx for the integrand g of D_f, by finite differences."""
+def _sensitivity(fd, p, q, edges, alpha, step=1e-6, weighted=False):
+    """int |dg/dlog p| + |dg/dlog q| dx for the integrand g of D_f, by finite differences.
+
+    ``weighted=True`` weighs each derivative by 1 + |log p| (resp. 1 + |log q|): the
+    rounding of a closed-form log density is a few ulps of its size, so this times a few eps
+    is the error the integrand's own evaluation puts into the integral (which no quadrature
+    rule can see: p log(p/q) for p ~ q cancels digits the rules then integrate faithfully).
+    """
 
     def h(x):
         lp, lq = p.logpdf(x), q.logpdf(x)
         base = fd.pointwise(lp, lq, alpha)
-        with np.errstate(invalid="ignore"):
-            dp = np.abs(fd.pointwise(lp + step, lq, alpha) - base)
-            dq = np.abs(fd.pointwise(lp, lq + step, alpha) - base)
-        return np.nan_to_num((dp + dq) / step, nan=0.0, posinf=0.0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            dp = np.abs(fd.pointwise(lp + step, lq, alpha) - base) / step
+            dq = np.abs(fd.pointwise(lp, lq + step, alpha) - base) / step
+            if weighted:
+                dp = dp * (1.0 + np.abs(lp))
+                dq = dq * (1.0 + np.abs(lq))
+        return np.nan_to_num(dp + dq, nan=0.0, posinf=0.0)
 
     # a factor-of-two estimate is all that is needed (it is doubled again below): one
     # Kronrod rule per panel of the laddered edges, not an adaptive integral
@@ -283,7 +293,11 @@ def _peak_landmarks(log_g, edges):
         step *= 0.5
     ladder = np.array([-30.0, -8.0, -2.0, -0.5, 0.0, 0.5, 2.0, 8.0, 30.0])
     extra = x0 + width * ladder
+    _peak_landmarks.last_width = float(width)
     return x0, shift, extra[(extra > edges[0]) & (extra < edges[-1])]
+
+
+_peak_landmarks.last_width = 1.0
 
 
 def _quad_renyi_log(p, q, alpha, edges):
@@ -311,12 +325,25 @@ def _quad_renyi_log(p, q, alpha, edges):
             break
         shift += top[0]
     else:
-        raise ValueError(
-            f"method='quad' could not locate the peak of p^alpha q^(1-alpha) for alpha={alpha:g} "
-            "(its logarithm kept exceeding the scale used); use method='exact' or 'mc'"
+        scaled = 0.0  # the peak could not be pinned down: handled as unresolved below
+    if not scaled > 0 or not np.isfinite(scaled):
+        # p^a q^(1-a) peaks at exp(shift) with a width w, but log p and log q are so large
+        # (laws ~1e12 widths apart) that their rounding, log_rounding nats, hides the bump
+        # from every node. The integral is exp(shift) times a factor between w-ish and
+        # exp(log_rounding): the value is shift / (alpha - 1), good to that many nats.
+        import warnings
+
+        width = _peak_landmarks.last_width
+        slack = log_rounding + abs(np.log(max(width, 1e-300) * np.sqrt(2 * np.pi))) + 5.0
+        value = max(shift / (alpha - 1.0), 0.0)
+        error = slack / abs(alpha - 1.0)
+        warnings.warn(
+            f"method='quad': log p and log q are too large here (rounding ~{log_rounding:.3g} nats) "
+            f"to resolve p^alpha q^(1-alpha); the Rényi divergence {value:.6g} is good only to "
+            f"{error:.3g} (its error estimate)",
+            QuadratureTruncationWarning, stacklevel=4,
         )
-    if scaled <= 0:
-        return Estimate(np.inf, 0.0, "quad")
+        return Estimate(value, error, "quad")
     value = max((shift + np.log(scaled)) / (alpha - 1.0), 0.0)  # a divergence is >= 0
     return Estimate(value, (err / scaled + log_rounding) / abs(alpha - 1.0), "quad")
 
@@ -365,6 +392,9 @@ def _quad_divergence_within_budget(p, q, fd, alpha):
         # by finite differences (a smooth integrand: a loose tolerance suffices), with 2x slack
         e = max(d.max_error_seen for d in (p, q) if d.numeric_density)
         err += 2.0 * e * _sensitivity(fd, p, q, edges, alpha)
+    elif np.isfinite(total):
+        # closed-form log densities are good to a few ulps of their size: 4 eps, with 2x slack
+        err += 8.0 * np.finfo(float).eps * _sensitivity(fd, p, q, edges, alpha, weighted=True)
     if fd.name == "renyi" and alpha != 1.0 and not -0.5 <= total <= 1.0:
         # int p^a q^(1-a) is far from 1 (tiny, or huge for alpha > 1): integrate it directly,
         # scaled by its largest value, and take the log, instead of log1p(-1 + tiny) or an
