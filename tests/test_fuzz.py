@@ -1268,6 +1268,7 @@ EXEMPT = {
     "ICAReproduction": "result record of reproduce_ica",
     "AmbiguousRegistrationWarning": "a warning class",
     "QuadratureTruncationWarning": "a warning class",
+    "QuadratureBudgetError": "an exception class (raised by method='quad' past QUAD_TIME_BUDGET)",
     "FDivergence": "base class of the f-divergence objects; every built-in one is drawn as the f argument",
     "get_f_divergence": "resolves the f argument: every divergence target draws hostile f values through it",
     "register_divergence": "a decorator over classes, not numbers; bad classes and unknown f are tested in "
