@@ -56,6 +56,15 @@ def log1p_over_minus_1(y):
 
 
 def logcosh(x):
-    """log cosh x without overflow: |x| + log1p(e^{-2|x|}) - log 2."""
+    """log cosh x without overflow or cancellation: |x| + log1p(e^{-2|x|}) - log 2 for
+    |x| >= 1, and log1p(2 sinh^2(x/2)) below, where the first form cancels (at x = 1e-3 it
+    lost 10 digits: the hyperbolic-secant KL closed form was 1e-10 off, found by the
+    closed-form-versus-quadrature oracle)."""
     x = np.abs(np.asarray(x, dtype=float))
-    return x + np.log1p(np.exp(-2.0 * x)) - np.log(2.0)
+    small = x < 1.0
+    xs = np.where(small, x, 0.0)
+    with np.errstate(over="ignore"):
+        near = np.log1p(2.0 * np.sinh(0.5 * xs) ** 2)
+        far = x + np.log1p(np.exp(-2.0 * x)) - np.log(2.0)
+    out = np.where(small, near, far)
+    return out[()] if out.ndim == 0 else out

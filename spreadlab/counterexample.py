@@ -15,13 +15,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._integration import gauss_legendre_panels
+from ._integration import GL_NODES, GL_WEIGHTS
 from ._validation import as_count, as_float_array
 from .distributions import CosineModulated, Distribution, Fejer, Gaussian
 from .fourier import _centre_scale, _numeric_density, fourier_check
 from .mmd import spread_l2_distance
 
 __all__ = ["Counterexample", "band_limited_counterexample"]
+
+MAX_NODES = 8_000_000
+"""Quadrature nodes one of :func:`band_limited_counterexample`'s integrals may use (they are
+summed in blocks of half a million, so memory stays ~100 MB whatever the count). The count
+grows like ``omega / (omega - band edge)``, so a modulation frequency just inside the zero
+band is refused at once with a ValueError instead of running for minutes."""
+
+MAX_EVALUATIONS = 60_000_000
+"""Density evaluations one call of :func:`band_limited_counterexample` may spend (about 5 s on
+a shared 2-core machine): the TV integral plus, for the kernel and the separating Gaussian, the convolution
+nodes times ``n_grid + 1``. Above it the call is refused with a ValueError naming omega,
+n_grid and this budget."""
+
+_EDGE_RTOL = 1e-9  # omega this close (relative) to a band edge counts as on the edge
 
 
 @dataclass(frozen=True, repr=False)
@@ -91,23 +105,51 @@ class Counterexample:
         ])
 
 
-def _spread_difference(base, omega, kernel_pdf, width, y, reach=400.0):
+_REACH = 400.0  # the convolution integrates over base.loc +- _REACH base scales
+
+
+def _difference_panels(base, omega, width):
+    """Panel count of :func:`_spread_difference` (computed before anything is allocated)."""
+    h = min(np.pi / (2.0 * abs(omega)), 0.5 * width)
+    with np.errstate(over="ignore", divide="ignore"):
+        n = np.ceil(2.0 * _REACH * float(base.scale) / h)
+    return float(n), h
+
+
+_BLOCK_PANELS = 32_768  # panels per block (half a million nodes): bounds the memory of a sum
+
+
+def _panel_sum(lo, hi, n_panels, func):
+    """sum over Gauss-Legendre nodes of ``n_panels`` equal panels on [lo, hi] of w * func(x),
+    block by block so that memory stays bounded whatever the count; func may return an
+    array of shape (..., n) and the sum is over the last axis."""
+    total = 0.0
+    for i0 in range(0, n_panels, _BLOCK_PANELS):
+        i1 = min(i0 + _BLOCK_PANELS, n_panels)
+        a = lo + (hi - lo) * (np.arange(i0, i1) / n_panels)
+        b = lo + (hi - lo) * (np.arange(i0 + 1, i1 + 1) / n_panels)
+        c, h = 0.5 * (a + b), 0.5 * (b - a)
+        x = (c[:, None] + h[:, None] * GL_NODES).ravel()
+        w = (h[:, None] * GL_WEIGHTS).ravel()
+        total = total + func(x) @ w
+    return total
+
+
+def _spread_difference(base, omega, kernel_pdf, width, y):
     """(p*K - q*K)(y) = int 2 K_F(x) cos(omega x) K(y - x) dx by Gauss-Legendre panels.
 
-    Panels of length min(pi / (2 omega), width / 2) over base.loc +- reach * base.scale;
+    Panels of length min(pi / (2 omega), width / 2) over base.loc +- 400 base scales;
     the integrand decays like |x|^-2 times the kernel's tail.
     """
-    s = float(base.scale)
     mu = float(base.loc)
-    h = min(np.pi / (2.0 * abs(omega)), 0.5 * width)
-    span = reach * s
-    n_panels = int(np.ceil(2 * span / h))
-    x, wts = gauss_legendre_panels(mu - span, mu + span, n_panels)
-    weight = 2.0 * base.pdf(x) * np.cos(omega * (x - mu)) * wts
-    out = np.empty(y.size)
-    for i, yi in enumerate(y):
-        out[i] = float(np.dot(weight, kernel_pdf(yi - x)))
-    return out
+    n, _ = _difference_panels(base, omega, width)
+    span = _REACH * float(base.scale)
+
+    def integrand(x):
+        weight = 2.0 * base.pdf(x) * np.cos(omega * (x - mu))
+        return np.stack([weight * kernel_pdf(yi - x) for yi in y])
+
+    return np.asarray(_panel_sum(mu - span, mu + span, int(n), integrand), dtype=float)
 
 
 def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=None, n_grid=101):
@@ -151,8 +193,11 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
     Raises
     ------
     ValueError
-        If ``kernel`` is injective (no counterexample exists) or ``omega`` lies outside
-        its zero band.
+        If ``kernel`` is injective (no counterexample exists), ``omega`` lies outside its
+        zero band or on its edge (within 1e-9 relative), or the quadrature would exceed
+        :data:`MAX_NODES` nodes or :data:`MAX_EVALUATIONS` density evaluations (the cost
+        grows like ``omega / (omega - edge)`` times ``n_grid``: ``omega=2.001`` for
+        ``Fejer(0, 1)`` is refused at once instead of taking 6.5 GB).
 
     Examples
     --------
@@ -178,10 +223,12 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
             beta, omega = a, 3.0 * a
         else:
             omega, beta = 0.5 * (a + b), 0.45 * (b - a)
+        room = omega - a
     else:
         omega = abs(float(as_float_array(omega, "omega")))
         room = omega - a if terminal else min(omega - a, b - omega)
-        if room <= 0:
+        # the band edges are located to ~1e-14 relative: omega within 1e-9 of one is on it
+        if room <= _EDGE_RTOL * omega:
             raise ValueError(
                 f"omega must lie inside the kernel's zero band [{a:.6g}, "
                 f"{'inf' if terminal else f'{b:.6g}'}]; got {omega!r}"
@@ -194,26 +241,39 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
 
     base = Fejer(0.0, 2.0 / beta)
     p, q = CosineModulated(base, omega, +1), CosineModulated(base, omega, -1)
-
-    # TV by quadrature between zeros of cos(omega x) (|cos| smooth there)
-    s_b = 2.0 / beta
-    reach = 1000.0 * s_b
-    k = int(np.ceil(reach * omega / np.pi))
-    x, wts = gauss_legendre_panels(-(k + 0.5) * np.pi / omega, (k + 0.5) * np.pi / omega, 2 * k + 1)
-    inner = float(np.dot(wts, 2.0 * base.pdf(x) * np.abs(np.cos(omega * x))))
-    edge = (k + 0.5) * np.pi / omega
-    tail_mass = float(1.0 - (base.cdf(edge) - base.cdf(-edge)))
-    l1 = inner + 2.0 * (2.0 / np.pi) * tail_mass
-
     if isinstance(kernel, Distribution):
         kernel_pdf = kernel.pdf
         width = _centre_scale(kernel)[1]
     else:
         nd = _numeric_density(kernel, False)
         kernel_pdf, width = nd.func, nd.scale
+    sigma = float(np.sqrt(separating_kernel.cov[0, 0]))
+
+    # the cost, counted before anything is allocated: it grows like omega / (omega - edge)
+    s_b = 2.0 / beta
+    reach = 1000.0 * s_b
+    tv_nodes = 16.0 * (2.0 * np.ceil(reach * omega / np.pi) + 1.0)
+    conv_nodes = [16.0 * _difference_panels(base, omega, w)[0] for w in (width, sigma)]
+    evaluations = tv_nodes + (n_grid + 1) * sum(conv_nodes)
+    if max(tv_nodes, *conv_nodes) > MAX_NODES or evaluations > MAX_EVALUATIONS:
+        raise ValueError(
+            f"omega={omega:.6g} lies {room:.3g} inside the zero band (edge {a:.6g}): the pair "
+            f"would need a Fejér base of scale {s_b:.3g} and {evaluations:.3g} density "
+            f"evaluations with n_grid={n_grid} (largest integral {max(tv_nodes, *conv_nodes):.3g} "
+            f"nodes), above the budget of {MAX_EVALUATIONS:.3g} evaluations / {MAX_NODES:.3g} "
+            "nodes (spreadlab.counterexample.MAX_EVALUATIONS, MAX_NODES); choose omega further "
+            "inside the band, a smaller n_grid, or a wider separating_kernel"
+        )
+
+    # TV by quadrature between zeros of cos(omega x) (|cos| smooth there)
+    k = int(np.ceil(reach * omega / np.pi))
+    edge = (k + 0.5) * np.pi / omega
+    inner = float(_panel_sum(-edge, edge, 2 * k + 1, lambda x: 2.0 * base.pdf(x) * np.abs(np.cos(omega * x))))
+    tail_mass = float(1.0 - (base.cdf(edge) - base.cdf(-edge)))
+    l1 = inner + 2.0 * (2.0 / np.pi) * tail_mass
+
     y = np.linspace(-10.0 * s_b, 10.0 * s_b, n_grid)
     diff_k = _spread_difference(base, omega, kernel_pdf, width, y)
-    sigma = float(np.sqrt(separating_kernel.cov[0, 0]))
     diff_g = _spread_difference(base, omega, separating_kernel.pdf, sigma, y)
     l2_k = spread_l2_distance(p, q, kernel, method="quadrature") if isinstance(kernel, Distribution) else None
     l2_g = spread_l2_distance(p, q, separating_kernel, method="quadrature")

@@ -11,7 +11,7 @@ function as the product of the two.
 
 import numpy as np
 
-from ._integration import breakpoints, support_1d
+from ._integration import breakpoints, check_budget, support_1d
 from ._validation import as_count, as_float_array, check_rng
 from .distributions import Cauchy, Delta, Distribution, Gaussian, Uniform, check_distribution
 from .distributions._univariate import _Univariate
@@ -254,9 +254,13 @@ class Convolution(_SumOfTwo):
     max_level : int
         Panels are halved at most this many times (6: 64 sub-panels each).
     chunk : int
-        Points evaluated together (256): bounds the memory of one call. The work per point
-        is bounded by ``max_level`` (at most 24 * 2**6 evaluations per panel), so no call
-        can run away.
+        Points evaluated together (256). The work per point is bounded by ``max_level`` (at
+        most 24 * 2**6 evaluations per panel), so no call can run away; inside a
+        ``method="quad"`` divergence the quadrature's time budget is checked between batches
+        and raises :class:`~spreadlab.QuadratureBudgetError` when it has passed.
+    max_nodes : int
+        Nodes of one rule held in memory at once (2,000,000, ~16 MB per array): deep levels
+        evaluate fewer points per batch instead of allocating more.
     last_error : float
         Largest relative error estimate of the last :meth:`logpdf` / :meth:`pdf` call.
 
@@ -273,6 +277,7 @@ class Convolution(_SumOfTwo):
     rtol = 1e-10
     max_level = 6
     chunk = 256
+    max_nodes = 2_000_000
     numeric_density = True
 
     def __init__(self, p, kernel):
@@ -382,9 +387,15 @@ class Convolution(_SumOfTwo):
         for level in range(self.max_level + 1):
             if todo.size == 0:
                 break
-            e = edges[todo]
-            fine = self._rule(y[todo], e, scale, 16, level)
-            coarse = self._rule(y[todo], e, scale, 8, level)
+            # points per batch so that one rule holds at most max_nodes nodes in memory
+            per_point = (edges.shape[1] - 1) * 2**level * 16
+            step = max(1, self.max_nodes // per_point)
+            fine, coarse = np.empty(todo.size), np.empty(todo.size)
+            for start in range(0, todo.size, step):
+                check_budget()  # a nested quadrature's deadline reaches down to here
+                sel = todo[start:start + step]
+                fine[start:start + step] = self._rule(y[sel], edges[sel], scale, 16, level)
+                coarse[start:start + step] = self._rule(y[sel], edges[sel], scale, 8, level)
             with np.errstate(invalid="ignore", over="ignore"):
                 rel = np.where(np.isfinite(fine) | np.isfinite(coarse), np.abs(np.expm1(coarse - fine)), 0.0)
             rel = np.where(np.isnan(rel), np.inf, rel)

@@ -102,3 +102,64 @@ def test_counterexample_inside_an_interior_zero_band():
     assert abs(ce.tv_distance - 2 / np.pi) < 1e-8  # same Fourier-series argument
     assert ce.max_spread_diff < 1e-9 and ce.spread_l2 == pytest.approx(0.0, abs=1e-15)
     assert ce.separating_max_diff > 1e-2  # measured 0.068
+
+
+def _limit_memory(gigabytes):
+    """Allow this process ``gigabytes`` more address space than it has now (thread pools and
+    imports differ between machines); the caller restores the returned old limit."""
+    import resource
+
+    try:
+        with open("/proc/self/status") as fh:
+            now = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize:"))
+    except (OSError, StopIteration):
+        pytest.skip("needs /proc/self/status to set a memory cap relative to the current size")
+    old = resource.getrlimit(resource.RLIMIT_AS)
+    cap = now + int(gigabytes * 2**30)
+    if old[0] != resource.RLIM_INFINITY and old[0] < cap:
+        return old
+    resource.setrlimit(resource.RLIMIT_AS, (cap, old[1]))
+    return old
+
+
+@pytest.mark.parametrize("omega", [2.0, 2.0 + 1e-12, 2.0 - 1e-15])
+def test_omega_on_the_band_edge_is_a_value_error_not_memory_error_issue9(omega):
+    # omega = 2.0 was a MemoryError: the located edge is 1.99999999999999, so "room" was 1e-14
+    with pytest.raises(ValueError, match=r"omega must lie inside the kernel's zero band \[2, inf\]"):
+        band_limited_counterexample(Fejer(0.0, 1.0), omega=omega, n_grid=5)
+
+
+def test_omega_just_inside_the_band_is_refused_within_a_budget_issue9():
+    # omega = 2.001 took 42 s and 6.5 GB (arrays of size ~1/(omega - 2)): now a refusal that
+    # names omega and the documented budget, in well under a second, with 2 GB to spare (the
+    # old code dies with MemoryError under it instead of taking the shared machine down)
+    import resource
+    import time
+
+    from spreadlab import counterexample as ce_module
+
+    old = _limit_memory(2.0)
+    try:
+        start = time.monotonic()
+        with pytest.raises(ValueError, match=r"omega=2\.001 .*MAX_EVALUATIONS.*n_grid"):
+            band_limited_counterexample(Fejer(0.0, 1.0), omega=2.001, n_grid=5)
+        assert time.monotonic() - start < 5.0
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, old)
+    assert ce_module.MAX_EVALUATIONS >= 1e7  # the documented budget is the one enforced
+
+
+def test_close_to_the_edge_within_budget_still_works_with_bounded_memory():
+    # omega = 2.02 (a base law 105 wide, 5e7 evaluations) is inside the budget and must still
+    # give the same pair: TV = 2/pi to 1e-9 (TV of K_F (1 + cos) vs K_F (1 - cos) tends to
+    # 2/pi, the mean of |cos|, as the base widens) and identical spread densities; it runs
+    # block by block, so 1 GB to spare is enough (it peaked at 0.55 GB before blocks)
+    import resource
+
+    old = _limit_memory(1.0)
+    try:
+        ce = band_limited_counterexample(Fejer(0.0, 1.0), omega=2.02, n_grid=5)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, old)
+    assert abs(ce.tv_distance - 2.0 / np.pi) < 1e-9
+    assert ce.max_spread_diff < 1e-12 and ce.separating_max_diff > 1e-3

@@ -355,3 +355,41 @@ def test_verdicts_hold_at_huge_locations_bug_issue9(kernel, positive):
     near = fourier_check(kernel.shifted(-float(kernel.location_hint)))  # the same kernel at 0
     assert (res.injective, res.full_support) == (near.injective, near.full_support)
     np.testing.assert_allclose(res.zeros, near.zeros, rtol=1e-12)
+
+
+def test_high_dimensional_gaussian_is_decided_from_eigenvalues_quickly_issue9():
+    # kernel-check of a 300-dimensional Gaussian took ~40 s (each direction's scan evaluated
+    # the d-dimensional cf, O(n_grid d^2)); 1000 dimensions did not finish in 60 s
+    import time
+
+    from spreadlab.cli import main
+
+    d = 300
+    cov = np.eye(d) + 0.1  # positive definite, not diagonal: the eigenvectors are mixed
+    start = time.monotonic()
+    res = fourier_check(Gaussian(np.linspace(-1.0, 1.0, d), cov))
+    assert time.monotonic() - start < 5.0  # measured 0.1 s; the old route took ~40 s
+    assert _verdict_tuple(res) == VALID and len(res.factors) == d
+    # each direction's transform is the 1-D N(v.mu, lambda) one: min over its default band
+    # [0, 6 / sqrt(lambda)] is exp(-18) exactly (to rounding)
+    assert abs(res.min_cf - np.exp(-18.0)) < 1e-12 * np.exp(-18.0) + 1e-15
+    singular = np.ones((d, d))  # rank 1: injective, but no full support
+    assert _verdict_tuple(fourier_check(Gaussian(np.zeros(d), singular))) == (True, True, False)
+    spec = "Gaussian([" + ", ".join(["0"] * 1000) + "], 1)"
+    start = time.monotonic()
+    assert main(["kernel-check", spec]) == 0
+    assert time.monotonic() - start < 20.0  # measured 0.6 s; the old route never finished
+
+
+def test_multivariate_check_has_a_time_budget(monkeypatch, capsys):
+    from spreadlab import fourier as fourier_module
+    from spreadlab.cli import main
+
+    monkeypatch.setattr(fourier_module, "FOURIER_TIME_BUDGET", 0.0)
+    with pytest.raises(ValueError, match=r"kernel Gaussian.*FOURIER_TIME_BUDGET"):
+        fourier_check(Gaussian(np.zeros(3), np.eye(3)))
+    with pytest.raises(ValueError, match=r"kernel ProductKernel.*FOURIER_TIME_BUDGET"):
+        fourier_check(ProductKernel(Laplace(0.0, 1.0), Laplace(0.0, 1.0)))
+    assert main(["kernel-check", "Gaussian([0, 0, 0], 1)"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "FOURIER_TIME_BUDGET" in err

@@ -405,7 +405,7 @@ KNOWN_CORE_FINDINGS = [
             "42 s and 6.5 GB (memory grows like 1/(omega - 2)); omega=2.0 is a MemoryError "
             "(issue 9; never drawn by the fuzz strategies for the sake of the machine)",
             "refusal with the reason above a documented budget", f"{_CORE}: kernels.py",
-            "band_limited_counterexample", "hang", run=False),
+            "band_limited_counterexample", "hang"),
     # ---- ICA (spreadlab/ica): inputs mostly unvalidated
     Finding("LaplacePrior().sample([], 12)",
             "AttributeError: 'list' object has no attribute 'laplace' (SechPrior: 'uniform', "
@@ -519,6 +519,10 @@ FIXED = {
     "CosineModulated(Fejer(0.0, 1.0), 1e308, 1).pdf(26.4)",
     "CosineModulated(Fejer(1e16, 1e-10), 6e16, -1).sample(7)",
     "plot_cf(Laplace(0.0, 1.0), ax=1.0)",
+    # core (issue 9, session 3)
+    "spread_kl(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Laplace(0.0, 1.0), method='quad')",
+    "spread_divergence(Fejer(0.0, 1.0), Fejer(0.0, 1.0), Fejer(0.0, 1e10), f='chi2', method='quad')",
+    "band_limited_counterexample(Fejer(0.0, 1.0), omega=2.001, n_grid=5)",
 }
 
 
@@ -1283,6 +1287,7 @@ EXEMPT = {
     "ICAReproduction": "result record of reproduce_ica",
     "AmbiguousRegistrationWarning": "a warning class",
     "QuadratureTruncationWarning": "a warning class",
+    "QuadratureBudgetError": "an exception class (raised by method='quad' past QUAD_TIME_BUDGET)",
     "FDivergence": "base class of the f-divergence objects; every built-in one is drawn as the f argument",
     "get_f_divergence": "resolves the f argument: every divergence target draws hostile f values through it",
     "register_divergence": "a decorator over classes, not numbers; bad classes and unknown f are tested in "
