@@ -10,11 +10,13 @@ from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transf
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from . import _estep
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
 from ._start import _as_generator, _principal_subspace, _random_rotation
-from ._whitened import polar, whitened_em_map, whitened_objective
+from ._whitened import (ML_SMOOTHING, noiseless_ml, noiseless_objective, polar, whitened_em_map,
+                        whitened_objective)
 
 __all__ = ["SpreadICA", "ConvergenceWarning", "auto_spread"]
 
@@ -278,6 +280,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         "estep": [StrOptions({"auto", "whitened", "importance", "exact"})],
         "n_draws": [Interval(Integral, 1, 100_000, closed="both")],
         "anneal": [StrOptions({"auto"}), Interval(Integral, 0, 40, closed="both")],
+        "finish": [StrOptions({"ml"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "accelerate": [StrOptions({"squarem"}), None],
@@ -289,7 +292,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     }
 
     def __init__(self, n_components=None, *, spread="auto", noise=0.0, prior="laplace",
-                 estep="auto", n_draws=100, anneal="auto", max_iter=500, tol=1e-4,
+                 estep="auto", n_draws=100, anneal="auto", finish="ml", max_iter=500, tol=1e-4,
                  accelerate="squarem", init="pca", backend="numba", random_state=None,
                  verbose=False, callback=None):
         self.n_components = n_components
@@ -299,6 +302,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.estep = estep
         self.n_draws = n_draws
         self.anneal = anneal
+        self.finish = finish
         self.max_iter = max_iter
         self.tol = tol
         self.accelerate = accelerate
@@ -424,6 +428,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.stage_esteps_ = []
         self.stage_converged_ = []
         self.spread_schedule_ = []
+        self.ml_stage_ = None
         self._stopped_by_callback = False
         history, ess = [], []
         if self.estep_ == "whitened":
@@ -444,11 +449,17 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 self._eps_ext = _estep.extend_pool(rng.standard_normal((Z, pool)), self.n_draws)
                 self._offsets = rng.integers(0, pool, size=n).astype(np.int64)
         self._to_mixing = to_mixing
-        n_fixed = None if self.anneal == "auto" else self.anneal + 1
+        ml_finish = self.finish == "ml" and self.estep_ == "whitened"
+        # with the terminal ML stage the spread schedule only has to reach the basin of the
+        # optimum (its bias is removed by that stage): "auto" is then the first stage alone
+        n_fixed = (1 if ml_finish else None) if self.anneal == "auto" else self.anneal + 1
         stat_err = 1.0 / math.sqrt(n)
         reports = []
         try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
+            # the fit's matrix products are thin (N x Z): multi-threaded BLAS only competes
+            # with the Numba threads (2-4x slower on a loaded 2-core machine, measured)
+            with threadpool_limits(limits=1, user_api="blas"), \
+                    np.errstate(over="raise", invalid="raise", divide="raise"):
                 stage, sigma, prev = 0, sigma0, None
                 prev2 = None
                 while True:
@@ -486,6 +497,9 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                         break
                     stage += 1
                     sigma *= 0.5
+                W = P.T                                   # unmixing, whitened coordinates
+                if ml_finish and not self._stopped_by_callback:
+                    W = self._ml_stage(Uw, W, history)
         except FloatingPointError as exc:
             raise FloatingPointError(
                 f"SpreadICA fit failed with a floating-point fault after {self.n_estep_} "
@@ -496,21 +510,32 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                          "_last_ess"):
                 self.__dict__.pop(name, None)
         self.spread_ = self.spread_schedule_[-1]
-        self._set_mixing(to_mixing(P))
         if self.estep_ == "whitened":
+            self._set_mixing((U * np.sqrt(lam)) @ np.linalg.inv(W))
             self._whitening = K
-            self._Q = P
+            self._W = W
             self._log_det_whitening = float(-0.5 * np.sum(np.log(lam)))
+        else:
+            self._set_mixing(to_mixing(P))
         self.history_ = np.asarray(history)
         self.ess_ = np.asarray(ess) if ess else None
-        self.converged_ = bool(all(self.stage_converged_)) and not self._stopped_by_callback
+        ml = self.ml_stage_
+        self.converged_ = (bool(all(self.stage_converged_)) and not self._stopped_by_callback
+                           and (ml is None or ml["converged"]))
         bad = [r for r, c in zip(reports, self.stage_converged_) if not c]
-        if bad and not self._stopped_by_callback:
+        ml_bad = ml is not None and not ml["converged"] and not self._stopped_by_callback
+        if (bad or ml_bad) and not self._stopped_by_callback:
             lines = "; ".join(
                 f"stage {r['stage']} (spread {r['sigma']:.3g}): {r['iters']} iterations, "
                 f"last relative step {r['step']:.3g}, observed rate {r['rate']:.6g}, "
                 f"estimated distance to the fixed point {r['dist']:.3g} > tol={r['tol']:g}"
                 for r in bad)
+            if ml_bad:
+                lines += ("; " if lines else "") + (
+                    f"noiseless-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
+                    f"{sum(ml['iters'])} Newton iterations, stopped by {ml['stall']}, "
+                    f"estimated distance to the stationary point {ml['distance']:.3g} > "
+                    f"tol={self.tol:g}, max |relative gradient| {ml['gradient']:.3g}")
             warnings.warn(
                 f"SpreadICA did not converge in max_iter={self.max_iter} iterations per stage: "
                 f"{lines}. A rate near 1 means EM is stalled (for classical EM: the noise is "
@@ -518,6 +543,38 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 ConvergenceWarning, stacklevel=2,
             )
         return self
+
+    def _ml_stage(self, Uw, W0, history):
+        """The terminal stage: noiseless ML from the last spread stage (whitened coordinates)."""
+        from tqdm.auto import tqdm
+
+        history.append(noiseless_objective(Uw, W0, ML_SMOOTHING[0], self.prior_.scale,
+                                           self.backend))
+        bar = tqdm(total=self.max_iter, disable=not self.verbose, leave=False,
+                   desc="SpreadICA noiseless ML")
+
+        def step_done(W, objective):
+            self.n_iter_ += 1
+            history.append(objective)
+            bar.update(1)
+            bar.set_postfix(objective=f"{objective:.6f}")
+            if self.callback is not None:
+                self._set_mixing(self._to_mixing(np.linalg.inv(W)))
+                if self.callback(self, self.n_iter_, objective) is True:
+                    self._stopped_by_callback = True
+                    return True
+            return False
+
+        try:
+            W, info = noiseless_ml(Uw, W0, self.prior_.scale, smoothing=ML_SMOOTHING,
+                                   tol=self.tol, max_iter=self.max_iter, backend=self.backend,
+                                   callback=step_done)
+        finally:
+            bar.close()
+        self.n_estep_ += info["evaluations"]
+        self.ml_stage_ = {k: info[k] for k in ("converged", "iters", "evaluations", "distance",
+                                               "gradient", "objective", "smoothing", "stall")}
+        return W
 
     def _set_mixing(self, A):
         self.mixing_ = A
@@ -714,10 +771,14 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Xc = X - self.mean_
         Z = self.mixing_.shape[1]
         with np.errstate(over="raise", invalid="raise", divide="raise"):
+            if self.estep_ == "whitened" and self.ml_stage_ is not None:
+                return self._log_det_whitening + noiseless_objective(
+                    Xc @ self._whitening.T, self._W, self.ml_stage_["smoothing"][-1],
+                    self.prior_.scale, self.backend)
             if self.estep_ == "whitened":
                 Y = Xc @ self._whitening.T + self.spread_ * rng.standard_normal((X.shape[0], Z))
                 return self._log_det_whitening + whitened_objective(
-                    Y, self._Q, self.spread_, self.prior_.scale, self.backend)
+                    Y, self._W.T, self.spread_, self.prior_.scale, self.backend)
             var = self.noise**2 + (self.spread_ * self._scale) ** 2
             Y = Xc + self.spread_ * self._scale * rng.standard_normal(Xc.shape)
             scratch = SpreadICA(Z, estep=self.estep_, prior=self.prior_, n_draws=self.n_draws,
