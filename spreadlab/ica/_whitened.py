@@ -287,19 +287,26 @@ def noiseless_gradient(U, W, sigma, scale, backend="numpy"):
     return np.eye(W.shape[0]) + _ml_moments(U @ W.T, sigma, scale, backend)[1]
 
 
-def _newton_direction(D1, D2, eig_floor):
-    """Newton step D (minimising -l) in relative coordinates, and the gradient G of -l,
-    from the moments D1 = <(log p)'(s_i) s_j>, D2 = <(log p)''(s_i) s_j s_l>."""
-    Z = D1.shape[0]
-    G = -D1 - np.eye(Z)
+def _relative_hessian(D2):
+    r"""Hessian of the loss :math:`-\ell((I+E)W)` in E at E = 0, as a (Z*Z, Z*Z) matrix
+    (row-major flattening of E): :math:`\delta_{il}\delta_{jk} - \delta_{ik}D_2[i,j,l]`
+    with :math:`D_2[i,j,l] = \langle(\log p)''(s_i)s_js_l\rangle`."""
+    Z = D2.shape[0]
     H = np.zeros((Z, Z, Z, Z))                       # H[i, j, k, l]
     idx = np.arange(Z)
     H[idx[:, None], idx[None, :], idx[None, :], idx[:, None]] = 1.0   # delta_il delta_jk
     for i in range(Z):
         H[i, :, i, :] -= D2[i]
     H = H.reshape(Z * Z, Z * Z)
-    H = 0.5 * (H + H.T)                              # exact symmetry against round-off
-    ev, V = np.linalg.eigh(H)
+    return 0.5 * (H + H.T)                           # exact symmetry against round-off
+
+
+def _newton_direction(D1, D2, eig_floor):
+    """Newton step D (minimising -l) in relative coordinates, and the gradient G of -l,
+    from the moments D1 = <(log p)'(s_i) s_j>, D2 = <(log p)''(s_i) s_j s_l>."""
+    Z = D1.shape[0]
+    G = -D1 - np.eye(Z)
+    ev, V = np.linalg.eigh(_relative_hessian(D2))
     D = -(V @ ((V.T @ G.ravel()) / np.maximum(ev, eig_floor))).reshape(Z, Z)
     return D, G
 
