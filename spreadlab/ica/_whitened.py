@@ -372,9 +372,12 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
         level_tol = tol if last else max(tol, _WARM_TOL)
         converged = False
         its = 0
+        moments = None      # the accepted trial point's pass (with derivatives) is reused
         for its in range(max_iter + 1):
-            mean_logp, D1, D2 = _ml_moments(U @ W.T, sigma, scale, backend)
-            info["evaluations"] += 1
+            if moments is None:
+                moments = _ml_moments(U @ W.T, sigma, scale, backend)
+                info["evaluations"] += 1
+            mean_logp, D1, D2 = moments
             obj = _logdet(W) + mean_logp
             D, G = _newton_direction(D1, D2, _EIG_FLOOR)
             dist = float(np.linalg.norm(D))
@@ -389,17 +392,23 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
             step, accepted = 1.0, False
             while step > 1e-10:
                 W_try = (eye + step * D) @ W
-                obj_try = noiseless_objective(U, W_try, sigma, scale, backend)
-                info["evaluations"] += 1
+                logdet = _logdet(W_try)
+                moments = (None if not np.isfinite(logdet) else
+                           _ml_moments(U @ W_try.T, sigma, scale, backend, derivs=step == 1.0))
+                info["evaluations"] += moments is not None
+                obj_try = -np.inf if moments is None else logdet + moments[0]
                 if obj_try >= obj - 1e-4 * step * slope:   # Armijo, on l = -loss
                     accepted = True
                     break
                 step *= 0.5
             if not accepted:
+                moments = None
                 info["stall"] = ("the line search found no ascent along the Newton step "
                                  f"(step {dist:.3g}, gradient {info['gradient']:.3g})")
                 break
             W = W_try
+            if moments[1] is None:                   # a shortened step: derivatives still due
+                moments = None
             info["history"].append(obj_try)
             if callback is not None and callback(W, obj_try) is True:
                 info["stopped"] = True
