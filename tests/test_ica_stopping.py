@@ -70,7 +70,18 @@ def test_every_stage_of_the_default_fit_converges(lecture_small):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         est = SpreadICA(4, random_state=0).fit(X)
-    assert est.converged_ and all(est.stage_converged_)
+    # default: one spread stage (into the basin), then the terminal noiseless-ML stage
+    assert est.converged_ and est.stage_converged_ == [True] and est.ml_stage_["converged"]
+    assert est.ml_stage_["distance"] < est.tol
+    assert est.ml_stage_["smoothing"][-1] == 1e-3
+
+
+def test_every_stage_of_the_data_chosen_schedule_converges(lecture_small):
+    X, A, _ = lecture_small
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = SpreadICA(4, finish=None, random_state=0).fit(X)
+    assert est.converged_ and all(est.stage_converged_) and est.ml_stage_ is None
     assert len(est.stage_converged_) == len(est.spread_schedule_) >= 3
     # the schedule went below the starting spread by at least two halvings
     assert est.spread_ <= est.spread_schedule_[0] / 4

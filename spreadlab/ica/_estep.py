@@ -22,6 +22,7 @@ Every E-step returns an :class:`EStep` with the posterior means
 \langle s s^\top\rangle_n` (Z, Z) and the per-sample log-likelihood
 (exact, or its importance-sampling estimate).
 """
+import contextlib
 import itertools
 import math
 from dataclasses import dataclass
@@ -213,6 +214,23 @@ def load_kernels():
 
 
 _CHUNK = 256  # samples per chunk; fixed so the summation order never depends on threads
+
+
+@contextlib.contextmanager
+def numba_threads(n):
+    """Run the Numba kernels of the block on at most ``n`` threads (restored after).
+
+    Results never depend on the thread count (fixed chunking), only the speed.
+    """
+    load_kernels()
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, before)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def estep_importance_numba(gf, prior, eps_ext, offsets, n_draws):

@@ -1,4 +1,5 @@
 """SpreadICA: EM for linear ICA with spread noise (works for noise-free data)."""
+import contextlib
 import math
 import numbers
 import re
@@ -11,12 +12,14 @@ from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transf
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from .._validation import _short, as_count, as_float_array
 from . import _estep
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
 from ._start import _as_generator, _principal_subspace, _random_rotation
-from ._whitened import polar, whitened_em_map, whitened_objective
+from ._whitened import (ML_SMOOTHING, noiseless_ml, noiseless_objective, polar, whitened_em_map,
+                        whitened_objective)
 
 __all__ = ["SpreadICA", "ConvergenceWarning", "auto_spread"]
 
@@ -47,6 +50,12 @@ _IS_SLACK = 1e-3
 # rho is resolvable from a step of relative size d only if 1 - rho exceeds
 # a few times _ROUNDOFF / d.
 _ROUNDOFF = 1e-15
+# The closed-form passes of the whitened fit cost ~0.1 us per element; below this
+# many elements (N * Z) a pass takes a few ms and the fork/join of a parallel
+# region costs more than it saves on a shared machine (lecture size, N*Z = 4e4:
+# 0.16-0.24 s single-threaded vs 0.63-0.92 s on 2 threads at load average 3-5,
+# measured), so such fits run their Numba passes on one thread.
+_PARALLEL_MIN_ELEMENTS = 100_000
 # A step below this relative size is at round-off level: its rate is not
 # measurable, and the last measured rate is used instead (if there was one).
 _STEP_FLOOR = 1e-11
@@ -146,7 +155,10 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     is :math:`\Delta A = \sigma^2\,\nabla_A\ell(A)\,\langle ss^\top\rangle^{-1}`
     with :math:`\ell` the noiseless log-likelihood (docs page ``ica_fig1``): a
     preconditioned gradient step whose size shrinks with :math:`\sigma^2`,
-    hence SQUAREM.
+    hence SQUAREM.  With the terminal noiseless-ML stage (below, the
+    default for noise-free data) ``anneal="auto"`` runs the first stage only:
+    the spread then only has to bring the estimate into the basin of the
+    optimum, and the terminal stage removes its bias.
 
     **Noise-free data** (``noise=0``, Laplace prior, ``estep="auto"``) are
     fitted in whitened coordinates (``estep="whitened"``): in the principal
@@ -157,6 +169,30 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     :math:`\mathcal N(0,\sigma^2 C)` with :math:`C` the data covariance in
     the signal subspace: still a Gaussian spread with a positive
     characteristic function there.
+
+    **Terminal stage: noiseless maximum likelihood** (``finish="ml"``,
+    whitened E-step only).  The Procrustes M-step keeps the estimated
+    sources exactly decorrelated in-sample, a constraint the true sources do
+    not satisfy, which costs efficiency (Cardoso's "price of whitening";
+    mean Amari ratio to noiseless ML 1.12 at lecture size).  Spread EM at
+    :math:`\sigma\to0` would remove it, but at a rate :math:`1-O(\sigma^2)`.
+    The terminal stage maximises that limit, the noiseless log-likelihood
+
+    .. math:: \ell(W) = \log|\det W| + \big\langle\textstyle\sum_i
+              \log p_{\sigma_*}\big((Wu)_i\big)\big\rangle
+
+    over an unconstrained unmixing matrix :math:`W` in the whitened subspace,
+    with the Laplace kink smoothed by :math:`\mathcal N(0,\sigma_*^2)`,
+    :math:`\sigma_* = 10^{-2}` then :math:`10^{-3}` source units, by Newton
+    steps :math:`W\leftarrow(I+D)W` with the exact relative Hessian and a
+    line search (:func:`spreadlab.ica._whitened.noiseless_ml`).  It stops when
+    the Newton step :math:`\|D\|_F` (the estimated relative distance to the
+    stationary point, where the relative gradient
+    :math:`I + \langle(\log p_{\sigma_*})'(s)s^\top\rangle` vanishes) is
+    below ``tol``; out of ``max_iter`` Newton iterations, or with a line
+    search that cannot ascend, it is not converged.  Its passes over the data
+    count as E-steps in ``n_estep_``.  ``finish=None`` ends with the last
+    spread stage (spread EM as in the paper).
 
     **Stopping rule.**  A stage stops when the estimated distance to the
     fixed point of EM, :math:`e_1/(1-\rho)` with :math:`e_1` the relative
@@ -198,13 +234,19 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         importance sampling.
     n_draws : int, default=100
         Importance samples per data point, in [1, 100000].
+    finish : {"ml", None}, default="ml"
+        Terminal noiseless-ML stage after the spread schedule, used with
+        ``estep_="whitened"`` (other E-steps have none; ``ml_stage_`` is then
+        None).
     anneal : "auto" or int, default="auto"
         Number of halvings of the spread after the first stage (an int in
-        [0, 40]), or ``"auto"`` for the data-chosen schedule above.
-        ``anneal=0`` is the paper's fixed-spread EM.
+        [0, 40]), or ``"auto"`` for the data-chosen schedule above (the first
+        stage alone when the terminal ML stage follows).  ``anneal=0`` with
+        ``finish=None`` is the paper's fixed-spread EM.
     max_iter : int, default=500
         Maximum iterations *per stage* (one iteration is one SQUAREM cycle of
-        at least three EM maps when ``accelerate="squarem"``).
+        at least three EM maps when ``accelerate="squarem"``); for the
+        terminal stage, Newton iterations per smoothing level.
     tol : float, default=1e-4
         Stop a stage when the estimated relative distance of the mixing
         matrix to the stage's fixed point is below ``tol`` (far below the
@@ -219,6 +261,10 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         by the nearest orthogonal matrix.
     backend : {"numba", "numpy"}, default="numba"
         Implementation of the E-steps (the NumPy one is the slow reference).
+        Whitened fits with fewer than 1e5 elements (``n_samples *
+        n_components``) run their Numba passes on one thread: a pass then
+        takes a few ms, less than a parallel region's fork/join costs on a
+        shared machine.  Results do not depend on the thread count.
     random_state : None, int >= 0 or numpy.random.Generator, default=None
         Seeds the initial rotation, the spread noise and the importance
         draws.  The fit is then reproducible whatever the thread count.
@@ -240,8 +286,15 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Data mean, removed before fitting.
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when X has feature names.
+    ml_stage_ : dict or None
+        The terminal stage, if it ran: ``converged``, ``iters`` (Newton
+        iterations per smoothing level), ``evaluations`` (passes over the
+        data), ``distance`` (last Newton step norm), ``gradient`` (max-abs
+        relative gradient at the estimate), ``objective`` (mean noiseless
+        log-likelihood per sample, whitened coordinates), ``smoothing``
+        (:math:`\sigma_*` levels), ``stall`` (why it stopped unconverged).
     spread_ : float
-        Spread of the last stage (units of the source scale).
+        Spread of the last spread-EM stage (units of the source scale).
     spread_schedule_ : list of float
         Spread of each stage run.
     stage_converged_ : list of bool
@@ -249,20 +302,24 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     estep_ : str
         E-step actually used.
     n_iter_ : int
-        Iterations run over all stages.
+        Iterations run over all stages (terminal stage: Newton steps).
     n_estep_ : int
-        E-steps run (three or more per SQUAREM iteration).
+        E-steps run (three or more per SQUAREM iteration), plus the passes
+        over the data of the terminal stage.
     stage_esteps_ : list of int
         Cumulative E-step count at the end of each stage.
     history_ : ndarray
         Mean log-likelihood per sample of the spread data at the start of
-        each stage and after each iteration (it jumps between stages).
+        each stage and after each iteration (it jumps between stages); for
+        the terminal stage, the smoothed noiseless log-likelihood per sample
+        in whitened coordinates (it also jumps between smoothing levels).
     ess_ : ndarray or None
         Importance sampling only: median and minimum effective sample size
         per data point, :math:`(\sum_j w_j)^2/\sum_j w_j^2`, in the last
         E-step of each stage, shape (n_stages, 2).
     converged_ : bool
-        True only if every stage met its stopping rule.
+        True only if every stage, the terminal one included, met its
+        stopping rule.
 
     References
     ----------
@@ -293,6 +350,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         "estep": [StrOptions({"auto", "whitened", "importance", "exact"})],
         "n_draws": [Interval(Integral, 1, 100_000, closed="both")],
         "anneal": [StrOptions({"auto"}), Interval(Integral, 0, 40, closed="both")],
+        "finish": [StrOptions({"ml"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "accelerate": [StrOptions({"squarem"}), None],
@@ -304,7 +362,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     }
 
     def __init__(self, n_components=None, *, spread="auto", noise=0.0, prior="laplace",
-                 estep="auto", n_draws=100, anneal="auto", max_iter=500, tol=1e-4,
+                 estep="auto", n_draws=100, anneal="auto", finish="ml", max_iter=500, tol=1e-4,
                  accelerate="squarem", init="pca", backend="numba", random_state=None,
                  verbose=False, callback=None):
         self.n_components = n_components
@@ -314,6 +372,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.estep = estep
         self.n_draws = n_draws
         self.anneal = anneal
+        self.finish = finish
         self.max_iter = max_iter
         self.tol = tol
         self.accelerate = accelerate
@@ -453,6 +512,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.stage_esteps_ = []
         self.stage_converged_ = []
         self.spread_schedule_ = []
+        self.ml_stage_ = None
         self._stopped_by_callback = False
         history, ess = [], []
         if self.estep_ == "whitened":
@@ -473,11 +533,20 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 self._eps_ext = _estep.extend_pool(rng.standard_normal((Z, pool)), self.n_draws)
                 self._offsets = rng.integers(0, pool, size=n).astype(np.int64)
         self._to_mixing = to_mixing
-        n_fixed = None if self.anneal == "auto" else self.anneal + 1
+        ml_finish = self.finish == "ml" and self.estep_ == "whitened"
+        # with the terminal ML stage the spread schedule only has to reach the basin of the
+        # optimum (its bias is removed by that stage): "auto" is then the first stage alone
+        n_fixed = (1 if ml_finish else None) if self.anneal == "auto" else self.anneal + 1
         stat_err = 1.0 / math.sqrt(n)
         reports = []
         try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
+            # the fit's matrix products are thin (N x Z): multi-threaded BLAS only competes
+            # with the Numba threads (2-4x slower on a loaded 2-core machine, measured)
+            small = (self.estep_ == "whitened" and self.backend == "numba"
+                     and n * Z < _PARALLEL_MIN_ELEMENTS)
+            with threadpool_limits(limits=1, user_api="blas"), \
+                    (_estep.numba_threads(1) if small else contextlib.nullcontext()), \
+                    np.errstate(over="raise", invalid="raise", divide="raise"):
                 stage, sigma, prev = 0, sigma0, None
                 prev2 = None
                 while True:
@@ -515,6 +584,9 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                         break
                     stage += 1
                     sigma *= 0.5
+                W = P.T                                   # unmixing, whitened coordinates
+                if ml_finish and not self._stopped_by_callback:
+                    W = self._ml_stage(Uw, W, history)
         except FloatingPointError as exc:
             raise FloatingPointError(
                 f"SpreadICA fit failed with a floating-point fault after {self.n_estep_} "
@@ -525,21 +597,34 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                          "_last_ess"):
                 self.__dict__.pop(name, None)
         self.spread_ = self.spread_schedule_[-1]
-        self._set_mixing(to_mixing(P))
         if self.estep_ == "whitened":
+            # after the ML stage W is a general matrix; otherwise W = P^T with P orthogonal
+            self._set_mixing(to_mixing(P) if self.ml_stage_ is None
+                             else (U * np.sqrt(lam)) @ np.linalg.inv(W))
             self._whitening = K
-            self._Q = P
+            self._W = W
             self._log_det_whitening = float(-0.5 * np.sum(np.log(lam)))
+        else:
+            self._set_mixing(to_mixing(P))
         self.history_ = np.asarray(history)
         self.ess_ = np.asarray(ess) if ess else None
-        self.converged_ = bool(all(self.stage_converged_)) and not self._stopped_by_callback
+        ml = self.ml_stage_
+        self.converged_ = (bool(all(self.stage_converged_)) and not self._stopped_by_callback
+                           and (ml is None or ml["converged"]))
         bad = [r for r, c in zip(reports, self.stage_converged_) if not c]
-        if bad and not self._stopped_by_callback:
+        ml_bad = ml is not None and not ml["converged"] and not self._stopped_by_callback
+        if (bad or ml_bad) and not self._stopped_by_callback:
             lines = "; ".join(
                 f"stage {r['stage']} (spread {r['sigma']:.3g}): {r['iters']} iterations, "
                 f"last relative step {r['step']:.3g}, observed rate {r['rate']:.6g}, "
                 f"estimated distance to the fixed point {r['dist']:.3g} > tol={r['tol']:g}"
                 for r in bad)
+            if ml_bad:
+                lines += ("; " if lines else "") + (
+                    f"noiseless-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
+                    f"{sum(ml['iters'])} Newton iterations, stopped by {ml['stall']}, "
+                    f"estimated distance to the stationary point {ml['distance']:.3g} > "
+                    f"tol={self.tol:g}, max |relative gradient| {ml['gradient']:.3g}")
             warnings.warn(
                 f"SpreadICA did not converge in max_iter={self.max_iter} iterations per stage: "
                 f"{lines}. A rate near 1 means EM is stalled (for classical EM: the noise is "
@@ -547,6 +632,38 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 ConvergenceWarning, stacklevel=2,
             )
         return self
+
+    def _ml_stage(self, Uw, W0, history):
+        """The terminal stage: noiseless ML from the last spread stage (whitened coordinates)."""
+        from tqdm.auto import tqdm
+
+        history.append(noiseless_objective(Uw, W0, ML_SMOOTHING[0], self.prior_.scale,
+                                           self.backend))
+        bar = tqdm(total=self.max_iter, disable=not self.verbose, leave=False,
+                   desc="SpreadICA noiseless ML")
+
+        def step_done(W, objective):
+            self.n_iter_ += 1
+            history.append(objective)
+            bar.update(1)
+            bar.set_postfix(objective=f"{objective:.6f}")
+            if self.callback is not None:
+                self._set_mixing(self._to_mixing(np.linalg.inv(W)))
+                if self.callback(self, self.n_iter_, objective) is True:
+                    self._stopped_by_callback = True
+                    return True
+            return False
+
+        try:
+            W, info = noiseless_ml(Uw, W0, self.prior_.scale, smoothing=ML_SMOOTHING,
+                                   tol=self.tol, max_iter=self.max_iter, backend=self.backend,
+                                   callback=step_done)
+        finally:
+            bar.close()
+        self.n_estep_ += info["evaluations"]
+        self.ml_stage_ = {k: info[k] for k in ("converged", "iters", "evaluations", "distance",
+                                               "gradient", "objective", "smoothing", "stall")}
+        return W
 
     def _set_mixing(self, A):
         self.mixing_ = A
@@ -600,6 +717,11 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         info = dict(iters=0, step=np.nan, rate=np.nan, dist=np.inf)
         bar = tqdm(total=self.max_iter, disable=not self.verbose, leave=False,
                    desc=f"SpreadICA spread={self._sigma:.3g}")
+        if self.estep_ == "whitened" and P0.shape[0] == 1:
+            # the orthogonal 1x1 matrices are +-1: the Procrustes EM has nothing to fit
+            bar.close()
+            history.append(self._objective(Y, P0))
+            return P0, True, dict(info, dist=0.0)
         try:
             P1, L0 = self._em_map(Y, P0)
             history.append(L0)
@@ -729,6 +851,10 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         (whitened spread density times the Jacobian :math:`|\det K| =
         \prod_k\lambda_k^{-1/2}` of the whitening), which for
         ``n_components = n_features`` is the spread density of x itself.
+        After the terminal noiseless-ML stage (``ml_stage_`` not None) it is
+        instead the noiseless log-likelihood of the fitted model at its last
+        smoothing :math:`\sigma_*`, :math:`\log|\det K| + \log|\det W| +
+        \langle\sum_i\log p_{\sigma_*}((WK(x-\bar x))_i)\rangle`, with no draws.
 
         Parameters
         ----------
@@ -746,10 +872,14 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         Xc = X - self.mean_
         Z = self.mixing_.shape[1]
         with np.errstate(over="raise", invalid="raise", divide="raise"):
+            if self.estep_ == "whitened" and self.ml_stage_ is not None:
+                return self._log_det_whitening + noiseless_objective(
+                    Xc @ self._whitening.T, self._W, self.ml_stage_["smoothing"][-1],
+                    self.prior_.scale, self.backend)
             if self.estep_ == "whitened":
                 Y = Xc @ self._whitening.T + self.spread_ * rng.standard_normal((X.shape[0], Z))
                 return self._log_det_whitening + whitened_objective(
-                    Y, self._Q, self.spread_, self.prior_.scale, self.backend)
+                    Y, self._W.T, self.spread_, self.prior_.scale, self.backend)
             var = self.noise**2 + (self.spread_ * self._scale) ** 2
             Y = Xc + self.spread_ * self._scale * rng.standard_normal(Xc.shape)
             scratch = SpreadICA(Z, estep=self.estep_, prior=self.prior_, n_draws=self.n_draws,

@@ -35,7 +35,8 @@ import tempfile
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["estep_importance_kernel", "estep_exact_kernel", "CACHE_ENABLED", "cache_dir_writable"]
+__all__ = ["estep_importance_kernel", "estep_exact_kernel", "laplace_posterior_kernel",
+           "laplace_ml_kernel", "CACHE_ENABLED", "cache_dir_writable"]
 
 
 def cache_dir_writable(path):
@@ -432,3 +433,72 @@ def laplace_posterior_kernel(M, sigma, scale):
             tot += const + lse
         logp[n] = tot
     return Es, logp
+
+
+@njit(cache=CACHE_ENABLED, inline="always")
+def _laplace_spread_terms(m, sigma, s2, c):
+    """(log-sum-exp of the two half-lines, d/dm, d^2/dm^2) of log p_sigma(m) minus its constant."""
+    ap = (m - s2 * c) / sigma
+    am = -(m + s2 * c) / sigma
+    gp, lam_p = _log_ndtr_mills(ap)
+    gm, lam_m = _log_ndtr_mills(am)
+    lp = -c * m + gp
+    lm = c * m + gm
+    hi = max(lp, lm)
+    lse = hi + math.log1p(math.exp(min(lp, lm) - hi))
+    wp = math.exp(lp - lse)
+    wm = math.exp(lm - lse)
+    dp = -c + lam_p / sigma
+    dm = c - lam_m / sigma
+    d1 = wp * dp + wm * dm
+    d2 = -(wp * lam_p * (ap + lam_p) + wm * lam_m * (am + lam_m)) / s2 + wp * wm * (dp - dm) ** 2
+    return lse, d1, d2
+
+
+@njit(parallel=True, cache=CACHE_ENABLED)
+def laplace_ml_kernel(S, sigma, scale, derivs, chunk):
+    r"""Fused pass of the noiseless-ML stage: log-likelihood and its moments.
+
+    For the sources ``S`` (N, Z) and the Laplace density convolved with
+    :math:`\mathcal N(0,\sigma^2)` (:func:`spreadlab.ica._whitened.laplace_spread_logpdf`
+    is the NumPy reference), per chunk of ``chunk`` samples:
+    :math:`\sum_n\sum_i\log p_\sigma(s_{ni})`, and with ``derivs``
+    :math:`\sum_n (\log p_\sigma)'(s_{ni})\,s_{nj}` (Z, Z) and
+    :math:`\sum_n (\log p_\sigma)''(s_{ni})\,s_{nj}s_{nl}` (Z, Z, Z), which the
+    caller adds up over chunks in a fixed order (results independent of the
+    thread count).
+    """
+    N, Z = S.shape
+    c = 1.0 / scale
+    s2 = sigma * sigma
+    const = -math.log(2.0 * scale) + 0.5 * s2 * c * c
+    n_chunks = (N + chunk - 1) // chunk
+    L = np.zeros(n_chunks)
+    Zd = Z if derivs else 1
+    G = np.zeros((n_chunks, Zd, Zd))
+    M = np.zeros((n_chunks, Zd, Zd, Zd))
+    for ch in prange(n_chunks):
+        g1 = np.empty(Z)
+        g2 = np.empty(Z)
+        tot = 0.0
+        for n in range(ch * chunk, min(N, (ch + 1) * chunk)):
+            for i in range(Z):
+                lse, a1, a2 = _laplace_spread_terms(S[n, i], sigma, s2, c)
+                tot += const + lse
+                g1[i] = a1
+                g2[i] = a2
+            if derivs:
+                for i in range(Z):
+                    for j in range(Z):
+                        G[ch, i, j] += g1[i] * S[n, j]
+                        f = g2[i] * S[n, j]
+                        for k in range(j, Z):
+                            M[ch, i, j, k] += f * S[n, k]
+        L[ch] = tot
+    if derivs:
+        for ch in range(n_chunks):
+            for i in range(Z):
+                for j in range(Z):
+                    for k in range(j):
+                        M[ch, i, j, k] = M[ch, i, k, j]
+    return L, G, M

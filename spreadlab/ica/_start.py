@@ -24,7 +24,10 @@ def _as_generator(random_state, name="random_state"):
 def _principal_subspace(Xc, n_components):
     """Top eigenpairs (descending) of the covariance of centred data; raises if
     the data have fewer than ``n_components`` directions of non-zero variance."""
-    lam, U = np.linalg.eigh(Xc.T @ Xc / Xc.shape[0])
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):   # a thin product: see SpreadICA.fit
+        lam, U = np.linalg.eigh(Xc.T @ Xc / Xc.shape[0])
     lam, U = lam[::-1][:n_components], U[:, ::-1][:, :n_components]
     if not lam[0] > 0:
         raise ValueError("X has zero variance (all samples are equal); ICA needs data that vary")

@@ -1,0 +1,279 @@
+"""The terminal noiseless-ML stage of SpreadICA (issue 10).
+
+Oracles: quadrature for the smoothed Laplace density, finite differences of the
+objective for its relative gradient and Hessian, an independent optimiser
+(scipy L-BFGS started at the truth) for the estimate, the NumPy reference for
+the Numba kernel.
+"""
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+
+from spreadlab.ica import SpreadICA, amari_distance, make_ica_data
+from spreadlab.ica._whitened import (_ml_moments, _relative_hessian, laplace_spread_logpdf,
+                                     noiseless_gradient, noiseless_ml, noiseless_objective)
+
+B = 1 / math.sqrt(2)          # unit-variance Laplace scale
+C = 1 / B
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, A, S = make_ica_data(2000, 6, 3, random_state=21)
+    return X, A
+
+
+def _whiten(X, Z):
+    Xc = X - X.mean(axis=0)
+    lam, U = np.linalg.eigh(Xc.T @ Xc / X.shape[0])
+    K = (U[:, ::-1][:, :Z] / np.sqrt(lam[::-1][:Z])).T
+    return Xc @ K.T, K
+
+
+def _off_start(U, seed=0):
+    """A wrong, non-orthogonal unmixing matrix near identity-ish."""
+    rng = np.random.default_rng(seed)
+    Z = U.shape[1]
+    return np.eye(Z) + 0.2 * rng.standard_normal((Z, Z))
+
+
+@pytest.mark.parametrize("sigma", [1e-3, 0.05, 0.7])
+def test_smoothed_laplace_logpdf_matches_quadrature(sigma):
+    m = np.array([-30.0, -5.0, -1.0, -3 * sigma, -sigma, 0.0, 0.4 * sigma, 2 * sigma, 0.7, 6.0])
+    logp = laplace_spread_logpdf(m, sigma, B)[0]
+
+    def density(mi):
+        f = lambda s: math.exp(-0.5 * ((mi - s) / sigma) ** 2 - abs(s) * C) / (
+            sigma * math.sqrt(2 * math.pi) * 2 * B)
+        lo, hi = mi - 12 * sigma, mi + 12 * sigma    # Gaussian mass outside: < 1e-32
+        pts = [0.0] if lo < 0 < hi else None
+        return quad(f, lo, hi, points=pts, epsabs=0, epsrel=1e-13, limit=200)[0]
+
+    ref = np.log([density(mi) for mi in m])
+    # quad at epsrel 1e-13 on a smooth integrand with the kink as a break point
+    np.testing.assert_allclose(logp, ref, rtol=1e-11, atol=0)
+
+
+@pytest.mark.parametrize("sigma", [1e-3, 0.05, 0.7])
+def test_smoothed_laplace_derivatives_match_finite_differences(sigma):
+    m = np.concatenate([np.linspace(-6 * sigma, 6 * sigma, 25), [-4.0, -0.8, 0.5, 3.0]])
+    logp, d1, d2 = laplace_spread_logpdf(m, sigma, B)
+    h = 1e-4 * sigma
+    lp_p, d1_p, _ = laplace_spread_logpdf(m + h, sigma, B)
+    lp_m, d1_m, _ = laplace_spread_logpdf(m - h, sigma, B)
+    # central differences: truncation (h/sigma)^2 = 1e-8 relative to the scale of
+    # the next derivative, round-off eps*|f|/h; both far below 1e-6
+    np.testing.assert_allclose((lp_p - lp_m) / (2 * h), d1, rtol=0, atol=1e-6 * C)
+    np.testing.assert_allclose((d1_p - d1_m) / (2 * h), d2, rtol=0,
+                               atol=1e-6 * np.abs(d2).max())
+    # log-concave (Laplace * Gaussian); far from the kink the score is the Laplace
+    # one, -c sign(m), so the kink carries total curvature -2c
+    assert np.all(d2 <= 0) and np.all(np.abs(d1) <= C * (1 + 1e-12))
+    far = laplace_spread_logpdf(np.array([-20 * sigma - 5, 20 * sigma + 5]), sigma, B)[1]
+    np.testing.assert_allclose(far, [C, -C], rtol=1e-12)
+
+
+@pytest.mark.parametrize("sigma", [1e-3, 0.05])
+def test_relative_gradient_matches_finite_differences(data, sigma):
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    W = _off_start(U)
+    G = noiseless_gradient(U, W, sigma, B)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        E = rng.standard_normal((3, 3))
+        eps = 1e-6
+        fd = (noiseless_objective(U, (np.eye(3) + eps * E) @ W, sigma, B)
+              - noiseless_objective(U, (np.eye(3) - eps * E) @ W, sigma, B)) / (2 * eps)
+        # round-off of the objective (|l| ~ 5, eps 1e-16) over 2*eps: ~3e-10
+        assert fd == pytest.approx(np.sum(G * E), abs=1e-7)
+
+
+def test_relative_hessian_matches_second_differences(data):
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    W = _off_start(U, seed=2)
+    sigma = 0.05
+    _, _, D2 = _ml_moments(U @ W.T, sigma, B, "numpy")
+    H = _relative_hessian(D2)
+    rng = np.random.default_rng(3)
+    loss = lambda M: -noiseless_objective(U, M, sigma, B)
+    for _ in range(3):
+        E = rng.standard_normal((3, 3))
+        eps = 1e-4
+        q = (loss((np.eye(3) + eps * E) @ W) - 2 * loss(W) + loss((np.eye(3) - eps * E) @ W)) / eps**2
+        # the loss along the straight line I + eps E has second derivative E:H:E;
+        # round-off 4 * 1e-16 * 5 / 1e-8 = 2e-7, truncation eps^2 * l'''' ~ 1e-5
+        assert q == pytest.approx(E.ravel() @ H @ E.ravel(), rel=1e-4)
+
+
+def test_numba_moments_match_numpy_reference(data):
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    S = U @ _off_start(U).T
+    for sigma in (1e-3, 1e-2, 0.3):
+        a = _ml_moments(S, sigma, B, "numpy")
+        b = _ml_moments(S, sigma, B, "numba")
+        # erfc / continued fraction (kernel) vs scipy's log_ndtr: 1e-12 relative per
+        # element; the second derivative loses a few digits to cancellation near the kink
+        assert a[0] == pytest.approx(b[0], rel=1e-12)
+        np.testing.assert_allclose(b[1], a[1], rtol=0, atol=1e-11 * np.abs(a[1]).max())
+        np.testing.assert_allclose(b[2], a[2], rtol=0, atol=1e-9 * np.abs(a[2]).max())
+
+
+def test_numba_ml_pass_is_identical_whatever_the_thread_count(data):
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs at least two Numba threads")
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _ml_moments(U, 1e-3, B, "numba")
+        numba.set_num_threads(2)
+        two = _ml_moments(U, 1e-3, B, "numba")
+    finally:
+        numba.set_num_threads(before)
+    assert one[0] == two[0] and np.array_equal(one[1], two[1]) and np.array_equal(one[2], two[2])
+
+
+def test_default_fit_ends_at_a_stationary_point_of_the_noiseless_likelihood(data):
+    X, A = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = SpreadICA(3, tol=1e-9, random_state=0).fit(X)
+    assert est.converged_ and est.ml_stage_["converged"]
+    sigma = est.ml_stage_["smoothing"][-1]
+    # the relative gradient I + <(log p)'(s) s^T> depends on the sources only: computed
+    # here from the public transform, not from the fit's internals
+    S = est.transform(X)
+    d1 = laplace_spread_logpdf(S, sigma, B)[1]
+    G = np.eye(3) + d1.T @ S / S.shape[0]
+    # Newton step below 1e-9 and Hessian eigenvalues ~1..3: gradient ~1e-9
+    assert np.abs(G).max() < 1e-7
+    assert np.abs(G).max() == pytest.approx(est.ml_stage_["gradient"], rel=1e-3, abs=1e-9)
+    # far from the start: the stage did real work on this seed
+    assert sum(est.ml_stage_["iters"]) >= 2
+
+
+def test_default_fit_equals_an_independent_maximum_likelihood_optimiser(data):
+    X, A = data
+    est = SpreadICA(3, tol=1e-9, random_state=0).fit(X)
+    sigma = est.ml_stage_["smoothing"][-1]
+    U, K = _whiten(X, 3)
+    N = U.shape[0]
+
+    def f(w):
+        W = w.reshape(3, 3)
+        S = U @ W.T
+        logp, d1, _ = laplace_spread_logpdf(S, sigma, B)
+        val = -np.linalg.slogdet(W)[1] - logp.sum() / N
+        grad = -np.linalg.inv(W).T - (d1.T @ U) / N     # Euclidean gradient in W
+        return val, grad.ravel()
+
+    W0 = np.linalg.inv(K @ A)                           # started at the truth
+    res = minimize(f, W0.ravel(), jac=True, method="L-BFGS-B",
+                   options=dict(maxiter=5000, gtol=1e-11, ftol=1e-16))
+    A_ref = np.linalg.pinv(res.x.reshape(3, 3) @ K)
+    d_ref = amari_distance(A_ref, A)
+    # the same maximiser: the two estimates agree to ~1e-4 of the statistical error
+    assert amari_distance(est.mixing_, A_ref) < 1e-4 * d_ref
+    assert amari_distance(est.mixing_, A) == pytest.approx(d_ref, rel=1e-3)
+
+
+def test_ml_stage_that_runs_out_of_iterations_is_not_converged(data):
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    W, info = noiseless_ml(U, _off_start(U), B, tol=1e-9, max_iter=1)
+    assert not info["converged"] and "max_iter=1" in info["stall"]
+    assert info["distance"] > 1e-9
+
+
+def test_ml_stage_at_tol_zero_stops_without_converging(data):
+    # tol=0 can never be met: Newton reaches round-off, the line search finds no
+    # ascent and the stage stops (no hang), unconverged
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    W, info = noiseless_ml(U, _off_start(U), B, tol=0.0, max_iter=200)
+    assert not info["converged"] and info["stall"] is not None
+    assert sum(info["iters"]) < 200 * 2
+    assert np.abs(noiseless_gradient(U, W, 1e-3, B)).max() < 1e-8
+
+
+def test_stalled_ml_stage_warns_with_numbers_and_is_not_converged(data):
+    X, _ = data
+    with pytest.warns(ConvergenceWarning, match=r"noiseless-ML stage \(smoothing 0\.01\): 2 "
+                      r"Newton iterations, stopped by max_iter=2 Newton iterations, estimated "
+                      r"distance to the stationary point \d"):
+        est = SpreadICA(3, max_iter=2, random_state=0).fit(X)
+    assert not est.converged_ and not est.ml_stage_["converged"]
+
+
+def test_callback_can_stop_the_ml_stage(data):
+    X, _ = data
+    n_spread = SpreadICA(3, finish=None, anneal=0, random_state=0).fit(X).n_iter_
+    seen = []
+
+    def cb(est, it, objective):
+        seen.append((it, est.mixing_.copy()))
+        return it == n_spread + 1                       # the first Newton step
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)   # stopped, not stalled
+        est = SpreadICA(3, callback=cb, random_state=0).fit(X)
+    assert est.n_iter_ == n_spread + 1 and not est.converged_
+    assert est.ml_stage_ is not None and not est.ml_stage_["converged"]
+    np.testing.assert_array_equal(seen[-1][1], est.mixing_)
+
+
+def test_finish_none_keeps_the_orthogonal_spread_fit(data):
+    X, _ = data
+    est = SpreadICA(3, finish=None, random_state=0).fit(X)
+    assert est.ml_stage_ is None
+    # the whitened spread fit decorrelates the estimated sources exactly in-sample;
+    # the ML stage does not (that constraint is what it removes)
+    C0 = np.corrcoef(est.transform(X).T)
+    assert np.abs(C0 - np.eye(3)).max() < 1e-10
+    C1 = np.corrcoef(SpreadICA(3, random_state=0).fit(X).transform(X).T)
+    assert np.abs(C1 - np.eye(3)).max() > 1e-4
+
+
+def test_numpy_backend_matches_numba_backend_through_the_ml_stage(data):
+    X, _ = data
+    a = SpreadICA(3, backend="numba", random_state=4).fit(X)
+    b = SpreadICA(3, backend="numpy", random_state=4).fit(X)
+    assert a.ml_stage_["iters"] == b.ml_stage_["iters"]
+    # kernels agree to ~1e-12; Newton steps contract differences, EM steps barely grow them
+    np.testing.assert_allclose(a.mixing_, b.mixing_, rtol=1e-8)
+
+
+def test_ml_stage_does_not_run_for_other_esteps(data):
+    X, _ = data
+    est = SpreadICA(3, prior="laplace_gsm", max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X)
+    assert est.estep_ == "exact" and est.ml_stage_ is None
+
+
+def test_one_component_fit_converges_and_estimates_the_scale_by_ml():
+    # Z=1 in whitened coordinates: the orthogonal "rotation" is +-1 (nothing for spread
+    # EM to fit; it used to run to max_iter unconverged) and the ML stage fits the scale
+    X, A, _ = make_ica_data(3000, 3, 1, random_state=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = SpreadICA(1, random_state=0).fit(X)
+    assert est.converged_ and est.n_iter_ < 50
+    cos = abs(est.mixing_[:, 0] @ A[:, 0]) / np.linalg.norm(est.mixing_) / np.linalg.norm(A)
+    assert cos > 1 - 1e-12                               # the data span one direction
+    # ML scale of a Laplace(b) sample: b_hat = mean |s|, so the unit-variance-model
+    # estimate satisfies mean |s_hat| = b exactly at the optimum (sigma* = 1e-3 smooths
+    # the kink: relative effect ~ sigma*^2 plus the kink's few points, < 1e-4)
+    s = est.transform(X)[:, 0]
+    assert np.mean(np.abs(s)) == pytest.approx(B, rel=1e-4)
