@@ -174,7 +174,8 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     whitened E-step only).  The Procrustes M-step keeps the estimated
     sources exactly decorrelated in-sample, a constraint the true sources do
     not satisfy, which costs efficiency (Cardoso's "price of whitening";
-    mean Amari ratio to noiseless ML 1.12 at lecture size).  Spread EM at
+    mean Amari ratio to noiseless ML 1.12 at lecture size with spread EM
+    alone, ``finish=None``).  Spread EM at
     :math:`\sigma\to0` would remove it, but at a rate :math:`1-O(\sigma^2)`.
     The terminal stage maximises that limit, the noiseless log-likelihood
 
