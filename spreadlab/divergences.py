@@ -24,6 +24,7 @@ from ._integration import (
     kronrod_sum,
     scan_grid,
     support_1d,
+    tail_decay,
     time_budget,
 )
 from ._validation import as_count, check_choice, check_rng
@@ -207,6 +208,65 @@ def _sensitivity(fd, p, q, edges, alpha, step=1e-6, weighted=False):
     return kronrod_sum(h, edges)
 
 
+_TAIL_NU_DIVERGES = -0.02  # |x| g grows at least like |x|^0.02: certainly infinite
+_TAIL_NU_UNSURE = 0.05  # below this, an integral beyond 1e300 could still hold 1e-7 of it
+
+
+def _tail_verdict(p, q, fd, alpha, edges):
+    """None when both tails of the integrand decay fast enough to integrate; ``inf`` when
+    one decays no faster than 1/|x| (the divergence is infinite); a ValueError when the
+    decay is too slow to tell (``|x| g`` falls like ``|x|^-nu`` with 0 <= nu < 0.05).
+
+    Only for divergences whose integral can be infinite (:meth:`FDivergence.can_diverge`):
+    KL against a lighter tail (Cauchy against Gaussian or Laplace), chi-square and Rényi
+    of order > 1 against a tail that is too light (Gaussians with 2 var_q <= var_p).
+    """
+
+    def log_magnitude(x):
+        import warnings
+
+        # a numerically spread density far out may reach only 1e-7 relative: plenty for a
+        # decay rate, so its accuracy warning would only mislead here
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QuadratureTruncationWarning)
+            lp = np.asarray(p.logpdf(x), dtype=float)
+            lq = np.asarray(q.logpdf(x), dtype=float)
+        both = np.isfinite(lp) & np.isfinite(lq)
+        out = np.full(lp.shape, np.nan)
+        if np.any(both):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+                out[both] = fd.log_magnitude(lp[both], lq[both], alpha)
+        return out
+
+    lo, hi = edges[0], edges[-1]
+    for side, infinite in ((-1, np.isneginf(lo)), (1, np.isposinf(hi))):
+        if not infinite:
+            continue
+        # a numerically spread density costs an integral per point: 8 points, not 24
+        numeric = p.numeric_density or q.numeric_density
+        # the 12 decades beyond the edges and the last 12 before the logs overflow: the first
+        # resolve lower-order terms that rounding drowns far out, the second are asymptotic
+        unsure = None
+        for near in (True, False):
+            found = tail_decay(log_magnitude, edges, side, *((1.5, 2) if numeric else (0.5, 4)), near=near)
+            if found is None:
+                continue
+            nu, smooth, x_far = found
+            if nu < _TAIL_NU_DIVERGES or (smooth and nu <= 1e-6):
+                return np.inf
+            if nu < _TAIL_NU_UNSURE:
+                unsure = unsure or (nu, x_far)
+        if unsure is not None:
+            nu, x_far = unsure
+            raise ValueError(
+                f"method='quad': the {fd.name} integrand decays like |x|^-(1 + {nu:.2g}) in the "
+                f"{'left' if side < 0 else 'right'} tail (read at x = {x_far:.3g}), so the "
+                "divergence may be infinite, or finite but too slowly convergent to integrate in "
+                "floating point; use method='mc' or a closed form"
+            )
+    return None
+
+
 def _crossings(p, q, edges):
     """Points where log p - log q changes sign, found on a scan grid and polished by Brent's
     method."""
@@ -371,6 +431,8 @@ def _quad_divergence_within_budget(p, q, fd, alpha):
     if fd.infinite_on_mismatch(plo < qlo or phi > qhi, qlo < plo or qhi > phi, alpha):
         return Estimate(np.inf, 0.0, "quad")
     edges = breakpoints(p, q)
+    if fd.can_diverge(alpha) and _tail_verdict(p, q, fd, alpha, edges) is not None:
+        return Estimate(np.inf, 0.0, "quad")  # a tail that decays no faster than 1/|x|
     if fd.name == "tv":  # |p - q| has a kink wherever the densities cross: make those breakpoints
         edges = np.unique(np.concatenate([edges, _crossings(p, q, edges)]))
     if fd.name == "renyi" and alpha != 1.0:  # p^a q^(1-a) has its own bump between p and q
