@@ -16,7 +16,9 @@ from .._special import (
     lam_minus_1_minus_log,
     log1p_over_minus_1,
     logcosh,
+    one_minus_x_over_sinh,
     u_plus_expm1_neg,
+    x_coth_x_minus_1,
 )
 
 __all__ = []
@@ -164,13 +166,9 @@ def cauchy_hellinger(p, q):
 # ------------------------------------------------------------------------------ Logistic
 @register_divergence(Logistic, Logistic, "kl")
 def logistic_kl(p, q):
-    # t coth(t/2) - 2, with its series t^2/6 - t^4/360 + t^6/15120 near 0
-    t = _equal_scale_gap(p, q, "kl")
-    small = t < 0.05
-    ts = np.where(small, t, 1.0)
-    series = ts**2 / 6.0 - ts**4 / 360.0 + ts**6 / 15120.0
-    direct = t / np.tanh(0.5 * np.where(small, 1.0, t)) - 2.0
-    return np.where(small, series, direct)
+    # t coth(t/2) - 2 = 2 (u coth u - 1), u = t/2: a series for u < 2 (the direct form lost
+    # 1e-12 relative near t = 0.05, and the old 3-term series 1e-13)
+    return 2.0 * x_coth_x_minus_1(0.5 * _equal_scale_gap(p, q, "kl"))
 
 
 @register_divergence(Logistic, Logistic, "tv")
@@ -180,14 +178,9 @@ def logistic_tv(p, q):
 
 @register_divergence(Logistic, Logistic, "hellinger")
 def logistic_hellinger(p, q):
-    # 1 - x / sinh(x) with x = t/2, = (sinh x - x)/sinh x
-    x = 0.5 * _equal_scale_gap(p, q, "hellinger")
-    small = x < 0.05
-    xs = np.where(small, x, 1.0)
-    series = xs**2 / 6.0 - 7.0 * xs**4 / 360.0 + 31.0 * xs**6 / 15120.0
-    with np.errstate(over="ignore"):
-        direct = 1.0 - np.where(small, 1.0, x) / np.sinh(np.where(small, 1.0, x))
-    return np.where(small, series, direct)
+    # 1 - x / sinh(x) with x = t/2, a few ulps relative at every x (the old 3-term series was
+    # 4e-16 absolute off at x = 0.035, the quadrature oracle's finding, i.e. 1e-12 relative)
+    return one_minus_x_over_sinh(0.5 * _equal_scale_gap(p, q, "hellinger"))
 
 
 # --------------------------------------------------------------------- hyperbolic secant
