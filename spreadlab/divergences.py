@@ -183,13 +183,29 @@ def _check_scalar_batch(d, name, method):
         )
 
 
+def _log_slope(d, x, lx):
+    """|d log d(x) / dx| by a central difference on a step well above the rounding of x
+    (1e-6 of the law's width, or 1e4 ulps of x for a narrow law far from 0); 0 where it is
+    not finite (off a support edge)."""
+    width = float(np.asarray(d.scale_hint))
+    width = width if np.isfinite(width) and width > 0 else 1.0
+    h = np.maximum(1e-6 * width, 1e4 * np.finfo(float).eps * np.abs(x))
+    with np.errstate(invalid="ignore", over="ignore"):
+        slope = np.abs(np.asarray(d.logpdf(x + h), dtype=float) - np.asarray(d.logpdf(x - h), dtype=float)) / (2.0 * h)
+    return np.where(np.isfinite(slope) & np.isfinite(lx), slope, 0.0)
+
+
 def _sensitivity(fd, p, q, edges, alpha, step=1e-6, weighted=False):
     """int |dg/dlog p| + |dg/dlog q| dx for the integrand g of D_f, by finite differences.
 
-    ``weighted=True`` weighs each derivative by 1 + |log p| (resp. 1 + |log q|): the
-    rounding of a closed-form log density is a few ulps of its size, so this times a few eps
-    is the error the integrand's own evaluation puts into the integral (which no quadrature
-    rule can see: p log(p/q) for p ~ q cancels digits the rules then integrate faithfully).
+    ``weighted=True`` weighs each derivative by the rounding of a closed-form log density at
+    a float node, in units of eps: 1 + |log p| (a few ulps of its size) plus
+    |x| |d log p / dx| (the node itself is rounded to eps |x|: for a law of width s at
+    distance |x| >> s from 0 that moves log p by eps |x| / s -- 1.6e-10 for a
+    hyperbolic-secant law 7e5 widths from 0, whose TV by quadrature was 4.7e-12 off with an
+    error estimate of 2.1e-12). This times a few eps is the error the integrand's own
+    evaluation puts into the integral, which no quadrature rule can see (p log(p/q) for
+    p ~ q cancels digits the rules then integrate faithfully).
     """
 
     def h(x):
@@ -199,8 +215,9 @@ def _sensitivity(fd, p, q, edges, alpha, step=1e-6, weighted=False):
             dp = np.abs(fd.pointwise(lp + step, lq, alpha) - base) / step
             dq = np.abs(fd.pointwise(lp, lq + step, alpha) - base) / step
             if weighted:
-                dp = dp * (1.0 + np.abs(lp))
-                dq = dq * (1.0 + np.abs(lq))
+                ax = np.abs(x)
+                dp = dp * (1.0 + np.abs(lp) + ax * _log_slope(p, x, lp))
+                dq = dq * (1.0 + np.abs(lq) + ax * _log_slope(q, x, lq))
         return np.nan_to_num(dp + dq, nan=0.0, posinf=0.0)
 
     # a factor-of-two estimate is all that is needed (it is doubled again below): one
