@@ -121,3 +121,25 @@ def x_coth_x_minus_1(x):
         far = xb * (1.0 + e) / -np.expm1(-2.0 * xb) - 1.0
     out = np.where(small, near, far)
     return out[()] if out.ndim == 0 else out
+
+
+# x - gd(x) = -sum_{n>=1} E_2n x^(2n+1) / (2n+1)!, gd the Gudermannian atan(sinh x) and E the
+# Euler numbers (1, -1, 5, -61, ...): alternating with terms shrinking like (2x/pi)^2, so 40
+# terms reach 1e-17 relative at x = 1
+_GD_COEF = [-float(special.euler(2 * n)[-1]) / float(special.factorial(2 * n + 1)) for n in range(1, 41)]
+
+
+def x_minus_gd(x):
+    """x - atan(sinh x) for x >= 0, to a few ulps: the series for x < 1 (the direct form
+    cancels: at x = 1e-3 it kept only 6 digits of x^3/6), the direct form above (at least
+    0.134, losing at most 3 bits)."""
+    x = np.abs(np.asarray(x, dtype=float))
+    small = x < 1.0
+    xs = np.where(small, x, 0.0)
+    x2 = xs * xs
+    acc = np.zeros_like(xs)
+    for c in _GD_COEF[::-1]:
+        acc = acc * x2 + c
+    with np.errstate(over="ignore"):
+        out = np.where(small, acc * x2 * xs, x - np.arctan(np.sinh(x)))
+    return out[()] if out.ndim == 0 else out
