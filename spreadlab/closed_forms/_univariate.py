@@ -16,6 +16,7 @@ from .._special import (
     lam_minus_1_minus_log,
     log1p_over_minus_1,
     logcosh,
+    one_minus_exp_neg_1p,
     one_minus_x_over_sinh,
     u_plus_expm1_neg,
     x_coth_x_minus_1,
@@ -51,7 +52,7 @@ def laplace_tv(p, q):
 
 @register_divergence(Laplace, Laplace, "hellinger")
 def laplace_hellinger(p, q):
-    return special.gammainc(2.0, 0.5 * _equal_scale_gap(p, q, "hellinger"))  # 1 - e^{-x}(1 + x)
+    return one_minus_exp_neg_1p(0.5 * _equal_scale_gap(p, q, "hellinger"))  # 1 - e^{-x}(1 + x)
 
 
 @register_divergence(Laplace, Laplace, "chi2")
