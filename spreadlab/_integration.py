@@ -294,6 +294,99 @@ def kronrod_sum(func, edges, tail_scale=None):
         return float(np.asarray(func(x), dtype=float) @ w)
 
 
+def tail_decay(log_magnitude, edges, side, step=0.5, block=4, near=False):
+    """How fast ``|x| g(x)`` falls far out in one tail: the exponent nu of ``|x|^-nu``.
+
+    The integral of g over ``[X, inf)`` is finite when ``|x| g(x)`` falls like a positive power
+    of x and infinite when it does not fall (nu <= 0: g no smaller than 1/|x|). Quadrature
+    alone cannot tell: its nodes reach only so far, and a divergent integral gives a large
+    finite sum (p^2 / q for Gaussians with 2 var_q < var_p gave 1.9e269). This reads the
+    decay where it is unambiguous -- as far out as both log densities are finite (beyond
+    them, a -inf log density is overflow of the formula, not a zero of the law).
+
+    Parameters
+    ----------
+    log_magnitude : callable
+        Maps points to ``log |g|``, NaN where it cannot be evaluated (a log density not finite).
+    edges : array of float
+        The quadrature edges; the probe starts at the outermost finite edge of ``side``.
+    side : {-1, +1}
+        Left or right tail.
+    step, block : float, int
+        Points ``step`` decades apart over the last 12 decades, read as maxima of ``block``
+        consecutive points (so an oscillating density such as Fejér's is read at its
+        envelope). Fewer points (1.5, 2) for a numerically spread density, whose every
+        evaluation is an integral.
+    near : bool, default=False
+        Read the first 12 decades beyond the edges instead of the last ones before the logs
+        overflow. Far out, rounding of the log densities (eps |log p|, 1e284 for a Gaussian
+        at 1e150) can drown a lower-order term that decides convergence (p^2/q for
+        Gaussians with 2 var_q = var_p and different means decays like e^{-6x} on one side
+        and grows on the other); near, it cannot.
+
+    Returns
+    -------
+    (nu, smooth, x_far) or None
+        The decay exponent fitted over those 12 decades, whether ``log |x| g`` lies on that
+        line to 1e-6 (a smooth tail, whose exponent is then exact), and the farthest point
+        read. None when there are not 12 decades to read (laws near the float range).
+    """
+    finite = np.asarray(edges, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        finite = np.array([0.0])
+    centre = 0.5 * (finite.min() + finite.max())
+    anchor = finite.max() if side > 0 else finite.min()
+    span = float(np.ptp(finite)) or max(abs(anchor), 1.0)
+    n_blocks = 12.0 / (step * block)
+    n_points = int(round(n_blocks)) * block
+
+    def probe(decades):
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = anchor + side * span * 10.0 ** decades
+        ok = np.isfinite(x) & (decades >= 0.0)
+        x, decades = x[ok], decades[ok]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            lg = np.asarray(log_magnitude(x), dtype=float) + np.log(np.abs(x - centre))
+        valid = ~np.isnan(lg)
+        return decades[valid], lg[valid]
+
+    # first the last 12 decades before the float range ends (a numerically spread density is
+    # finite there: one probe); when a log density overflows before that (a Gaussian beyond
+    # 1e154), find where by a coarse ladder, every 4 decades, and read the 12 decades before
+    top = np.floor(np.log10(np.finfo(float).max / 2.0) - np.log10(span)) - 0.5
+    window = step * np.arange(n_points) if near else top - step * np.arange(n_points)[::-1]
+    decades, lg = probe(window)
+    if near and decades.size < n_points:
+        return None
+    if decades.size < n_points:
+        coarse, lg = probe(np.arange(0.0, 330.0, 4.0))
+        if coarse.size == 0:
+            return None
+        last = float(coarse[-1])
+        decades, lg = probe(np.arange(last - 12.0, last + 4.0 + 1e-9, step))
+        if decades.size < n_points:
+            return None
+        decades, lg = decades[-n_points:], lg[-n_points:]
+    blocks_x = decades.reshape(-1, block).mean(axis=1)
+    blocks_l = lg.reshape(-1, block).max(axis=1)
+    x_far = float(anchor + side * span * 10.0 ** decades[-1])
+    if np.any(np.isposinf(blocks_l)):  # the integrand itself overflows: nothing falls here
+        return -np.inf, True, x_far
+    keep = np.isfinite(blocks_l)
+    if not keep[-1] or int(np.sum(keep)) < 3:  # the integrand vanishes far out
+        return np.inf, True, x_far
+    # least squares on log|x| (natural log), with the logs scaled to order one first (for
+    # Gaussian laws they reach 1e300, whose squares overflow)
+    u = blocks_x[keep] * np.log(10.0)
+    size = max(1.0, float(np.max(np.abs(blocks_l[keep]))))
+    v = blocks_l[keep] / size
+    slope, intercept = np.polyfit(u - u.mean(), v, 1)
+    resid = v - (slope * (u - u.mean()) + intercept)
+    smooth = bool(np.all(np.abs(resid) * size <= 1e-6 * (1.0 + np.abs(blocks_l[keep]))))
+    return float(-slope * size), smooth, x_far
+
+
 # 16-point Gauss-Legendre rule on [-1, 1]
 GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(16)
 

@@ -63,6 +63,21 @@ def _mean_se(terms):
     return float(np.mean(terms)), float(np.std(terms, ddof=1) / np.sqrt(terms.size))
 
 
+def _log_abs_expm1(y):
+    """log|e^y - 1| without overflow or cancellation (-inf at y = 0)."""
+    y = np.asarray(y, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        pos = y + np.log(-np.expm1(-np.where(y > 0, y, 1.0)))
+        neg = np.log(-np.expm1(np.where(y > 0, -1.0, y)))
+        return np.where(y > 0, pos, neg)
+
+
+def _log_abs_diff(a, b):
+    """log|a - b| for finite a, b (-inf when equal)."""
+    with np.errstate(divide="ignore"):
+        return np.log(np.abs(np.asarray(a, dtype=float) - b))
+
+
 class FDivergence:
     r"""One f-divergence: its generator, integrands, Monte Carlo terms and derivation rules.
 
@@ -132,6 +147,23 @@ class FDivergence:
         """True when p having mass outside q's support (or the reverse) makes D_f infinite."""
         return False
 
+    def can_diverge(self, alpha=None):
+        """True when the integral of :meth:`pointwise` can be infinite between two laws with
+        the same support (so quadrature must check its tails). A bounded divergence cannot:
+        its integrand is at most a constant times p + q."""
+        return not np.isfinite(self.bounded_by)
+
+    def log_magnitude(self, lp, lq, alpha=None):
+        """log|integrand| at points where both log densities are finite, computed in log space.
+
+        Used to read how fast the integrand decays far out in the tails, where the integrand
+        itself underflows (or overflows) long before the laws' log densities do. The
+        default takes the log of :meth:`pointwise`; the built-in divergences that can be
+        infinite write it without leaving log space.
+        """
+        with np.errstate(divide="ignore", invalid="ignore", under="ignore", over="ignore"):
+            return np.log(np.abs(self.pointwise(lp, lq, alpha)))
+
     def pointwise(self, lp, lq, alpha=None):  # pragma: no cover - overridden
         """Integrand of :math:`D_f` at points with log densities ``lp``, ``lq`` (finite or -inf)."""
         raise NotImplementedError
@@ -181,6 +213,9 @@ class KL(FDivergence):
             p = np.exp(lp)
             return np.where(p > 0, p * (lp - lq), 0.0)
 
+    def log_magnitude(self, lp, lq, alpha=None):
+        return np.asarray(lp, dtype=float) + _log_abs_diff(lp, lq)  # log(p |log p - log q|)
+
     def mc_terms(self, at_p, at_q, alpha=None):
         lp, lq = at_p
         return _mean_se(lp - lq)
@@ -205,6 +240,9 @@ class ReverseKL(FDivergence):
     def pointwise(self, lp, lq, alpha=None):
         return _KL.pointwise(lq, lp)
 
+    def log_magnitude(self, lp, lq, alpha=None):
+        return _KL.log_magnitude(lq, lp)
+
     def mc_terms(self, at_p, at_q, alpha=None):
         lp, lq = at_q
         return _mean_se(lq - lp)
@@ -228,6 +266,11 @@ class Jeffreys(FDivergence):
 
     def pointwise(self, lp, lq, alpha=None):
         return _KL.pointwise(lp, lq) + _KL.pointwise(lq, lp)
+
+    def log_magnitude(self, lp, lq, alpha=None):
+        # (p - q)(log p - log q) = max(p, q) (1 - e^{-|r|}) |r|, r = log p - log q
+        r = np.asarray(lp, dtype=float) - lq
+        return np.maximum(lp, lq) + _log_abs_expm1(-np.abs(r)) + _log_abs_diff(lp, lq)
 
     def mc_terms(self, at_p, at_q, alpha=None):
         v1, s1 = _mean_se(at_p[0] - at_p[1])
@@ -295,6 +338,9 @@ class ChiSquare(FDivergence):
             big = np.exp(2.0 * lp - lq) * np.expm1(-np.abs(r)) ** 2
             q = np.exp(lq)
             return np.where(r > 0, big, np.where(q > 0, q * np.expm1(r) ** 2, 0.0))
+
+    def log_magnitude(self, lp, lq, alpha=None):
+        return np.asarray(lq, dtype=float) + 2.0 * _log_abs_expm1(np.asarray(lp, dtype=float) - lq)
 
     def mc_terms(self, at_p, at_q, alpha=None):
         lp, lq = at_p
@@ -391,6 +437,16 @@ class Renyi(FDivergence):
 
     def mutually_singular(self, alpha=None):
         return np.inf
+
+    def can_diverge(self, alpha=None):
+        # for alpha < 1, Hölder bounds int p^a q^(1-a) by 1
+        return alpha >= 1.0
+
+    def log_magnitude(self, lp, lq, alpha=None):
+        if alpha == 1.0:
+            return _KL.log_magnitude(lp, lq)
+        # p^a q^(1-a) - p = p expm1((a - 1)(log p - log q))
+        return np.asarray(lp, dtype=float) + _log_abs_expm1((alpha - 1.0) * (np.asarray(lp, dtype=float) - lq))
 
     def pointwise(self, lp, lq, alpha=None):
         if alpha == 1.0:

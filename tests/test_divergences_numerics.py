@@ -156,3 +156,44 @@ def test_cauchy_cases_from_the_issue():
     assert abs(float(far) - exact) <= far.error
     # positions near 1e12 are resolved only to 1.2e-4 widths: accuracy is limited, and said
     assert far.error > 1e-9 and any(issubclass(w.category, QuadratureTruncationWarning) for w in caught)
+
+
+@pytest.mark.parametrize(
+    "p, q, f",
+    [
+        # found by the 60-seed sweep (benchmarks/bench_quad_bounds.py); err / abserr was 2.23,
+        # 1.18 and 1.02: the nodes are rounded to eps |x|, which for a law of width s at
+        # |x| >> s moves its log density by eps |x| / s, and that was in no error term
+        (HyperbolicSecant(3.8624835930985096e-08, 2.2427004969198786e-08),
+         HyperbolicSecant(-0.015851934365102613, 2.2427004969198786e-08), "tv"),
+        (Logistic(0.016464396874677045, 0.004326304276392292),
+         Logistic(-215161015.34026524, 0.004326304276392292), "hellinger"),
+        (Laplace(-288007.59655612166, 130963.59558415723),
+         Laplace(-356284255348.1825, 118987.9214881325), "reverse_kl"),
+    ],
+)
+def test_error_bound_covers_the_rounding_of_the_nodes_of_a_law_far_from_zero(p, q, f):
+    exact = float(divergence(p, q, f))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuadratureTruncationWarning)
+        est = divergence(p, q, f, "quad")
+    assert abs(float(est) - exact) <= est.error + 8 * EPS * abs(exact), (float(est), est.error, exact)
+    # and the bound stays useful: the largest eps |x| / s here is 2.5e-6 (Logistic, 5e10
+    # widths out), times the 16 eps of slack in the rounding term: below 1e-4 relative
+    assert est.error <= 1e-4 * max(abs(exact), 1.0)
+
+
+def test_error_bound_covers_the_rounding_of_the_log_density_intermediates():
+    # found by the 300-seed sweep: the JS integrand squares the small difference
+    # log q - log p, and log p = -|z| + 2.2 rounds at the size of |z| and log(2 s), not of
+    # |log p|: 1.1e-17 off with an error estimate of 8.5e-18 (ratio 1.29), and 1.21 for the
+    # second pair
+    for a, b, s in ((-0.14710537817300134, -0.1472082457046817, 0.05565378153697385),
+                    (0.005404935438535148, 0.005401175283234539, 0.0014443861817182134)):
+        p, q = Laplace(a, s), Laplace(b, s)
+        exact = float(divergence(p, q, "js"))  # ~5 ulps against mpmath (test_closed_form_ulps)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QuadratureTruncationWarning)
+            est = divergence(p, q, "js", "quad")
+        assert abs(float(est) - exact) <= est.error + 8 * EPS * exact, (float(est), est.error, exact)
+        assert est.error < 1e-9 * exact  # still a useful bound
