@@ -277,3 +277,16 @@ def test_one_component_fit_converges_and_estimates_the_scale_by_ml():
     # the kink: relative effect ~ sigma*^2 plus the kink's few points, < 1e-4)
     s = est.transform(X)[:, 0]
     assert np.mean(np.abs(s)) == pytest.approx(B, rel=1e-4)
+
+
+@pytest.mark.parametrize("W0", [np.zeros((3, 3)), np.diag([1.0, 1.0, 0.0]), np.full((3, 3), np.nan)],
+                         ids=["zero", "rank-2", "nan"])
+def test_ml_stage_refuses_a_singular_start_bug_review(data, W0):
+    # a singular start has l = -inf; every trial (I + D) W is singular too and was
+    # "accepted" by Armijo (-inf >= -inf), then crashed with a TypeError on its missing pass
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    with pytest.raises(ValueError, match="W0 must be a finite non-singular matrix"):
+        noiseless_ml(U, W0, B)
+    with pytest.raises(ValueError, match=r"W0 must have shape \(3, 3\)"):
+        noiseless_ml(U, np.eye(2), B)

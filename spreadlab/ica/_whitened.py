@@ -366,7 +366,12 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
         (objective after every step), ``smoothing``, ``stall`` (reason).
     """
     W = np.array(W0, dtype=float)
-    Z = W.shape[0]
+    Z = U.shape[1]
+    if W.shape != (Z, Z):
+        raise ValueError(f"W0 must have shape ({Z}, {Z}); got shape {W.shape}")
+    if not (np.all(np.isfinite(W)) and np.isfinite(_logdet(W))):
+        raise ValueError("W0 must be a finite non-singular matrix (the relative steps "
+                         f"(I + D) W never leave a singular one); got {W.tolist()}")
     info = dict(converged=False, stopped=False, iters=[], evaluations=0, distance=np.inf,
                 gradient=np.inf, objective=-np.inf, history=[], smoothing=list(smoothing),
                 stall=None)
@@ -401,7 +406,8 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
                            _ml_moments(U @ W_try.T, sigma, scale, backend, derivs=step == 1.0))
                 info["evaluations"] += moments is not None
                 obj_try = -np.inf if moments is None else logdet + moments[0]
-                if obj_try >= obj - 1e-4 * step * slope:   # Armijo, on l = -loss
+                # Armijo, on l = -loss; a singular trial (-inf) is never an ascent
+                if moments is not None and obj_try >= obj - 1e-4 * step * slope:
                     accepted = True
                     break
                 step *= 0.5
