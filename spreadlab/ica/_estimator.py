@@ -600,8 +600,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.spread_ = self.spread_schedule_[-1]
         if self.estep_ == "whitened":
             # after the ML stage W is a general matrix; otherwise W = P^T with P orthogonal
-            self._set_mixing(to_mixing(P) if self.ml_stage_ is None
-                             else (U * np.sqrt(lam)) @ np.linalg.inv(W))
+            self._set_mixing(to_mixing(P if self.ml_stage_ is None else np.linalg.inv(W)))
             self._whitening = K
             self._W = W
             self._log_det_whitening = float(-0.5 * np.sum(np.log(lam)))
