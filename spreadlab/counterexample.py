@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._integration import GL_NODES, GL_WEIGHTS
+from ._integration import gauss_legendre_panels
 from ._validation import as_count, as_float_array
 from .distributions import CosineModulated, Distribution, Fejer, Gaussian
 from .fourier import _centre_scale, _numeric_density, fourier_check
@@ -126,11 +126,8 @@ def _panel_sum(lo, hi, n_panels, func):
     total = 0.0
     for i0 in range(0, n_panels, _BLOCK_PANELS):
         i1 = min(i0 + _BLOCK_PANELS, n_panels)
-        a = lo + (hi - lo) * (np.arange(i0, i1) / n_panels)
-        b = lo + (hi - lo) * (np.arange(i0 + 1, i1 + 1) / n_panels)
-        c, h = 0.5 * (a + b), 0.5 * (b - a)
-        x = (c[:, None] + h[:, None] * GL_NODES).ravel()
-        w = (h[:, None] * GL_WEIGHTS).ravel()
+        x, w = gauss_legendre_panels(lo + (hi - lo) * (i0 / n_panels),
+                                     lo + (hi - lo) * (i1 / n_panels), i1 - i0)
         total = total + func(x) @ w
     return total
 
