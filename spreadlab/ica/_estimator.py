@@ -290,8 +290,10 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     ml_stage_ : dict or None
         The terminal stage, if it ran: ``converged``, ``iters`` (Newton
         iterations per smoothing level), ``evaluations`` (passes over the
-        data), ``distance`` (last Newton step norm), ``gradient`` (max-abs
-        relative gradient at the estimate), ``objective`` (mean noiseless
+        data), ``distance`` (last Newton step norm), ``tol`` (the tolerance
+        of the last level run: ``max(tol, 1e-3)`` on warm-up levels),
+        ``gradient`` (max-abs relative gradient at the estimate),
+        ``objective`` (mean noiseless
         log-likelihood per sample, whitened coordinates), ``smoothing``
         (:math:`\sigma_*` levels), ``stall`` (why it stopped unconverged).
     spread_ : float
@@ -612,23 +614,30 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.converged_ = (bool(all(self.stage_converged_)) and not self._stopped_by_callback
                            and (ml is None or ml["converged"]))
         bad = [r for r, c in zip(reports, self.stage_converged_) if not c]
-        ml_bad = ml is not None and not ml["converged"] and not self._stopped_by_callback
+        ml_bad = ml is not None and not ml["converged"]
         if (bad or ml_bad) and not self._stopped_by_callback:
-            lines = "; ".join(
+            parts = [
                 f"stage {r['stage']} (spread {r['sigma']:.3g}): {r['iters']} iterations, "
                 f"last relative step {r['step']:.3g}, observed rate {r['rate']:.6g}, "
                 f"estimated distance to the fixed point {r['dist']:.3g} > tol={r['tol']:g}"
-                for r in bad)
+                for r in bad]
+            advice = []
+            if bad:
+                advice.append("a rate near 1 means EM is stalled (for classical EM: the noise is "
+                              "too small); increase max_iter or the spread")
             if ml_bad:
-                lines += ("; " if lines else "") + (
+                parts.append(
                     f"noiseless-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
                     f"{sum(ml['iters'])} Newton iterations, stopped by {ml['stall']}, "
                     f"estimated distance to the stationary point {ml['distance']:.3g} > "
-                    f"tol={self.tol:g}, max |relative gradient| {ml['gradient']:.3g}")
+                    f"tol={ml['tol']:g}, max |relative gradient| {ml['gradient']:.3g}")
+                advice.append("for the noiseless-ML stage increase max_iter, or use a tol above "
+                              "the round-off of its Newton step when the line search stalled, "
+                              "or finish=None to end with spread EM")
+            advice = "; ".join(advice)
             warnings.warn(
-                f"SpreadICA did not converge in max_iter={self.max_iter} iterations per stage: "
-                f"{lines}. A rate near 1 means EM is stalled (for classical EM: the noise is "
-                "too small); increase max_iter or the spread.",
+                f"SpreadICA did not converge (max_iter={self.max_iter} iterations per stage): "
+                f"{'; '.join(parts)}. {advice[0].upper()}{advice[1:]}.",
                 ConvergenceWarning, stacklevel=2,
             )
         return self
@@ -662,7 +671,8 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             bar.close()
         self.n_estep_ += info["evaluations"]
         self.ml_stage_ = {k: info[k] for k in ("converged", "iters", "evaluations", "distance",
-                                               "gradient", "objective", "smoothing", "stall")}
+                                               "tol", "gradient", "objective", "smoothing",
+                                               "stall")}
         return W
 
     def _set_mixing(self, A):

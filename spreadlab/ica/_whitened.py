@@ -361,8 +361,8 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
     info : dict
         ``converged``, ``stopped`` (by the callback), ``iters`` per level,
         ``evaluations`` (passes over the data), ``distance`` (last Newton
-        step norm), ``gradient`` (max-abs relative gradient at the returned
-        W), ``objective`` (its :math:`\ell_{\sigma_*}`), ``history``
+        step norm), ``tol`` (the last level's tolerance), ``gradient``
+        (max-abs relative gradient at the returned W), ``objective`` (its :math:`\ell_{\sigma_*}`), ``history``
         (objective after every step), ``smoothing``, ``stall`` (reason).
     """
     W = np.array(W0, dtype=float)
@@ -373,12 +373,12 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
         raise ValueError("W0 must be a finite non-singular matrix (the relative steps "
                          f"(I + D) W never leave a singular one); got {W.tolist()}")
     info = dict(converged=False, stopped=False, iters=[], evaluations=0, distance=np.inf,
-                gradient=np.inf, objective=-np.inf, history=[], smoothing=list(smoothing),
-                stall=None)
+                tol=tol, gradient=np.inf, objective=-np.inf, history=[],
+                smoothing=list(smoothing), stall=None)
     eye = np.eye(Z)
     for level, sigma in enumerate(smoothing):
         last = level == len(smoothing) - 1
-        level_tol = tol if last else max(tol, _WARM_TOL)
+        level_tol = info["tol"] = tol if last else max(tol, _WARM_TOL)
         converged = False
         its = 0
         moments = None      # the accepted trial point's pass (with derivatives) is reused
