@@ -652,8 +652,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         """The terminal stage: noiseless ML from the last spread stage (whitened coordinates)."""
         from tqdm.auto import tqdm
 
-        history.append(noiseless_objective(Uw, W0, ML_SMOOTHING[0], self.prior_.scale,
-                                           self.backend))
+        start = len(history)
         bar = tqdm(total=self.max_iter, disable=not self.verbose, leave=False,
                    desc="SpreadICA noiseless ML")
 
@@ -675,6 +674,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                                    callback=step_done)
         finally:
             bar.close()
+        history.insert(start, info["history"][0])   # the objective at W0 (no extra pass)
         self.n_estep_ += info["evaluations"]
         self.ml_stage_ = {k: info[k] for k in ("converged", "iters", "evaluations", "distance",
                                                "tol", "gradient", "objective", "smoothing",

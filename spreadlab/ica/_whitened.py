@@ -362,8 +362,9 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
         ``converged``, ``stopped`` (by the callback), ``iters`` per level,
         ``evaluations`` (passes over the data), ``distance`` (last Newton
         step norm), ``tol`` (the last level's tolerance), ``gradient``
-        (max-abs relative gradient at the returned W), ``objective`` (its :math:`\ell_{\sigma_*}`), ``history``
-        (objective after every step), ``smoothing``, ``stall`` (reason).
+        (max-abs relative gradient at the returned W), ``objective`` (its
+        :math:`\ell_{\sigma_*}`), ``history`` (objective at ``W0``, then
+        after every accepted step), ``smoothing``, ``stall`` (reason).
     """
     W = np.array(W0, dtype=float)
     Z = U.shape[1]
@@ -388,6 +389,8 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
                 info["evaluations"] += 1
             mean_logp, D1, D2 = moments
             obj = _logdet(W) + mean_logp
+            if not info["history"]:
+                info["history"].append(obj)        # the objective at W0
             D, G = _newton_direction(D1, D2, _EIG_FLOOR)
             dist = float(np.linalg.norm(D))
             info.update(distance=dist, gradient=float(np.max(np.abs(G))), objective=obj)
