@@ -642,7 +642,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                               "or finish=None to end with spread EM")
             advice = "; ".join(advice)
             warnings.warn(
-                f"SpreadICA did not converge (max_iter={self.max_iter} iterations per stage): "
+                f"SpreadICA did not converge in max_iter={self.max_iter} iterations per stage: "
                 f"{'; '.join(parts)}. {advice[0].upper()}{advice[1:]}.",
                 ConvergenceWarning, stacklevel=2,
             )
