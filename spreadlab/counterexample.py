@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._integration import GL_NODES, GL_WEIGHTS
+from ._integration import gauss_legendre_panels
 from ._validation import as_count, as_float_array
 from .distributions import CosineModulated, Distribution, Fejer, Gaussian
-from .fourier import _centre_scale, _numeric_density, fourier_check
+from .fourier import _budget_setting, _centre_scale, _numeric_density, fourier_check
 from .mmd import spread_l2_distance
 
 __all__ = ["Counterexample", "band_limited_counterexample"]
@@ -126,11 +126,8 @@ def _panel_sum(lo, hi, n_panels, func):
     total = 0.0
     for i0 in range(0, n_panels, _BLOCK_PANELS):
         i1 = min(i0 + _BLOCK_PANELS, n_panels)
-        a = lo + (hi - lo) * (np.arange(i0, i1) / n_panels)
-        b = lo + (hi - lo) * (np.arange(i0 + 1, i1 + 1) / n_panels)
-        c, h = 0.5 * (a + b), 0.5 * (b - a)
-        x = (c[:, None] + h[:, None] * GL_NODES).ravel()
-        w = (h[:, None] * GL_WEIGHTS).ravel()
+        x, w = gauss_legendre_panels(lo + (hi - lo) * (i0 / n_panels),
+                                     lo + (hi - lo) * (i1 / n_panels), i1 - i0)
         total = total + func(x) @ w
     return total
 
@@ -255,12 +252,14 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
     tv_nodes = 16.0 * (2.0 * np.ceil(reach * omega / np.pi) + 1.0)
     conv_nodes = [16.0 * _difference_panels(base, omega, w)[0] for w in (width, sigma)]
     evaluations = tv_nodes + (n_grid + 1) * sum(conv_nodes)
-    if max(tv_nodes, *conv_nodes) > MAX_NODES or evaluations > MAX_EVALUATIONS:
+    max_nodes = _budget_setting(MAX_NODES, "counterexample.MAX_NODES")
+    max_evaluations = _budget_setting(MAX_EVALUATIONS, "counterexample.MAX_EVALUATIONS")
+    if max(tv_nodes, *conv_nodes) > max_nodes or evaluations > max_evaluations:
         raise ValueError(
             f"omega={omega:.6g} lies {room:.3g} inside the zero band (edge {a:.6g}): the pair "
             f"would need a Fejér base of scale {s_b:.3g} and {evaluations:.3g} density "
             f"evaluations with n_grid={n_grid} (largest integral {max(tv_nodes, *conv_nodes):.3g} "
-            f"nodes), above the budget of {MAX_EVALUATIONS:.3g} evaluations / {MAX_NODES:.3g} "
+            f"nodes), above the budget of {max_evaluations:.3g} evaluations / {max_nodes:.3g} "
             "nodes (spreadlab.counterexample.MAX_EVALUATIONS, MAX_NODES); choose omega further "
             "inside the band, a smaller n_grid, or a wider separating_kernel"
         )

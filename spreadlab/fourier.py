@@ -447,12 +447,30 @@ def _check_callable(func, band, normalize, n_grid, name):
     return _check_1d(nd.cf, lo_hi, floor, nd.median, name, "numeric", full, how, n_grid)
 
 
+def _budget_setting(value, name):
+    """A module-level budget (seconds or a count) as a float: a number >= 0, ``inf`` for none.
+
+    The budgets are settings a user may change; a NaN would silently switch one off (every
+    comparison with it is False) and a string would fail inside a format or a comparison."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"spreadlab.{name} must be a number >= 0 (inf for no budget); "
+                        f"got {type(value).__name__} {value!r:.80}")
+    value = float(value)
+    if not value >= 0:
+        raise ValueError(f"spreadlab.{name} must be a number >= 0 (inf for no budget); got {value!r}")
+    return value
+
+
+def _time_budget():
+    return _budget_setting(FOURIER_TIME_BUDGET, "fourier.FOURIER_TIME_BUDGET")
+
+
 def _budget_message(kernel):
     text = " ".join(repr(kernel).split())  # one line, whatever numpy's array layout
     text = text if len(text) <= 80 else text[:77] + "..."
     return (
         f"kernel {text} (dimension {kernel.dim}) needs more than the time budget of "
-        f"{FOURIER_TIME_BUDGET:g} s (spreadlab.fourier.FOURIER_TIME_BUDGET) for its "
+        f"{_time_budget():g} s (spreadlab.fourier.FOURIER_TIME_BUDGET) for its "
         "per-direction checks; check fewer dimensions at a time or raise the budget"
     )
 
@@ -470,7 +488,7 @@ def _direction_name(v, lam, mean):
 def _check_multivariate(kernel, band, n_grid):
     name = repr(kernel)
     if isinstance(kernel, ProductKernel):
-        with time_budget(FOURIER_TIME_BUDGET, _budget_message(kernel)):
+        with time_budget(_time_budget(), _budget_message(kernel)):
             subs = []
             for f in kernel.factors:
                 check_budget()
@@ -505,7 +523,7 @@ def _check_multivariate(kernel, band, n_grid):
         vals, vecs = kernel.psd.eigval, kernel.psd.eigvec
         means = vecs.T @ np.asarray(kernel.mean, dtype=float)
         subs = []
-        with time_budget(FOURIER_TIME_BUDGET, _budget_message(kernel)):
+        with time_budget(_time_budget(), _budget_message(kernel)):
             for lam, v, m in zip(vals, vecs.T, means):
                 check_budget()
                 scale = np.sqrt(lam) if lam > 0 else 1.0

@@ -163,3 +163,15 @@ def test_close_to_the_edge_within_budget_still_works_with_bounded_memory():
         resource.setrlimit(resource.RLIMIT_AS, old)
     assert abs(ce.tv_distance - 2.0 / np.pi) < 1e-9
     assert ce.max_spread_diff < 1e-12 and ce.separating_max_diff > 1e-3
+
+
+@pytest.mark.parametrize("name", ["MAX_NODES", "MAX_EVALUATIONS"])
+@pytest.mark.parametrize("budget, error", [(float("nan"), ValueError), (-1, ValueError),
+                                           ("abc", TypeError), (None, TypeError)])
+def test_budget_settings_are_checked_by_name_bug_review(monkeypatch, name, budget, error):
+    # a NaN budget silently switched the refusal off; a string raised numpy's UFuncTypeError
+    from spreadlab import counterexample as ce_module
+
+    monkeypatch.setattr(ce_module, name, budget)
+    with pytest.raises(error, match=rf"spreadlab\.counterexample\.{name} must be a number >= 0"):
+        band_limited_counterexample(Fejer(0.0, 1.0), n_grid=5)

@@ -393,3 +393,17 @@ def test_multivariate_check_has_a_time_budget(monkeypatch, capsys):
     assert main(["kernel-check", "Gaussian([0, 0, 0], 1)"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "FOURIER_TIME_BUDGET" in err
+
+
+@pytest.mark.parametrize("budget, error", [(float("nan"), ValueError), (-1.0, ValueError),
+                                           ("abc", TypeError), (None, TypeError)])
+def test_time_budget_setting_is_checked_by_name_bug_review(monkeypatch, budget, error):
+    # a NaN budget silently switched the budget off (every comparison with it is False);
+    # a string or None failed inside a format string without naming the setting
+    from spreadlab import fourier as fourier_module
+
+    monkeypatch.setattr(fourier_module, "FOURIER_TIME_BUDGET", budget)
+    with pytest.raises(error, match=r"spreadlab\.fourier\.FOURIER_TIME_BUDGET must be a number >= 0"):
+        fourier_check(Gaussian(np.zeros(3), np.eye(3)))
+    monkeypatch.setattr(fourier_module, "FOURIER_TIME_BUDGET", float("inf"))  # inf: no budget
+    assert fourier_check(Gaussian(np.zeros(3), np.eye(3))).injective

@@ -1138,6 +1138,22 @@ def _spread_l2(draw):
                 params=("p", "q", "kernel", "method"))
 
 
+@target("kernel_notation", "cheap")
+@st.composite
+def _kernel_notation(draw):
+    kernel = draw(st.one_of(univariate(), univariate().map(repr), HOSTILE, any_float))
+
+    def fn():
+        from spreadlab.plotting import kernel_notation
+
+        text = kernel_notation(kernel)
+        if not isinstance(text, str) or (isinstance(kernel, spreadlab.Distribution) and "nan" in text):
+            raise AssertionError(f"kernel_notation gave {text!r}")  # a title, never a NaN in it
+        return text
+
+    return Call("kernel_notation", fn, params=("kernel",), text=f"kernel_notation({show(kernel)})")
+
+
 # ---------------------------------------------------------------- ICA (lightly: check_estimator covers the estimator)
 
 
@@ -1155,7 +1171,8 @@ def _spread_ica(draw):
         "spread": value(st.sampled_from(["auto", 0.1, 1.0])),
         "noise": value(st.sampled_from([0.0, 1e-3, 0.1])),
         "prior": st.one_of(st.sampled_from(["laplace", "sech", "laplace_gsm"]), HOSTILE),
-        "estep": st.one_of(st.sampled_from(["auto", "importance", "exact"]), HOSTILE),
+        "estep": st.one_of(st.sampled_from(["auto", "whitened", "importance", "exact"]), HOSTILE),
+        "finish": st.one_of(st.sampled_from(["ml", None]), HOSTILE),
         "n_draws": value(st.integers(2, 20)),
         "anneal": value(st.integers(0, 3)),
         "max_iter": value(st.integers(1, 4)),

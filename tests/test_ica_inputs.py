@@ -143,6 +143,19 @@ def test_huge_data_is_refused_with_its_scale(data):
         SpreadICA(2).fit(data / np.abs(data).max() * 1e200)
 
 
+def test_tiny_data_is_refused_with_its_scale_not_called_constant_bug_review(data):
+    # X * 1e-300 varies, but its covariance underflows to 0: it was refused as "zero variance
+    # (all samples are equal)", which is false; the bound mirrors the 1e150 one above
+    with pytest.raises(ValueError, match=r"X must vary by more than 1e-150 .*got max \|X - mean\| = \d"):
+        SpreadICA(2).fit(data * 1e-300)
+    with pytest.raises(ValueError, match="zero variance"):   # a constant X is still that
+        SpreadICA(2).fit(np.ones_like(data))
+    est = SpreadICA(2, random_state=0).fit(data * 1e-140)      # inside the bound: fitted
+    ref = SpreadICA(2, random_state=0).fit(data)
+    # scale-equivariant fit: the mixing scales with X (round-off differences only)
+    assert amari_distance(est.mixing_, ref.mixing_) < 1e-8
+
+
 # --- issue 9, session 3: the remaining hostile inputs of spreadlab.ica ---------------------
 
 from spreadlab.ica import (LaplacePrior, SechPrior, amari_distance, auto_spread,  # noqa: E402

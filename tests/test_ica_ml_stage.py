@@ -215,6 +215,19 @@ def test_stalled_ml_stage_warns_with_numbers_and_is_not_converged(data):
     assert not est.converged_ and not est.ml_stage_["converged"]
 
 
+def test_ml_stage_warning_states_the_level_tolerance_and_its_own_advice_bug_review(data):
+    # the warm-up level stops at max(tol, 1e-3), not tol: the warning said "> tol=0.0001";
+    # and an ML-only failure was told to "increase the spread", advice for a stalled EM
+    # on this seed the spread stage converges within 5 iterations, the ML warm-up not
+    X, _, _ = make_ica_data(2000, 6, 3, random_state=0)
+    with pytest.warns(ConvergenceWarning) as record:
+        est = SpreadICA(3, max_iter=5, random_state=0).fit(X)
+    message = str(record[-1].message)
+    assert est.stage_converged_ == [True] and est.ml_stage_["tol"] == 1e-3
+    assert f"> tol=0.001, max |relative gradient|" in message
+    assert "finish=None" in message and "rate near 1" not in message
+
+
 def test_callback_can_stop_the_ml_stage(data):
     X, _ = data
     n_spread = SpreadICA(3, finish=None, anneal=0, random_state=0).fit(X).n_iter_
@@ -277,3 +290,16 @@ def test_one_component_fit_converges_and_estimates_the_scale_by_ml():
     # the kink: relative effect ~ sigma*^2 plus the kink's few points, < 1e-4)
     s = est.transform(X)[:, 0]
     assert np.mean(np.abs(s)) == pytest.approx(B, rel=1e-4)
+
+
+@pytest.mark.parametrize("W0", [np.zeros((3, 3)), np.diag([1.0, 1.0, 0.0]), np.full((3, 3), np.nan)],
+                         ids=["zero", "rank-2", "nan"])
+def test_ml_stage_refuses_a_singular_start_bug_review(data, W0):
+    # a singular start has l = -inf; every trial (I + D) W is singular too and was
+    # "accepted" by Armijo (-inf >= -inf), then crashed with a TypeError on its missing pass
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    with pytest.raises(ValueError, match="W0 must be a finite non-singular matrix"):
+        noiseless_ml(U, W0, B)
+    with pytest.raises(ValueError, match=r"W0 must have shape \(3, 3\)"):
+        noiseless_ml(U, np.eye(2), B)

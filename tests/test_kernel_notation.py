@@ -51,6 +51,14 @@ def test_kernel_notation_keeps_what_it_cannot_write():
     assert kernel_notation("my_characteristic_function") == "my_characteristic_function"
 
 
+@pytest.mark.parametrize("bad", [None, float("nan"), 1e308, 1e-308, [Laplace(0.0, 1.0)], Laplace],
+                         ids=["None", "nan", "1e308", "1e-308", "list", "class"])
+def test_kernel_notation_refuses_what_is_not_a_kernel_bug_review(bad):
+    # these were returned as their repr ("None", "nan"): a title that hides the mistake
+    with pytest.raises(TypeError, match="kernel must be a spreadlab distribution"):
+        kernel_notation(bad)
+
+
 @pytest.mark.parametrize("given", [Uniform(-1.0, 2.0), fourier_check(Uniform(-1.0, 2.0))],
                          ids=["kernel", "result"])
 def test_plot_cf_title_uses_the_notation_not_the_repr(given):

@@ -290,8 +290,10 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     ml_stage_ : dict or None
         The terminal stage, if it ran: ``converged``, ``iters`` (Newton
         iterations per smoothing level), ``evaluations`` (passes over the
-        data), ``distance`` (last Newton step norm), ``gradient`` (max-abs
-        relative gradient at the estimate), ``objective`` (mean noiseless
+        data), ``distance`` (last Newton step norm), ``tol`` (the tolerance
+        of the last level run: ``max(tol, 1e-3)`` on warm-up levels),
+        ``gradient`` (max-abs relative gradient at the estimate),
+        ``objective`` (mean noiseless
         log-likelihood per sample, whitened coordinates), ``smoothing``
         (:math:`\sigma_*` levels), ``stall`` (why it stopped unconverged).
     spread_ : float
@@ -495,6 +497,12 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         rng = _as_generator(self.random_state)
         self.mean_ = X.mean(axis=0)
         Xc = X - self.mean_
+        spread_x = np.max(np.abs(Xc))
+        if 0 < spread_x < 1e-150:  # the mirror of the 1e150 bound: the covariance underflows
+            raise ValueError(
+                f"X must vary by more than 1e-150 about its mean (its covariance must not "
+                f"underflow); got max |X - mean| = {spread_x:.3g}. Rescale X"
+            )
         lam, U = _principal_subspace(Xc, Z)
         self._scale = math.sqrt(lam.mean())           # source scale (data units)
         R0 = _random_rotation(rng, Z)                 # the pca_start rotation
@@ -600,8 +608,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.spread_ = self.spread_schedule_[-1]
         if self.estep_ == "whitened":
             # after the ML stage W is a general matrix; otherwise W = P^T with P orthogonal
-            self._set_mixing(to_mixing(P) if self.ml_stage_ is None
-                             else (U * np.sqrt(lam)) @ np.linalg.inv(W))
+            self._set_mixing(to_mixing(P if self.ml_stage_ is None else np.linalg.inv(W)))
             self._whitening = K
             self._W = W
             self._log_det_whitening = float(-0.5 * np.sum(np.log(lam)))
@@ -613,23 +620,30 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.converged_ = (bool(all(self.stage_converged_)) and not self._stopped_by_callback
                            and (ml is None or ml["converged"]))
         bad = [r for r, c in zip(reports, self.stage_converged_) if not c]
-        ml_bad = ml is not None and not ml["converged"] and not self._stopped_by_callback
+        ml_bad = ml is not None and not ml["converged"]
         if (bad or ml_bad) and not self._stopped_by_callback:
-            lines = "; ".join(
+            parts = [
                 f"stage {r['stage']} (spread {r['sigma']:.3g}): {r['iters']} iterations, "
                 f"last relative step {r['step']:.3g}, observed rate {r['rate']:.6g}, "
                 f"estimated distance to the fixed point {r['dist']:.3g} > tol={r['tol']:g}"
-                for r in bad)
+                for r in bad]
+            advice = []
+            if bad:
+                advice.append("a rate near 1 means EM is stalled (for classical EM: the noise is "
+                              "too small); increase max_iter or the spread")
             if ml_bad:
-                lines += ("; " if lines else "") + (
+                parts.append(
                     f"noiseless-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
                     f"{sum(ml['iters'])} Newton iterations, stopped by {ml['stall']}, "
                     f"estimated distance to the stationary point {ml['distance']:.3g} > "
-                    f"tol={self.tol:g}, max |relative gradient| {ml['gradient']:.3g}")
+                    f"tol={ml['tol']:g}, max |relative gradient| {ml['gradient']:.3g}")
+                advice.append("for the noiseless-ML stage increase max_iter, or use a tol above "
+                              "the round-off of its Newton step when the line search stalled, "
+                              "or finish=None to end with spread EM")
+            advice = "; ".join(advice)
             warnings.warn(
                 f"SpreadICA did not converge in max_iter={self.max_iter} iterations per stage: "
-                f"{lines}. A rate near 1 means EM is stalled (for classical EM: the noise is "
-                "too small); increase max_iter or the spread.",
+                f"{'; '.join(parts)}. {advice[0].upper()}{advice[1:]}.",
                 ConvergenceWarning, stacklevel=2,
             )
         return self
@@ -638,8 +652,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         """The terminal stage: noiseless ML from the last spread stage (whitened coordinates)."""
         from tqdm.auto import tqdm
 
-        history.append(noiseless_objective(Uw, W0, ML_SMOOTHING[0], self.prior_.scale,
-                                           self.backend))
+        start = len(history)
         bar = tqdm(total=self.max_iter, disable=not self.verbose, leave=False,
                    desc="SpreadICA noiseless ML")
 
@@ -661,9 +674,11 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                                    callback=step_done)
         finally:
             bar.close()
+        history.insert(start, info["history"][0])   # the objective at W0 (no extra pass)
         self.n_estep_ += info["evaluations"]
         self.ml_stage_ = {k: info[k] for k in ("converged", "iters", "evaluations", "distance",
-                                               "gradient", "objective", "smoothing", "stall")}
+                                               "tol", "gradient", "objective", "smoothing",
+                                               "stall")}
         return W
 
     def _set_mixing(self, A):

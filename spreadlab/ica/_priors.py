@@ -7,7 +7,6 @@ kernels in :mod:`spreadlab.ica._kernels` read; the NumPy reference E-steps
 in :mod:`spreadlab.ica._estep` use ``logpdf`` directly.
 """
 import math
-
 import numbers
 
 import numpy as np
@@ -267,7 +266,7 @@ def _standardized(w, m, v):
     r"""Means and variances of the mixture rescaled (and centred) to mean 0, variance 1.
 
     The variance :math:`\sum_k w_k (v_k + (m_k - \bar m)^2)` is formed in units of the
-    largest of the :math:`|m_k|` and :math:`\\sqrt{v_k}` and again after centring, so that
+    largest of the :math:`|m_k|` and :math:`\sqrt{v_k}` and again after centring, so that
     means near 1e308 or variances near 1e-320 neither overflow nor underflow on the way.
     """
     c = max(np.max(np.abs(m)), np.max(np.sqrt(v)))

@@ -118,12 +118,28 @@ def laplace_posterior(m, sigma, scale):
     >>> bool(Es[0] == 0.0), bool(abs(Es[1] - (5.0 - 1e-4 * np.sqrt(2))) < 1e-12)
     (True, True)
     """
+    logp, _, _, wp, wm, lam_p, lam_m = _half_lines(m, sigma, scale)
+    s2c = sigma * sigma * (1.0 / scale)
+    Es = wp * ((m - s2c) + sigma * lam_p) + wm * ((m + s2c) - sigma * lam_m)
+    return Es, logp
+
+
+def _half_lines(m, sigma, scale):
+    r"""The two half-line terms of :math:`\mathcal N(s; m, \sigma^2)\,\mathrm{Laplace}(s; 0, b)`.
+
+    With :math:`c = 1/b`: :math:`a_\pm = \pm(m \mp \sigma^2c)/\sigma`, the log masses
+    :math:`l_\pm = \mp cm + \log\Phi(a_\pm)`, their weights :math:`w_\pm`, the inverse Mills
+    ratios :math:`\lambda_\pm = \phi(a_\pm)/\Phi(a_\pm)` and :math:`\log\tilde p(m)`, all in
+    log space.  Shared by :func:`laplace_posterior` and :func:`laplace_spread_logpdf`.
+
+    Returns
+    -------
+    logp, ap, am, wp, wm, lam_p, lam_m : ndarray, same shape as ``m``
+    """
     c = 1.0 / scale
     s2 = sigma * sigma
-    mp = m - s2 * c
-    mm = m + s2 * c
-    ap = mp / sigma
-    am = -mm / sigma
+    ap = (m - s2 * c) / sigma
+    am = -(m + s2 * c) / sigma
     gp = log_ndtr(ap)
     gm = log_ndtr(am)
     lp = -c * m + gp
@@ -133,9 +149,8 @@ def laplace_posterior(m, sigma, scale):
     wm = np.exp(lm - lse)
     lam_p = np.exp(-0.5 * ap * ap - _LOG_SQRT_2PI - gp)
     lam_m = np.exp(-0.5 * am * am - _LOG_SQRT_2PI - gm)
-    Es = wp * (mp + sigma * lam_p) + wm * (mm - sigma * lam_m)
     logp = -math.log(2.0 * scale) + 0.5 * s2 * c * c + lse
-    return Es, logp
+    return logp, ap, am, wp, wm, lam_p, lam_m
 
 
 def polar(M):
@@ -220,24 +235,13 @@ def laplace_spread_logpdf(m, sigma, scale):
     >>> bool(np.allclose(logp, logp2, rtol=1e-14)), bool(np.allclose(d1, (Es - m) / 0.01, rtol=1e-9))
     (True, True)
     """
+    logp, ap, am, wp, wm, lam_p, lam_m = _half_lines(m, sigma, scale)
     c = 1.0 / scale
-    s2 = sigma * sigma
-    ap = (m - s2 * c) / sigma
-    am = -(m + s2 * c) / sigma
-    gp = log_ndtr(ap)
-    gm = log_ndtr(am)
-    lp = -c * m + gp
-    lm = c * m + gm
-    lse = np.logaddexp(lp, lm)
-    wp = np.exp(lp - lse)
-    wm = np.exp(lm - lse)
-    lam_p = np.exp(-0.5 * ap * ap - _LOG_SQRT_2PI - gp)
-    lam_m = np.exp(-0.5 * am * am - _LOG_SQRT_2PI - gm)
     dp = -c + lam_p / sigma
     dm = c - lam_m / sigma
     d1 = wp * dp + wm * dm
-    d2 = -(wp * lam_p * (ap + lam_p) + wm * lam_m * (am + lam_m)) / s2 + wp * wm * (dp - dm) ** 2
-    logp = -math.log(2.0 * scale) + 0.5 * s2 * c * c + lse
+    d2 = (-(wp * lam_p * (ap + lam_p) + wm * lam_m * (am + lam_m)) / (sigma * sigma)
+          + wp * wm * (dp - dm) ** 2)
     return logp, d1, d2
 
 
@@ -357,19 +361,25 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
     info : dict
         ``converged``, ``stopped`` (by the callback), ``iters`` per level,
         ``evaluations`` (passes over the data), ``distance`` (last Newton
-        step norm), ``gradient`` (max-abs relative gradient at the returned
-        W), ``objective`` (its :math:`\ell_{\sigma_*}`), ``history``
-        (objective after every step), ``smoothing``, ``stall`` (reason).
+        step norm), ``tol`` (the last level's tolerance), ``gradient``
+        (max-abs relative gradient at the returned W), ``objective`` (its
+        :math:`\ell_{\sigma_*}`), ``history`` (objective at ``W0``, then
+        after every accepted step), ``smoothing``, ``stall`` (reason).
     """
     W = np.array(W0, dtype=float)
-    Z = W.shape[0]
+    Z = U.shape[1]
+    if W.shape != (Z, Z):
+        raise ValueError(f"W0 must have shape ({Z}, {Z}); got shape {W.shape}")
+    if not (np.all(np.isfinite(W)) and np.isfinite(_logdet(W))):
+        raise ValueError("W0 must be a finite non-singular matrix (the relative steps "
+                         f"(I + D) W never leave a singular one); got {W.tolist()}")
     info = dict(converged=False, stopped=False, iters=[], evaluations=0, distance=np.inf,
-                gradient=np.inf, objective=-np.inf, history=[], smoothing=list(smoothing),
-                stall=None)
+                tol=tol, gradient=np.inf, objective=-np.inf, history=[],
+                smoothing=list(smoothing), stall=None)
     eye = np.eye(Z)
     for level, sigma in enumerate(smoothing):
         last = level == len(smoothing) - 1
-        level_tol = tol if last else max(tol, _WARM_TOL)
+        level_tol = info["tol"] = tol if last else max(tol, _WARM_TOL)
         converged = False
         its = 0
         moments = None      # the accepted trial point's pass (with derivatives) is reused
@@ -379,6 +389,8 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
                 info["evaluations"] += 1
             mean_logp, D1, D2 = moments
             obj = _logdet(W) + mean_logp
+            if not info["history"]:
+                info["history"].append(obj)        # the objective at W0
             D, G = _newton_direction(D1, D2, _EIG_FLOOR)
             dist = float(np.linalg.norm(D))
             info.update(distance=dist, gradient=float(np.max(np.abs(G))), objective=obj)
@@ -397,7 +409,8 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
                            _ml_moments(U @ W_try.T, sigma, scale, backend, derivs=step == 1.0))
                 info["evaluations"] += moments is not None
                 obj_try = -np.inf if moments is None else logdet + moments[0]
-                if obj_try >= obj - 1e-4 * step * slope:   # Armijo, on l = -loss
+                # Armijo, on l = -loss; a singular trial (-inf) is never an ascent
+                if moments is not None and obj_try >= obj - 1e-4 * step * slope:
                     accepted = True
                     break
                 step *= 0.5

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._validation import _short
 from ._style import styled
 
 __all__ = ["plot_cf", "kernel_notation"]
@@ -74,13 +75,18 @@ def kernel_notation(kernel):
     ----------
     kernel : Distribution or str
         A one-dimensional spreadlab distribution, or the ``repr`` of one (as stored in
-        :attr:`FourierCheck.kernel`). Anything else -- a multivariate or batched law, a
-        family without an entry, a callable's name -- is returned as its ``repr`` (a
-        string as it is).
+        :attr:`FourierCheck.kernel`). A multivariate or batched law, or a family without an
+        entry, is returned as its ``repr``; a string that is not a distribution's (a
+        callable's name) as it is.
 
     Returns
     -------
     str
+
+    Raises
+    ------
+    TypeError
+        If ``kernel`` is neither a distribution nor a string.
 
     Examples
     --------
@@ -99,7 +105,9 @@ def kernel_notation(kernel):
         except (ValueError, TypeError):
             return kernel  # a callable's name, or a text that is not a distribution
     if not isinstance(kernel, Distribution):
-        return repr(kernel)
+        # a title reading "None" or "nan" would hide the caller's mistake
+        raise TypeError(f"kernel must be a spreadlab distribution or its repr (a str); "
+                        f"got {type(kernel).__name__} {_short(kernel)}")
     params = kernel._params()
     if kernel.dim != 1 or any(np.ndim(v) for v in params.values()):
         return repr(kernel)
