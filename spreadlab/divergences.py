@@ -563,7 +563,7 @@ def divergence(p, q, f="kl", method="exact", *, alpha=None, n_samples=100_000, r
         :class:`NoClosedFormError` when there is none; ``"quad"`` is adaptive
         quadrature (one dimension); ``"mc"`` is Monte Carlo in any dimension.
         Quadrature first reads how fast the integrand decays in both tails: where it
-        falls no faster than 1/|x| (KL of a Cauchy law from a Gaussian one, chi-square
+        falls no faster than ``1/|x|`` (KL of a Cauchy law from a Gaussian one, chi-square
         between Gaussians with 2 var_q <= var_p) the divergence is ``inf``, and where the
         decay is too slow to tell (``|x| g`` falling slower than ``|x|^-0.05``) it raises
         a ``ValueError`` saying the integral may diverge.
