@@ -97,3 +97,17 @@ def check_choice(value, name, allowed):
         options = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"Unknown {name} {_short(value)}; should be one of {options}")
     return value
+
+
+def as_budget(value, name):
+    """A module-level budget (seconds or a count) as a float: a number >= 0, ``inf`` for none.
+
+    The budgets are settings a user may change; a NaN would silently switch one off (every
+    comparison with it is False) and a string would fail inside a format or a comparison."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+        raise TypeError(f"spreadlab.{name} must be a number >= 0 (inf for no budget); "
+                        f"got {type(value).__name__} {_short(value)}")
+    value = float(value)
+    if not value >= 0:
+        raise ValueError(f"spreadlab.{name} must be a number >= 0 (inf for no budget); got {value!r}")
+    return value

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._integration import gauss_legendre_panels
-from ._validation import as_count, as_float_array
+from ._validation import as_budget, as_count, as_float_array
 from .distributions import CosineModulated, Distribution, Fejer, Gaussian
-from .fourier import _budget_setting, _centre_scale, _numeric_density, fourier_check
+from .fourier import _centre_scale, _numeric_density, fourier_check
 from .mmd import spread_l2_distance
 
 __all__ = ["Counterexample", "band_limited_counterexample"]
@@ -252,8 +252,8 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
     tv_nodes = 16.0 * (2.0 * np.ceil(reach * omega / np.pi) + 1.0)
     conv_nodes = [16.0 * _difference_panels(base, omega, w)[0] for w in (width, sigma)]
     evaluations = tv_nodes + (n_grid + 1) * sum(conv_nodes)
-    max_nodes = _budget_setting(MAX_NODES, "counterexample.MAX_NODES")
-    max_evaluations = _budget_setting(MAX_EVALUATIONS, "counterexample.MAX_EVALUATIONS")
+    max_nodes = as_budget(MAX_NODES, "counterexample.MAX_NODES")
+    max_evaluations = as_budget(MAX_EVALUATIONS, "counterexample.MAX_EVALUATIONS")
     if max(tv_nodes, *conv_nodes) > max_nodes or evaluations > max_evaluations:
         raise ValueError(
             f"omega={omega:.6g} lies {room:.3g} inside the zero band (edge {a:.6g}): the pair "

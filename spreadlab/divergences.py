@@ -27,7 +27,7 @@ from ._integration import (
     tail_decay,
     time_budget,
 )
-from ._validation import as_count, check_choice, check_rng
+from ._validation import as_budget, as_count, check_choice, check_rng
 from .distributions import Distribution, check_distribution
 from .fdivergences import NoClosedFormError, get_f_divergence
 from .registry import DIVERGENCES
@@ -449,12 +449,13 @@ def _quad_divergence(p, q, fd, alpha):
         raise ValueError("method='quad' needs densities; a Delta or singular Gaussian has none")
     if _same_law(p, q):  # D_f(p || p) = f(1) = 0 for every f: exactly, and without integrating
         return Estimate(0.0, 0.0, "quad")
+    budget = as_budget(QUAD_TIME_BUDGET, "divergences.QUAD_TIME_BUDGET")
     message = (
-        f"method='quad' ran past its time budget of {QUAD_TIME_BUDGET:g} s "
+        f"method='quad' ran past its time budget of {budget:g} s "
         "(spreadlab.divergences.QUAD_TIME_BUDGET) without converging; use method='mc', "
         "a closed form, or a larger budget"
     )
-    with time_budget(QUAD_TIME_BUDGET, message):
+    with time_budget(budget, message):
         return _quad_divergence_within_budget(p, q, fd, alpha)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from ._integration import check_budget, time_budget
 from ._numeric_density import NumericDensity, analyse_zeros
-from ._validation import as_count, as_float_array, check_choice
+from ._validation import as_budget, as_count, as_float_array, check_choice
 from .distributions import Distribution, Gaussian, ProductKernel
 
 __all__ = ["FourierCheck", "fourier_check", "numeric_cf"]
@@ -447,22 +447,8 @@ def _check_callable(func, band, normalize, n_grid, name):
     return _check_1d(nd.cf, lo_hi, floor, nd.median, name, "numeric", full, how, n_grid)
 
 
-def _budget_setting(value, name):
-    """A module-level budget (seconds or a count) as a float: a number >= 0, ``inf`` for none.
-
-    The budgets are settings a user may change; a NaN would silently switch one off (every
-    comparison with it is False) and a string would fail inside a format or a comparison."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"spreadlab.{name} must be a number >= 0 (inf for no budget); "
-                        f"got {type(value).__name__} {value!r:.80}")
-    value = float(value)
-    if not value >= 0:
-        raise ValueError(f"spreadlab.{name} must be a number >= 0 (inf for no budget); got {value!r}")
-    return value
-
-
 def _time_budget():
-    return _budget_setting(FOURIER_TIME_BUDGET, "fourier.FOURIER_TIME_BUDGET")
+    return as_budget(FOURIER_TIME_BUDGET, "fourier.FOURIER_TIME_BUDGET")
 
 
 def _budget_message(kernel):

@@ -1,7 +1,6 @@
 """Numeric routes that never lie (issue 9, session 3): time budgets that reach nested
 quadrature, p = q answered exactly, and quadrature error estimates that bound the error."""
 
-import time
 import warnings
 
 import mpmath
@@ -29,15 +28,17 @@ from spreadlab.cli import main
 # ---------------------------------------------------------------- budgets and p = q
 
 
-def test_identical_numerically_spread_pair_is_exactly_zero_not_a_hang_issue9():
+def test_identical_numerically_spread_pair_is_exactly_zero_not_a_hang_issue9(monkeypatch):
     # used to run for minutes: Fejer(0, 1) * Fejer(0, 1e10) has ~300 landmarks, and the budget
     # was checked only between outer integrand calls, each of which took > 60 s
-    start = time.monotonic()
+    def no_integral(*args):
+        raise AssertionError("p = q must be answered without integrating")
+
+    monkeypatch.setattr(divergences_module, "_quad_divergence_within_budget", no_integral)
     est = spread_divergence(Fejer(0.0, 1.0), Fejer(0.0, 1.0), Fejer(0.0, 1e10), f="chi2", method="quad")
     assert float(est) == 0.0 and est.error == 0.0 and est.method == "quad"
     mc = spread_kl(Laplace(0.0, 1.0), Laplace(0.0, 1.0), Laplace(0.0, 1.0), method="mc", n_samples=10, rng=0)
     assert float(mc) == 0.0 and mc.error == 0.0
-    assert time.monotonic() - start < 2.0  # no integral at all: generous for a loaded machine
 
 
 def test_equal_parameters_only_make_the_same_law():
@@ -49,14 +50,12 @@ def test_equal_parameters_only_make_the_same_law():
         divergence(Delta(0.0), Delta(0.0), "kl", method="quad")
 
 
+@pytest.mark.timeout(60)  # a hang guard (the budget is 0.5 s), not a speed test
 def test_budget_reaches_inside_the_numeric_convolution(monkeypatch):
     # not p = q, so it integrates: the deadline must stop it inside Convolution.logpdf
     monkeypatch.setattr(divergences_module, "QUAD_TIME_BUDGET", 0.5)
-    start = time.monotonic()
     with pytest.raises(QuadratureBudgetError, match=r"time budget of 0.5 s .*QUAD_TIME_BUDGET"):
         spread_divergence(Fejer(0.0, 1.0), Fejer(0.5, 1.0), Fejer(0.0, 1e10), f="chi2", method="quad")
-    # one batch of the convolution is ~0.1 s; 10 s means "the check is inside", not "after it"
-    assert time.monotonic() - start < 10.0
     assert issubclass(QuadratureBudgetError, ValueError)
 
 
@@ -197,3 +196,16 @@ def test_error_bound_covers_the_rounding_of_the_log_density_intermediates():
             est = divergence(p, q, "js", "quad")
         assert abs(float(est) - exact) <= est.error + 8 * EPS * exact, (float(est), est.error, exact)
         assert est.error < 1e-9 * exact  # still a useful bound
+
+
+@pytest.mark.parametrize("budget, error", [(float("nan"), ValueError), (-1.0, ValueError),
+                                           ("abc", TypeError), (None, TypeError)])
+def test_quad_time_budget_setting_is_checked_by_name(monkeypatch, budget, error):
+    # review: a NaN budget silently switched the deadline off (time.monotonic() > nan is False)
+    # and "abc" failed with "Unknown format code 'g'", naming nothing
+    monkeypatch.setattr(divergences_module, "QUAD_TIME_BUDGET", budget)
+    with pytest.raises(error, match=r"spreadlab\.divergences\.QUAD_TIME_BUDGET must be a number >= 0"):
+        divergence(Laplace(0.0, 1.0), Laplace(1.0, 1.0), "kl", method="quad")
+    monkeypatch.setattr(divergences_module, "QUAD_TIME_BUDGET", float("inf"))  # inf: no budget
+    assert divergence(Laplace(0.0, 1.0), Laplace(1.0, 1.0), "kl", method="quad") == pytest.approx(
+        divergence(Laplace(0.0, 1.0), Laplace(1.0, 1.0), "kl"), rel=1e-12)
