@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from spreadlab.ica import GaussianMixturePrior, SpreadICA, make_ica_data
+from spreadlab.ica import GaussianMixturePrior, SpreadICA, make_ica_data, pca_start
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +150,9 @@ def test_tiny_data_is_refused_with_its_scale_not_called_constant_bug_review(data
         SpreadICA(2).fit(data * 1e-300)
     with pytest.raises(ValueError, match="zero variance"):   # a constant X is still that
         SpreadICA(2).fit(np.ones_like(data))
+    # pca_start shares the check (it said "all samples are equal" too)
+    with pytest.raises(ValueError, match=r"X must vary by more than 1e-150"):
+        pca_start(data * 1e-300, 2, random_state=0)
     est = SpreadICA(2, random_state=0).fit(data * 1e-140)      # inside the bound: fitted
     ref = SpreadICA(2, random_state=0).fit(data)
     # scale-equivariant fit: the mixing scales with X (round-off differences only)

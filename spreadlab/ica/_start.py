@@ -26,6 +26,12 @@ def _principal_subspace(Xc, n_components):
     the data have fewer than ``n_components`` directions of non-zero variance."""
     from threadpoolctl import threadpool_limits
 
+    spread_x = np.max(np.abs(Xc)) if Xc.size else 0.0
+    if 0 < spread_x < 1e-150:  # the mirror of the 1e150 bound on data: the covariance underflows
+        raise ValueError(
+            f"X must vary by more than 1e-150 about its mean (its covariance must not "
+            f"underflow); got max |X - mean| = {spread_x:.3g}. Rescale X"
+        )
     with threadpool_limits(limits=1, user_api="blas"):   # a thin product: see SpreadICA.fit
         lam, U = np.linalg.eigh(Xc.T @ Xc / Xc.shape[0])
     lam, U = lam[::-1][:n_components], U[:, ::-1][:, :n_components]
