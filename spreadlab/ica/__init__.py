@@ -1,4 +1,6 @@
-"""Deterministic linear ICA trained with spread EM (Zhang et al., ICML 2020, section 5.1).
+"""Deterministic linear ICA trained with spread EM.
+
+The deterministic ICA experiment of Zhang et al., *Spread Divergence* (ICML 2020), and its Fig. 1.
 
 Nothing here imports Numba: the E-step kernels are compiled on first fit.
 """

@@ -46,7 +46,7 @@ def make_ica_data(n_samples, n_features, n_sources, prior="laplace", mixing="uni
     References
     ----------
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
-    ICML 2020, section 5.1 and Fig. 1.
+    ICML 2020, the deterministic ICA experiment and its Fig. 1.
 
     Examples
     --------

@@ -90,7 +90,7 @@ def auto_spread(X, n_components):
     References
     ----------
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
-    ICML 2020, section 5.1.
+    ICML 2020, the deterministic ICA experiment.
 
     Examples
     --------
@@ -327,7 +327,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     References
     ----------
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
-    ICML 2020, section 5.1 and Fig. 1 (https://arxiv.org/abs/1811.08968).
+    ICML 2020, the deterministic ICA experiment and its Fig. 1 (https://arxiv.org/abs/1811.08968).
     D. Barber, "Training models that have zero likelihood", blog, 2019
     (https://aiucl.github.io/spread-divergence/).
     R. Varadhan, C. Roland, "Simple and globally convergent methods for

@@ -73,7 +73,7 @@ search keeps every step an ascent of :math:`\ell_{\sigma_*}`.
 References
 ----------
 M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
-ICML 2020, section 5.1.  J.-F. Cardoso, "Blind signal separation:
+ICML 2020, the deterministic ICA experiment.  J.-F. Cardoso, "Blind signal separation:
 statistical principles", Proc. IEEE 86(10), 1998 (whitening and the
 orthogonal constraint).  P. Ablin, J.-F. Cardoso, A. Gramfort, "Faster
 independent component analysis by preconditioning with Hessian
