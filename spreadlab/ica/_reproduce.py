@@ -139,7 +139,8 @@ class ICAReproduction:
         return "\n".join(lines)
 
 
-_CSV_FIELDS = ("vary", "value", "run", "method", "mixing_error", "amari", "seconds", "n_estep",
+_CSV_FIELDS = ("vary", "value", "run", "method", "mixing_error", "amari", "seconds", "cpu_seconds",
+               "n_estep",
                "n_iter", "converged", "stop", "rule_iter", "rule_error", "error_bound",
                "final_spread")
 
