@@ -183,3 +183,20 @@ def test_cli_reproduce_quiet_prints_tables_and_no_bar(tmp_path, capsys, monkeypa
     assert "ICA sweep" not in err
     saved = json.loads(next((tmp_path / "ica_fig1a_points").iterdir()).read_text())
     assert saved["settings"]["classical_accelerate"] is None
+
+
+def test_plot_with_standard_error_bars_draws_the_mean():
+    import matplotlib.pyplot as plt
+
+    from spreadlab.ica import plot_ica_sweep
+
+    rows = [{"method": "FastICA", "gamma": 0.1, "mixing_error": e} for e in (0.01, 0.02, 0.06)]
+    ax = plot_ica_sweep(rows, bars="se")
+    line = ax.containers[0][0]                                       # the data line of errorbar
+    assert line.get_ydata()[0] == pytest.approx(0.03, rel=1e-12)   # mean, not the median 0.02
+    plt.close(ax.figure)
+    ax = plot_ica_sweep(rows)                                        # default: median and range
+    assert ax.containers[0][0].get_ydata()[0] == pytest.approx(0.02, rel=1e-12)
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="bars must be 'range' or 'se'; got bars='sd'"):
+        plot_ica_sweep(rows, bars="sd")

@@ -122,6 +122,24 @@ class ICAReproduction:
                              f"{e.mean():.4f} ± {se:.4f} | {conv}/{e.size} | {fz} |")
         return "\n".join(lines)
 
+    def timing(self):
+        """Markdown table of fitting time per figure and method: CPU seconds summed
+        over all fits (one thread per fit, so this is the time on free cores) and
+        wall seconds summed over fits (inflated when the cores are shared)."""
+        lines = ["| figure | method | fits | CPU s (sum) | CPU s per fit, median / max | "
+                 "wall s (sum) |", "|---|---|---|---|---|---|"]
+        for name in ("fig1a", "fig1b"):
+            rows = getattr(self, name)
+            for m in METHODS:
+                sel = [r for r in rows if r["method"] == m]
+                if not sel:
+                    continue
+                cpu = np.array([r.get("cpu_seconds", np.nan) for r in sel], dtype=float)
+                wall = np.array([r["seconds"] for r in sel], dtype=float)
+                lines.append(f"| {name} | {m} | {len(sel)} | {cpu.sum():.0f} | "
+                             f"{np.median(cpu):.1f} / {cpu.max():.1f} | {wall.sum():.0f} |")
+        return "\n".join(lines)
+
     def rule_check(self):
         """Markdown table of the validation runs of the frozen rule: runs that ran
         the full classical-EM budget although the rule fired, with the error when
@@ -160,7 +178,7 @@ def _plot(path, rows, key, title):
     with style():
         fig = Figure(figsize=(FIGURE_WIDTH, 0.62 * FIGURE_WIDTH))
         ax = fig.add_subplot()
-        plot_ica_sweep(rows, x=key, ax=ax)
+        plot_ica_sweep(rows, x=key, ax=ax, bars="se")
         ax.set_title(title)
         fig.savefig(path)
 

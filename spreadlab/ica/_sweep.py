@@ -395,8 +395,9 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
                 rows += done
     if results is not None:
         os.makedirs(results, exist_ok=True)
-    # largest problems first, so that no worker is left with a long point at the end
-    todo.sort(key=lambda s: -s["n_samples"] * s["n_features"] * s["n_sources"])
+    # run by run, so that an interrupted sweep leaves whole runs (every value) behind;
+    # within a run the largest problems first
+    todo.sort(key=lambda s: (s["run"], -s["n_samples"] * s["n_features"] * s["n_sources"]))
     bar = tqdm(total=len(todo), disable=not progress, desc=f"ICA sweep over {vary}")
 
     def finish(s, point):
@@ -475,9 +476,8 @@ def plot_ica_traces(traces, ax=None, xlabel="E-steps", ylabel="Amari distance to
     return ax
 
 
-def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
-    """Plot the rows of :func:`ica_sweep`: one line per method, median over runs with
-    error bars from the smallest to the largest run (a single run: no bars).
+def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None, bars="range"):
+    """Plot the rows of :func:`ica_sweep`: one line per method over the runs of each point.
 
     Parameters
     ----------
@@ -489,6 +489,11 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
         Which error to plot.
     ax : matplotlib.axes.Axes, optional
         Axes to draw in; a new figure otherwise.
+    bars : {"range", "se"}, default="range"
+        ``"range"``: median over runs, bars from the best to the worst run;
+        ``"se"``: mean over runs with bars of one standard error (the tables of
+        :func:`reproduce_ica`).  With several methods the markers are shifted
+        slightly sideways so that their bars do not hide each other.
 
     Returns
     -------
@@ -505,17 +510,28 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
     'model and data noise γ'
     >>> plt.close(ax.figure)
     """
+    if bars not in ("range", "se"):
+        raise ValueError(f"bars must be 'range' or 'se'; got bars={bars!r}")
     ax = _new_ax(ax)
     markers = {"classical EM": "o", "spread EM": "s", "FastICA": "^"}
-    for method in dict.fromkeys(r["method"] for r in rows):
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    for i, method in enumerate(methods):
         xs = sorted({r[x] for r in rows if r["method"] == method})
         errs = [np.array([r[key] for r in rows if r["method"] == method and r[x] == v])
                 for v in xs]
-        med = np.array([np.median(e) for e in errs])
-        lo = med - np.array([e.min() for e in errs])
-        hi = np.array([e.max() for e in errs]) - med
-        ax.errorbar(xs, med, yerr=[lo, hi], marker=markers.get(method, "d"), capsize=3,
-                    label=method)
+        if bars == "range":
+            mid = np.array([np.median(e) for e in errs])
+            lo = mid - np.array([e.min() for e in errs])
+            hi = np.array([e.max() for e in errs]) - mid
+        else:
+            mid = np.array([e.mean() for e in errs])
+            se = np.array([e.std(ddof=1) / np.sqrt(e.size) if e.size > 1 else 0.0
+                           for e in errs])
+            lo = np.minimum(se, 0.999 * mid)  # a log axis cannot show a bar below zero
+            hi = se
+        shift = 1.06 ** (i - (len(methods) - 1) / 2)  # multiplicative: the x axis is log
+        ax.errorbar(np.asarray(xs, dtype=float) * shift, mid, yerr=[lo, hi],
+                    marker=markers.get(method, "d"), capsize=3, label=method)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("model and data noise γ" if x == "gamma" else "number of samples N")
@@ -523,4 +539,3 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
                   else "Amari distance to the true A")
     ax.legend()
     return ax
-
