@@ -244,7 +244,7 @@ def cmd_reproduce(args, out):
     from . import reproduce_ica
 
     outdir = _make_folder(args.out)
-    scale = ("the paper's settings (about half an hour on 2 free cores with --jobs 2)"
+    scale = ("the paper's settings (about 35 min of two free cores with --jobs 2)"
              if args.full else "reduced settings (a few minutes)")
     print(f"Reproducing Fig. 1 of Zhang et al. (2020), {scale}; output in {outdir}; "
           f"finished points in that folder are reused", file=out)

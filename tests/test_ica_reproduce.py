@@ -68,10 +68,15 @@ def test_resume_refits_a_point_whose_file_has_other_settings_or_is_broken(tmp_pa
     monkeypatch.setattr(_sweep, "_fit_point", lambda s: fitted.append(s["max_iter"]) or [])
     ica_sweep([0.3], max_iter=5, **kw)            # other settings: not reused
     assert fitted == [5]
+    monkeypatch.setattr(_sweep, "_FROZEN_WINDOW", 10)  # another early-stop rule: not reused
+    ica_sweep([0.3], max_iter=3, **kw)
+    assert fitted == [5, 3]
+    ica_sweep([0.3], max_iter=3, **kw)            # same settings as that refit: reused
+    assert fitted == [5, 3]
     (path,) = folder.iterdir()
     path.write_text('{"format": 2, "settings"')  # a half-written file (killed run)
     ica_sweep([0.3], max_iter=3, **kw)
-    assert fitted == [5, 3]
+    assert fitted == [5, 3, 3]
 
 
 def test_progress_bar_can_be_disabled(tmp_path, capsys):

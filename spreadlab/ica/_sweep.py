@@ -120,8 +120,10 @@ class _FrozenRule:
     fired are recorded, so the bound can be checked against the full run.
     """
 
-    def __init__(self, A_true, budget, fraction, apply=True):
+    def __init__(self, A_true, budget, fraction, apply=True, window=_FROZEN_WINDOW,
+                 safety=_FROZEN_SAFETY):
         self.A_true, self.budget, self.fraction, self.apply = A_true, budget, fraction, apply
+        self.window, self.safety = window, safety
         self.err, self.step, self.prev = [], [], None
         self.fired = None  # (iteration, error, bound) when the rule first held
 
@@ -131,12 +133,12 @@ class _FrozenRule:
         self.step.append(np.nan if self.prev is None
                          else np.linalg.norm(A - self.prev) / np.linalg.norm(self.prev))
         self.prev = A.copy()
-        k, W = len(self.err), _FROZEN_WINDOW
+        k, W = len(self.err), self.window
         if self.fired is not None or k <= W + 1 or k >= self.budget:
             return False  # (at the end of the budget there is nothing left to save)
         d = float(np.max(np.abs(np.diff(self.err[-W - 1:]))))
         growing = self.step[-1] > self.step[-W - 1]
-        bound = _FROZEN_SAFETY * (self.budget - k) * d
+        bound = self.safety * (self.budget - k) * d
         if not growing and bound <= self.fraction * self.err[-1]:
             self.fired = (k, self.err[-1], bound)
             return self.apply
@@ -220,7 +222,9 @@ def _fit_point(settings):
                           max_iter=budget)
                 if settings["frozen_stop"] is not None:
                     rule = _FrozenRule(A, budget, settings["frozen_stop"],
-                                       apply=not settings["validate_frozen"])
+                                       apply=not settings["validate_frozen"],
+                                       window=settings["frozen_window"],
+                                       safety=settings["frozen_safety"])
                     kw["callback"] = rule
             else:
                 kw = dict(anneal=settings["spread_anneal"], max_iter=settings["max_iter"])
@@ -378,7 +382,10 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
                 classical_accelerate=classical_accelerate,
                 classical_max_iter=int(max_iter if classical_max_iter is None
                                        else classical_max_iter),
-                frozen_stop=None if frozen_stop is None else float(frozen_stop))
+                frozen_stop=None if frozen_stop is None else float(frozen_stop),
+                # the rule's constants are part of the settings: a point stopped by another
+                # rule is not reused
+                frozen_window=_FROZEN_WINDOW, frozen_safety=_FROZEN_SAFETY)
     todo, rows = [], []
     for v in values:
         for run in range(n_runs):
