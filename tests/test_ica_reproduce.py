@@ -1,43 +1,100 @@
 import csv
+import json
 import sys
 
+import numpy as np
 import pytest
 
 from spreadlab.ica import ica_sweep, reproduce_ica
-from spreadlab.ica import _sweep
+from spreadlab.ica import _reproduce, _sweep
 
 pytest.importorskip("sklearn")
 
 TINY = {"fig1a": dict(n_features=3, n_sources=2, n_samples=400, gammas=[1e-3, 0.3], n_runs=1,
-                      max_iter=4, n_draws=10),
-        "fig1b": dict(n_features=3, n_sources=2, sample_sizes=[300], n_runs=2, max_iter=4)}
+                      max_iter=4, n_draws=10, classical_max_iter=120),
+        "fig1b": dict(n_features=3, n_sources=2, sample_sizes=[300], n_runs=2, max_iter=4,
+                      n_draws=10, classical_max_iter=60)}
 
 
-def test_reproduce_writes_tables_and_figures(tmp_path):
+def test_reproduce_writes_tables_figures_and_one_file_per_point(tmp_path):
     res = reproduce_ica(tmp_path, progress=False, config=TINY)
     # 3 methods x 2 gammas x 1 run, and 3 methods x 1 size x 2 runs
     assert len(res.fig1a) == 6 and len(res.fig1b) == 6
     names = sorted(p.rsplit("/", 1)[-1] for p in res.files)
     assert names == ["ica_fig1a.csv", "ica_fig1a.png", "ica_fig1b.csv", "ica_fig1b.png"]
+    assert sorted(p.name for p in (tmp_path / "ica_fig1a_points").iterdir()) == \
+        ["gamma_0.001_run000.json", "gamma_0.3_run000.json"]
+    assert len(list((tmp_path / "ica_fig1b_points").iterdir())) == 2
     with open(tmp_path / "ica_fig1a.csv") as f:
         rows = list(csv.DictReader(f))
     assert {r["method"] for r in rows} == {"classical EM", "spread EM", "FastICA"}
     assert all(0 <= float(r["amari"]) <= 1 for r in rows)
+    # the paper's protocol: plain classical EM, importance sampling in both EMs,
+    # spread EM ending at 0.5 / 2**2 source units
+    spread = [r for r in res.fig1a if r["method"] == "spread EM"]
+    assert all(r["final_spread"] == 0.125 for r in spread)
+    classical = [r for r in res.fig1a if r["method"] == "classical EM"]
+    assert all(r["n_iter"] <= 120 for r in classical)
+    assert all(r["n_estep"] <= r["n_iter"] + 1 for r in classical if r["n_iter"] > 0)  # no SQUAREM
     assert (tmp_path / "ica_fig1b.png").stat().st_size > 1000
     assert set(res.summary()) == {"fig1a", "fig1b"}
     assert "| 0.3 | spread EM | 1 |" in res.table("fig1a")
+    assert res.table("fig1b").count("\n") == 2 + 3 - 1  # header, rule, one line per method
 
 
-def test_sweep_resumes_from_its_per_point_results(tmp_path, monkeypatch):
-    path = tmp_path / "points.csv"
-    kw = dict(n_samples=300, n_features=3, n_sources=2, max_iter=3, results=path)
+def test_sweep_resumes_from_its_per_point_files(tmp_path, monkeypatch):
+    folder = tmp_path / "points"
+    kw = dict(n_samples=300, n_features=3, n_sources=2, max_iter=3, n_draws=10, results=folder)
     first = ica_sweep([0.3], **kw)
-    assert len(first) == 3 and path.exists()
-    # second call: every point is in the file, so nothing may be fitted again
-    monkeypatch.setattr(_sweep, "make_ica_data", lambda *a, **k: pytest.fail("refitted"))
+    assert len(first) == 3 and len(list(folder.iterdir())) == 1
+    # second call: every point has its file, so nothing may be fitted again
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: pytest.fail("refitted"))
     again = ica_sweep([0.3], **kw)
     assert [(r["method"], r["mixing_error"]) for r in again] == \
         [(r["method"], r["mixing_error"]) for r in first]
+    # one more value: only the new point is fitted
+    fitted = []
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: fitted.append(s["value"]) or [])
+    ica_sweep([0.3, 0.5], **kw)
+    assert fitted == [0.5]
+
+
+def test_resume_refits_a_point_whose_file_has_other_settings_or_is_broken(tmp_path, monkeypatch):
+    folder = tmp_path / "points"
+    kw = dict(n_samples=300, n_features=3, n_sources=2, n_draws=10, results=folder,
+              methods=("FastICA",))
+    ica_sweep([0.3], max_iter=3, **kw)
+    fitted = []
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: fitted.append(s["max_iter"]) or [])
+    ica_sweep([0.3], max_iter=5, **kw)            # other settings: not reused
+    assert fitted == [5]
+    monkeypatch.setattr(_sweep, "_FROZEN_WINDOW", 10)  # another early-stop rule: not reused
+    ica_sweep([0.3], max_iter=3, **kw)
+    assert fitted == [5, 3]
+    ica_sweep([0.3], max_iter=3, **kw)            # same settings as that refit: reused
+    assert fitted == [5, 3]
+    (path,) = folder.iterdir()
+    path.write_text('{"format": 2, "settings"')  # a half-written file (killed run)
+    ica_sweep([0.3], max_iter=3, **kw)
+    assert fitted == [5, 3, 3]
+
+
+def test_progress_bar_can_be_disabled(tmp_path, capsys):
+    kw = dict(n_samples=300, n_features=3, n_sources=2, max_iter=2, methods=("FastICA",))
+    ica_sweep([0.3], progress=False, **kw)
+    assert "ICA sweep" not in capsys.readouterr().err
+    ica_sweep([0.3], progress=True, **kw)        # negative control: the bar is drawn
+    assert "ICA sweep over gamma" in capsys.readouterr().err
+
+
+def test_worker_processes_give_the_same_rows(tmp_path):
+    kw = dict(n_samples=300, n_features=3, n_sources=2, max_iter=3, n_draws=10, n_runs=2)
+    one = ica_sweep([0.3], **kw)
+    two = ica_sweep([0.3], n_jobs=2, results=tmp_path / "p", **kw)
+    key = lambda r: (r["run"], r["method"])  # noqa: E731
+    assert [(key(r), r["mixing_error"]) for r in sorted(one, key=key)] == \
+        [(key(r), r["mixing_error"]) for r in sorted(two, key=key)]
+    assert len(list((tmp_path / "p").iterdir())) == 2
 
 
 def test_classical_em_at_zero_noise_is_reported_frozen():
@@ -46,7 +103,105 @@ def test_classical_em_at_zero_noise_is_reported_frozen():
     assert rows[0]["n_estep"] == 0 and rows[0]["converged"] is False
 
 
+class _Est:
+    mixing_ = None
+
+
+def _drive(rule, matrices):
+    est = _Est()
+    for k, A in enumerate(matrices, 1):
+        est.mixing_ = A
+        if rule(est, k, 0.0):
+            return k
+    return None
+
+
+A_TRUE = np.array([[1.0, -1.0], [1.0, 1.0], [-1.0, 1.0]])
+DIRECTION = np.array([[0.3, 0.1], [-0.2, 0.4], [0.1, 0.2]])
+
+
+def test_frozen_rule_stops_a_crawling_em_and_bounds_the_rest_of_its_budget():
+    # EM crawling at a constant rate 1 - 1e-6 towards the truth from far away: over the
+    # budget it could only move 0.2% of its error
+    budget = 2000
+    path = [A_TRUE + DIRECTION * (1 - 1e-6) ** k for k in range(budget)]
+    rule = _sweep._FrozenRule(A_TRUE, budget, 0.02)
+    k = _drive(rule, path)
+    assert k is not None and k < 100
+    it, err_then, bound = rule.fired
+    final = _sweep.mixing_error(path[-1], A_TRUE)
+    assert abs(final - err_then) <= bound <= 0.02 * err_then
+    # negative control: at rate 1 - 1e-4 the budget could still move the error by 18%
+    fast = [A_TRUE + DIRECTION * (1 - 1e-4) ** k for k in range(budget)]
+    assert _drive(_sweep._FrozenRule(A_TRUE, budget, 0.02), fast) > 1500
+
+
+def test_frozen_rule_never_stops_an_em_whose_steps_grow():
+    # leaving a plateau: steps grow geometrically, total movement small at first
+    budget = 2000
+    path = [A_TRUE + DIRECTION * (1 - 1e-7 * 1.05 ** k) for k in range(300)]
+    rule = _sweep._FrozenRule(A_TRUE, budget, 0.02)
+    assert _drive(rule, path) is None and rule.fired is None
+
+
+def test_frozen_rule_validation_runs_record_but_do_not_stop():
+    budget = 300
+    path = [A_TRUE + DIRECTION * (1 - 1e-4) ** k for k in range(budget)]
+    rule = _sweep._FrozenRule(A_TRUE, budget, 0.02, apply=False)
+    assert _drive(rule, path) is None and rule.fired is not None
+
+
+def test_reproduce_validation_run_checks_the_frozen_rule(tmp_path):
+    """Run 0 runs classical EM's full budget and records where the rule fired."""
+    res = reproduce_ica(tmp_path, progress=False, config=TINY)
+    checked = [r for r in res.fig1a + res.fig1b
+               if r["method"] == "classical EM" and r["run"] == 0 and r.get("rule_iter")]
+    assert checked, res.rule_check()
+    for r in checked:
+        assert r["stop"] != "frozen rule"
+        assert abs(r["mixing_error"] - r["rule_error"]) <= r["error_bound"]
+    stopped = [r for r in res.fig1a + res.fig1b if r.get("stop") == "frozen rule"]
+    assert all(r["run"] != 0 and r["n_iter"] < 120 for r in stopped)
+
+
+def test_sweep_rejects_bad_jobs_and_fraction():
+    with pytest.raises(ValueError, match="n_jobs must be an int >= 1; got n_jobs=0"):
+        ica_sweep([0.3], n_jobs=0)
+    with pytest.raises(ValueError, match="frozen_stop must be None or a float in"):
+        ica_sweep([0.3], frozen_stop=1.5)
+
+
 def test_reproduce_without_sklearn_fails_clearly(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.decomposition", None)
     with pytest.raises(ImportError, match="pip install scikit-learn"):
         reproduce_ica(tmp_path, progress=False, config=TINY)
+
+
+def test_cli_reproduce_quiet_prints_tables_and_no_bar(tmp_path, capsys, monkeypatch):
+    from spreadlab.cli import main
+
+    monkeypatch.setattr(_reproduce, "_SMALL", {k: {**_reproduce._SMALL[k], **v}
+                                               for k, v in TINY.items()})
+    assert main(["reproduce", "ica", "--quiet", "--out", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "| gamma | method |" in out and "| n_samples | method |" in out
+    assert "ICA sweep" not in err
+    saved = json.loads(next((tmp_path / "ica_fig1a_points").iterdir()).read_text())
+    assert saved["settings"]["classical_accelerate"] is None
+
+
+def test_plot_with_standard_error_bars_draws_the_mean():
+    import matplotlib.pyplot as plt
+
+    from spreadlab.ica import plot_ica_sweep
+
+    rows = [{"method": "FastICA", "gamma": 0.1, "mixing_error": e} for e in (0.01, 0.02, 0.06)]
+    ax = plot_ica_sweep(rows, bars="se")
+    line = ax.containers[0][0]                                       # the data line of errorbar
+    assert line.get_ydata()[0] == pytest.approx(0.03, rel=1e-12)   # mean, not the median 0.02
+    plt.close(ax.figure)
+    ax = plot_ica_sweep(rows)                                        # default: median and range
+    assert ax.containers[0][0].get_ydata()[0] == pytest.approx(0.02, rel=1e-12)
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="bars must be 'range' or 'se'; got bars='sd'"):
+        plot_ica_sweep(rows, bars="sd")

@@ -23,22 +23,32 @@ from ._sweep import METHODS, ica_sweep, plot_ica_sweep
 
 __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 
-# The paper's settings (section 5.1, Fig. 1): the paper ran 2000 (1a) and 500 (1b)
-# plain EM updates with 1000 importance draws; here every stage has max_iter
-# SQUAREM iterations under the honest stopping rule, and 100 draws (the
-# effective sample size is reported by SpreadICA.ess_).
+# The paper's settings (section 5.1, Fig. 1).  Classical EM is the paper's plain EM
+# with its budget (2000 updates for 1a, 500 for 1b), stopped early only when it is
+# frozen so that the full budget could not change its error by more than 2%
+# (ica_sweep, frozen_stop; run 0 of every point runs the full budget to check the
+# rule).  Spread EM runs SQUAREM with the honest stopping rule in each of three
+# stages, spread 0.5 -> 0.25 -> 0.125 source units (smaller spreads need more than
+# 100 importance draws: docs/ica_fig1.md).  Both EMs use the paper's E-step,
+# importance sampling from the Gaussian likelihood factor with Laplace prior
+# weights (100 draws; the paper: 1000).
+_PROTOCOL = dict(estep="importance", n_draws=100, max_iter=300, spread_anneal=2,
+                 classical_accelerate=None, frozen_stop=0.02, validate_runs=(0,))
 _PAPER = dict(
     fig1a=dict(n_features=20, n_sources=10, n_samples=20000, gammas=[1e-3, 1e-2, 0.1, 0.2, 0.5, 1.0],
-               n_runs=10, max_iter=300, n_draws=100),
+               n_runs=10, classical_max_iter=2000, **_PROTOCOL),
     fig1b=dict(n_features=10, n_sources=5, gamma=0.2, sample_sizes=[250, 500, 1000, 2000, 5000, 10000, 20000],
-               n_runs=50, max_iter=300, n_draws=100),
+               n_runs=50, classical_max_iter=500, **_PROTOCOL),
 )
 _SMALL = dict(
     fig1a=dict(n_features=8, n_sources=4, n_samples=4000, gammas=[1e-3, 1e-2, 0.1, 0.3, 1.0],
-               n_runs=3, max_iter=100, n_draws=100),
+               n_runs=3, classical_max_iter=2000, **_PROTOCOL),
     fig1b=dict(n_features=8, n_sources=4, gamma=0.2, sample_sizes=[250, 1000, 4000],
-               n_runs=3, max_iter=100, n_draws=100),
+               n_runs=3, classical_max_iter=500, **_PROTOCOL),
 )
+_SWEEP_KEYS = ("n_features", "n_sources", "n_runs", "max_iter", "n_draws", "estep",
+               "spread_anneal", "classical_accelerate", "classical_max_iter", "frozen_stop",
+               "validate_runs")
 
 
 def _fastica():
@@ -89,12 +99,15 @@ class ICAReproduction:
 
     def table(self, name):
         """Markdown table of ``"fig1a"`` or ``"fig1b"``: per point and method, the
-        median, mean and standard error of the error in A over runs, and how many
-        EM runs met their stopping rule."""
+        median, mean and standard error of the error in A over runs, how many
+        runs met their stopping rule, and how many classical-EM runs were stopped
+        as frozen (with the largest bound on how much the full budget could have
+        changed their error)."""
         rows = getattr(self, name)
         key = "gamma" if name == "fig1a" else "n_samples"
-        lines = [f"| {key} | method | runs | median error in A | mean ± s.e. | converged |",
-                 "|---|---|---|---|---|---|"]
+        lines = [f"| {key} | method | runs | median error in A | mean ± s.e. | converged | "
+                 "stopped as frozen (max bound) |",
+                 "|---|---|---|---|---|---|---|"]
         for v in sorted({r[key] for r in rows}):
             for m in METHODS:
                 sel = [r for r in rows if r[key] == v and r["method"] == m]
@@ -103,16 +116,57 @@ class ICAReproduction:
                 e = np.array([r["mixing_error"] for r in sel])
                 se = e.std(ddof=1) / np.sqrt(e.size) if e.size > 1 else float("nan")
                 conv = sum(bool(r["converged"]) for r in sel)
+                frozen = [r for r in sel if r.get("stop") == "frozen rule"]
+                fz = (f"{len(frozen)}/{e.size} ({max(r['error_bound'] for r in frozen):.4f})"
+                      if frozen else ("-" if m != "classical EM" else f"0/{e.size}"))
                 lines.append(f"| {v:g} | {m} | {e.size} | {np.median(e):.4f} | "
-                             f"{e.mean():.4f} ± {se:.4f} | {conv}/{e.size} |")
+                             f"{e.mean():.4f} ± {se:.4f} | {conv}/{e.size} | {fz} |")
+        return "\n".join(lines)
+
+    def timing(self):
+        """Markdown table of fitting time per figure and method: CPU seconds summed
+        over all fits (one thread per fit, so this is the time on free cores) and
+        wall seconds summed over fits (inflated when the cores are shared)."""
+        lines = ["| figure | method | fits | CPU s (sum) | CPU s per fit, median / max | "
+                 "wall s (sum) |", "|---|---|---|---|---|---|"]
+        for name in ("fig1a", "fig1b"):
+            rows = getattr(self, name)
+            for m in METHODS:
+                sel = [r for r in rows if r["method"] == m]
+                if not sel:
+                    continue
+                cpu = np.array([r.get("cpu_seconds", np.nan) for r in sel], dtype=float)
+                wall = np.array([r["seconds"] for r in sel], dtype=float)
+                lines.append(f"| {name} | {m} | {len(sel)} | {cpu.sum():.0f} | "
+                             f"{np.median(cpu):.1f} / {cpu.max():.1f} | {wall.sum():.0f} |")
+        return "\n".join(lines)
+
+    def rule_check(self):
+        """Markdown table of the validation runs of the frozen rule: runs that ran
+        the full classical-EM budget although the rule fired, with the error when
+        it fired, the error after the full budget, and the bound the rule gave."""
+        lines = ["| figure | point | run | rule fired at iteration | error then | error after "
+                 "the full budget | change | bound |", "|---|---|---|---|---|---|---|---|"]
+        for name, key in (("fig1a", "gamma"), ("fig1b", "n_samples")):
+            for r in getattr(self, name):
+                if r["method"] == "classical EM" and r.get("stop") != "frozen rule" \
+                        and r.get("rule_iter") is not None:
+                    lines.append(
+                        f"| {name} | {key} = {r[key]:g} | {r['run']} | {r['rule_iter']} | "
+                        f"{r['rule_error']:.4f} | {r['mixing_error']:.4f} | "
+                        f"{abs(r['mixing_error'] - r['rule_error']):.4f} | {r['error_bound']:.4f} |")
         return "\n".join(lines)
 
 
+_CSV_FIELDS = ("vary", "value", "run", "method", "mixing_error", "amari", "seconds", "cpu_seconds",
+               "n_estep",
+               "n_iter", "converged", "stop", "rule_iter", "rule_error", "error_bound",
+               "final_spread")
+
+
 def _write_csv(path, rows):
-    fields = ["vary", "value", "run", "method", "mixing_error", "amari", "seconds", "n_estep",
-              "converged"]
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        w = csv.DictWriter(f, fieldnames=_CSV_FIELDS, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
 
@@ -125,42 +179,48 @@ def _plot(path, rows, key, title):
     with style():
         fig = Figure(figsize=(FIGURE_WIDTH, 0.62 * FIGURE_WIDTH))
         ax = fig.add_subplot()
-        plot_ica_sweep(rows, x=key, ax=ax)
+        plot_ica_sweep(rows, x=key, ax=ax, bars="se")
         ax.set_title(title)
         fig.savefig(path)
 
 
-def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=None):
+def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=None, n_jobs=1):
     """Reproduce Fig. 1a and 1b of the spread-divergence paper.
 
-    Fig. 1a: error in the mixing matrix against the model noise gamma for
-    classical EM (``spread=0``), spread EM and FastICA, on data
+    Fig. 1a: error in the mixing matrix against the noise gamma of data and
+    model for classical EM (``spread=0``), spread EM and FastICA, on data
     :math:`x = As + \\gamma\\epsilon` with :math:`A_{ij}=\\pm 1` and Laplace
     sources.  Fig. 1b: error against the number of samples at gamma = 0.2.
-    Both EMs start from the same :func:`pca_start` matrix with the same
-    SQUAREM acceleration and per-stage budget (:func:`ica_sweep`).
+    Both EMs start from the same :func:`pca_start` matrix and use the paper's
+    importance-sampling E-step; classical EM is the paper's plain EM with its
+    budget (2000 updates for 1a, 500 for 1b), stopped early only when frozen
+    (:func:`ica_sweep`, ``frozen_stop``); spread EM runs three SQUAREM stages,
+    spread 0.5, 0.25, 0.125 source units, each to its stopping rule.
 
-    Per-point results are appended to ``ica_fig1a_points.csv`` and
-    ``ica_fig1b_points.csv`` in ``outdir`` as they finish; running again with
-    the same ``outdir`` resumes, reusing the points already there.
+    Every (point, run) is written to its own file in ``outdir/ica_fig1a_points``
+    and ``outdir/ica_fig1b_points`` as soon as it finishes; running again with
+    the same ``outdir`` and settings skips the finished points.
 
     Parameters
     ----------
     outdir : str or path-like
-        Directory for ``ica_fig1a.png``, ``ica_fig1b.png`` and the CSVs.
+        Directory for ``ica_fig1a.png``, ``ica_fig1b.png``, the CSVs and the
+        per-point folders.
     full : bool, default=False
         The paper's settings (X=20, Z=10, N=20000, A_ij = ±1, 10 runs per
-        gamma for Fig. 1a; X=10, Z=5, gamma=0.2, 50 random A for Fig. 1b),
-        with 300 SQUAREM iterations per stage and 100 importance draws.  The
-        default is a scaled-down version (X=8, Z=4, 3 runs) that takes a few
-        minutes.
+        gamma for Fig. 1a; X=10, Z=5, gamma=0.2, 50 random A, N from 250 to
+        20000 for Fig. 1b).  The default is a scaled-down version (X=8, Z=4,
+        3 runs) that takes a few minutes.
     progress : bool, default=True
-        Show a tqdm progress bar.
+        Show a tqdm progress bar over the points.
     random_state : int, default=0
         Base seed; run r uses seed ``random_state + r``.
     config : dict, optional
         Overrides of the per-figure settings (keys ``"fig1a"``, ``"fig1b"``),
         e.g. for a tiny smoke test.
+    n_jobs : int, default=1
+        Worker processes, one thread each (``spreadlab reproduce ica --jobs``).
+        The results do not depend on it.
 
     Returns
     -------
@@ -179,15 +239,13 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     t0 = time.perf_counter()
     res = ICAReproduction(config={"full": full, **cfg})
     a, b = cfg["fig1a"], cfg["fig1b"]
+    common = dict(random_state=random_state, progress=progress, n_jobs=n_jobs)
     res.fig1a = ica_sweep(a["gammas"], vary="gamma", n_samples=a["n_samples"],
-                          n_features=a["n_features"], n_sources=a["n_sources"], n_runs=a["n_runs"],
-                          max_iter=a["max_iter"], n_draws=a["n_draws"], random_state=random_state,
-                          results=os.path.join(outdir, "ica_fig1a_points.csv"), progress=progress)
+                          results=os.path.join(outdir, "ica_fig1a_points"),
+                          **{k: a[k] for k in _SWEEP_KEYS if k in a}, **common)
     res.fig1b = ica_sweep(b["sample_sizes"], vary="n_samples", gamma=b["gamma"],
-                          n_features=b["n_features"], n_sources=b["n_sources"], n_runs=b["n_runs"],
-                          max_iter=b["max_iter"], n_draws=b.get("n_draws", 100),
-                          random_state=random_state,
-                          results=os.path.join(outdir, "ica_fig1b_points.csv"), progress=progress)
+                          results=os.path.join(outdir, "ica_fig1b_points"),
+                          **{k: b[k] for k in _SWEEP_KEYS if k in b}, **common)
     scale = "paper settings" if full else "scaled down"
     titles = {
         "fig1a": f"Fig. 1a ({scale}): X = {a['n_features']}, Z = {a['n_sources']}, "

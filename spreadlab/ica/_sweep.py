@@ -5,7 +5,8 @@ classical EM (``SpreadICA(spread=0, noise=gamma)``), spread EM
 (``SpreadICA(noise=gamma)``) and scikit-learn's FastICA on the same data, both
 EMs from the same :func:`pca_start` matrix with the same iteration budget.
 """
-import csv
+import json
+import numbers
 import os
 import time
 import warnings
@@ -20,8 +21,6 @@ from ._start import pca_start
 __all__ = ["ica_sweep", "em_update_zero_noise", "plot_ica_traces", "plot_ica_sweep"]
 
 METHODS = ("classical EM", "spread EM", "FastICA")
-_FIELDS = ("vary", "value", "run", "method", "mixing_error", "amari", "seconds", "n_estep",
-           "converged")
 
 
 def em_update_zero_noise(A, X):
@@ -94,28 +93,170 @@ def _fastica_class():
     return FastICA
 
 
-def _read_done(path):
-    if not path or not os.path.exists(path):
-        return []
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+# Iterations over which the frozen-EM rule looks back, and the safety factor on its
+# bound (see _FrozenRule): the largest change per iteration over 50 iterations,
+# doubled, because EM's steps are not exactly monotone (with a 20-iteration window
+# and no factor a tiny validation run moved 8% more than the bound).
+_FROZEN_WINDOW = 50
+_FROZEN_SAFETY = 2.0
+# Version of the per-point result files; a file of another version is refitted.
+_POINT_FORMAT = 2
 
 
-def _typed(row):
-    out = dict(row)
-    out["value"] = float(row["value"]) if row["vary"] == "gamma" else int(float(row["value"]))
-    out[row["vary"]] = out["value"]
-    out["run"] = int(row["run"])
-    for k in ("mixing_error", "amari", "seconds"):
-        out[k] = float(row[k])
-    out["n_estep"] = None if row["n_estep"] in ("", "None") else int(float(row["n_estep"]))
-    out["converged"] = row["converged"] in ("True", True)
-    return out
+class _FrozenRule:
+    r"""Early stop of a classical-EM run that cannot change its reported error.
+
+    Plain EM with a budget of ``budget`` iterations is stopped at iteration k if,
+    over the last :data:`_FROZEN_WINDOW` iterations, (i) the relative EM step of
+    the mixing matrix did not grow and (ii) the largest per-iteration change of
+    the error in A, :math:`d_k`, satisfies :math:`b_k = 2(B-k)\,d_k \le f\,e_k`
+    (``fraction`` f of the current error :math:`e_k`).  EM's steps shrink
+    (or stay flat) while its rate is constant, so the error reported after the
+    full budget differs from :math:`e_k` by at most :math:`(B-k)\,d_k`; the
+    factor 2 covers steps that are not exactly monotone.  The bound :math:`b_k`
+    is recorded with the row.  Condition (i) keeps a run that is
+    leaving a plateau (growing steps) from being stopped.  With ``apply=False``
+    the run continues to its budget and the iteration and error at which the rule
+    fired are recorded, so the bound can be checked against the full run.
+    """
+
+    def __init__(self, A_true, budget, fraction, apply=True, window=_FROZEN_WINDOW,
+                 safety=_FROZEN_SAFETY):
+        self.A_true, self.budget, self.fraction, self.apply = A_true, budget, fraction, apply
+        self.window, self.safety = window, safety
+        self.err, self.step, self.prev = [], [], None
+        self.fired = None  # (iteration, error, bound) when the rule first held
+
+    def __call__(self, est, it, objective):
+        A = est.mixing_
+        self.err.append(mixing_error(A, self.A_true))
+        self.step.append(np.nan if self.prev is None
+                         else np.linalg.norm(A - self.prev) / np.linalg.norm(self.prev))
+        self.prev = A.copy()
+        k, W = len(self.err), self.window
+        if self.fired is not None or k <= W + 1 or k >= self.budget:
+            return False  # (at the end of the budget there is nothing left to save)
+        d = float(np.max(np.abs(np.diff(self.err[-W - 1:]))))
+        growing = self.step[-1] > self.step[-W - 1]
+        bound = self.safety * (self.budget - k) * d
+        if not growing and bound <= self.fraction * self.err[-1]:
+            self.fired = (k, self.err[-1], bound)
+            return self.apply
+        return False
+
+
+def _settings_key(settings):
+    return json.dumps(settings, sort_keys=True)
+
+
+def _point_path(results, vary, value, run):
+    return os.path.join(results, f"{vary}_{value:g}_run{run:03d}.json")
+
+
+def _load_point(path, settings):
+    """Rows of a finished point, or None if absent, unreadable or fitted with other settings."""
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if saved.get("format") != _POINT_FORMAT or \
+            _settings_key(saved.get("settings")) != _settings_key(settings):
+        return None
+    return saved["rows"]
+
+
+def _save_point(path, settings, rows):
+    """Write one point atomically (a crash never leaves half a file that looks finished)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump({"format": _POINT_FORMAT, "settings": settings, "rows": rows}, f, indent=1)
+    os.replace(tmp, path)
+
+
+def _worker_init():
+    """One thread per worker process: the pool, not BLAS or Numba, uses the cores."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    from . import _estep
+
+    _estep.load_kernels()
+    import numba
+
+    numba.set_num_threads(1)
+
+
+def _fit_point(settings):
+    """Fit every method of one (value, run) point; returns its rows."""
+    FastICA = _fastica_class() if "FastICA" in settings["methods"] else None
+    vary, value, run = settings["vary"], settings["value"], settings["run"]
+    g, n = settings["gamma"], settings["n_samples"]
+    seed = settings["random_state"] + run
+    X, A, _ = make_ica_data(n, settings["n_features"], settings["n_sources"], noise=g,
+                            random_state=seed)
+    Z = settings["n_sources"]
+    start = pca_start(X, Z, noise=g, random_state=seed)
+    rows = []
+    for method in settings["methods"]:
+        t, cpu = time.perf_counter(), time.process_time()
+        extra = {}
+        if method == "FastICA":
+            est = FastICA(n_components=Z, whiten="unit-variance", max_iter=1000,
+                          random_state=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # its own ConvergenceWarning: reported below
+                est.fit(X)
+            A_est, esteps, iters = est.mixing_, None, est.n_iter_
+            conv = est.n_iter_ < 1000
+            stop = "converged" if conv else "max_iter"
+        elif method == "classical EM" and g == 0:
+            # frozen: every matrix is a fixed point
+            A_est, esteps, iters, conv, stop = start, 0, 0, False, "frozen (gamma = 0)"
+        else:
+            classical = method == "classical EM"
+            rule = None
+            if classical:
+                budget = settings["classical_max_iter"]
+                kw = dict(spread=0.0, accelerate=settings["classical_accelerate"],
+                          max_iter=budget)
+                if settings["frozen_stop"] is not None:
+                    rule = _FrozenRule(A, budget, settings["frozen_stop"],
+                                       apply=not settings["validate_frozen"],
+                                       window=settings["frozen_window"],
+                                       safety=settings["frozen_safety"])
+                    kw["callback"] = rule
+            else:
+                kw = dict(anneal=settings["spread_anneal"], max_iter=settings["max_iter"])
+            est = SpreadICA(Z, noise=g, init=start, n_draws=settings["n_draws"],
+                            estep=settings["estep"], random_state=seed, **kw)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # reported as a column
+                est.fit(X)
+            A_est, esteps, iters, conv = est.mixing_, est.n_estep_, est.n_iter_, est.converged_
+            stop = "converged" if conv else "max_iter"
+            if rule is not None and rule.fired is not None:
+                extra = dict(rule_iter=rule.fired[0], rule_error=rule.fired[1],
+                             error_bound=rule.fired[2])
+                if rule.apply:
+                    stop = "frozen rule"
+            if not classical:
+                extra["final_spread"] = est.spread_
+        row = {"vary": vary, "value": value, "run": run, "method": method,
+               "mixing_error": mixing_error(A_est, A), "amari": amari_distance(A_est, A),
+               "seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - cpu,
+               "n_estep": esteps, "n_iter": iters,
+               "converged": bool(conv), "stop": stop}
+        row.update(extra)
+        rows.append(row)
+    return rows
 
 
 def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, n_sources=3,
               n_runs=1, max_iter=40, n_draws=100, methods=METHODS, random_state=0,
-              results=None, progress=False):
+              results=None, progress=False, estep="auto", spread_anneal="auto",
+              classical_accelerate="squarem", classical_max_iter=None, frozen_stop=None,
+              validate_runs=(), n_jobs=1):
     r"""Fig. 1a or 1b of the spread-divergence paper: error in A against noise or N.
 
     For each value (a model/data noise :math:`\gamma` with ``vary="gamma"``, or a
@@ -124,15 +265,29 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     (:math:`A_{ij}=\pm 1`, Laplace sources, seed ``random_state + r``: the same
     :math:`A` for every value of one run) and fitted by
 
-    * ``"classical EM"``: ``SpreadICA(spread=0, noise=gamma)`` (SQUAREM, as spread
-      EM; at :math:`\gamma = 0` it cannot move and is reported at its start),
-    * ``"spread EM"``: ``SpreadICA(noise=gamma)`` with its defaults,
+    * ``"classical EM"``: ``SpreadICA(spread=0, noise=gamma)`` with
+      ``classical_accelerate`` (SQUAREM by default; ``None`` is the paper's plain
+      EM) and ``classical_max_iter`` iterations (at :math:`\gamma = 0` it cannot
+      move and is reported at its start),
+    * ``"spread EM"``: ``SpreadICA(noise=gamma, anneal=spread_anneal)`` (SQUAREM,
+      the honest stopping rule in every stage),
     * ``"FastICA"``: scikit-learn's ``FastICA(whiten="unit-variance")``,
 
-    both EMs from the same :func:`pca_start` matrix with ``max_iter`` iterations per
-    stage.  The error is the paper's :func:`mixing_error`,
-    :math:`\frac{1}{XZ}\sum_{ij}|\hat A_{ij}-A_{ij}|/|A_{ij}|` after matching
-    permutation, sign and scale.
+    both EMs from the same :func:`pca_start` matrix.  The error is the paper's
+    :func:`mixing_error`, :math:`\frac{1}{XZ}\sum_{ij}|\hat A_{ij}-A_{ij}|/|A_{ij}|`
+    after matching permutation, sign and scale.
+
+    **Frozen classical EM** (``frozen_stop=f``).  A classical-EM run is stopped
+    at iteration k of its budget B when its EM steps have not grown over the last
+    50 iterations and :math:`2(B-k)\,d_k \le f\,e_k`, with :math:`e_k` its
+    current error and :math:`d_k` the largest change of the error per iteration
+    over those 50 iterations: while EM's steps do not grow, running to the budget
+    changes the reported error by at most :math:`(B-k)\,d_k`, and the factor 2
+    covers steps that are not exactly monotone (the bound is recorded as
+    ``error_bound``).  Runs in
+    ``validate_runs`` are not stopped: they record where the rule fired
+    (``rule_iter``, ``rule_error``) and run the full budget, which measures the
+    rule.
 
     Parameters
     ----------
@@ -149,25 +304,49 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     n_runs : int, default=1
         Random mixing matrices per point.
     max_iter : int, default=40
-        Iteration budget per stage of each EM.
+        Iteration budget per stage of spread EM (and of classical EM unless
+        ``classical_max_iter`` is given).
     n_draws : int, default=100
-        Importance draws of spread EM (when it samples).
+        Importance draws of both EMs (when they sample).
     methods : sequence of str, default=("classical EM", "spread EM", "FastICA")
         Which methods to fit at each point.
     random_state : int, default=0
-        Seed of the data and fits (each point and run derives its own).
+        Seed of the data and fits (run r uses ``random_state + r``).
     results : str or path-like, optional
-        CSV file of per-point results.  Rows already in it are reused (the sweep
-        resumes where it stopped); new rows are appended as each point finishes.
+        Folder of per-point result files, one JSON file per (value, run) with the
+        settings it was fitted with.  A point whose file exists with the same
+        settings is read, not refitted (the sweep resumes where it stopped); each
+        point is written as soon as it finishes.
     progress : bool, default=False
         tqdm progress bar over the points.
+    estep : {"auto", "importance", "exact"}, default="auto"
+        E-step of both EMs (``SpreadICA(estep=...)``); ``"importance"`` with the
+        Laplace prior is the paper's.
+    spread_anneal : "auto" or int, default="auto"
+        ``SpreadICA(anneal=...)`` of spread EM.
+    classical_accelerate : {"squarem", None}, default="squarem"
+        Acceleration of classical EM.
+    classical_max_iter : int, optional
+        Iteration budget of classical EM (default: ``max_iter``).
+    frozen_stop : float, optional
+        Fraction f of the frozen-EM rule above (None: classical EM runs its budget).
+    validate_runs : sequence of int, default=()
+        Runs in which the frozen rule is recorded but not applied.
+    n_jobs : int, default=1
+        Worker processes (one thread each); 1 fits in this process.  The
+        results do not depend on it.
 
     Returns
     -------
     list of dict
         One row per (value, run, method): ``vary``, ``value`` (also under the key
         ``gamma`` or ``n_samples``), ``run``, ``method``, ``mixing_error``, ``amari``,
-        ``seconds``, ``n_estep`` (None for FastICA), ``converged``.
+        ``seconds`` (wall), ``cpu_seconds`` (CPU time of the fitting process: with
+        one thread per worker, the time on a free core), ``n_estep`` (None for
+        FastICA), ``n_iter``, ``converged``,
+        ``stop`` (``"converged"``, ``"max_iter"``, ``"frozen rule"``, ...), and for
+        classical EM with ``frozen_stop`` ``rule_iter``, ``rule_error``,
+        ``error_bound`` when the rule fired.
 
     References
     ----------
@@ -189,59 +368,69 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"methods must be among {METHODS}; got {unknown}")
-    FastICA = _fastica_class() if "FastICA" in methods else None
-    done = [_typed(r) for r in _read_done(results) if r["vary"] == vary]
-    have = {(r["value"], r["run"], r["method"]) for r in done}
-    rows = list(done)
-    jobs = [(v, r) for v in values for r in range(n_runs)]
-    new_file = bool(results) and not os.path.exists(results)
-    if results:
-        os.makedirs(os.path.dirname(os.path.abspath(results)), exist_ok=True)
-    for value, run in tqdm(jobs, disable=not progress, desc=f"ICA sweep over {vary}"):
-        value = float(value) if vary == "gamma" else int(value)
-        todo = [m for m in methods if (value, run, m) not in have]
-        if not todo:
-            continue
-        g = value if vary == "gamma" else float(gamma)
-        n = n_samples if vary == "gamma" else value
-        seed = random_state + run
-        X, A, _ = make_ica_data(n, n_features, n_sources, noise=g, random_state=seed)
-        start = pca_start(X, n_sources, noise=g, random_state=seed)
-        point = []
-        for method in todo:
-            t = time.perf_counter()
-            if method == "FastICA":
-                est = FastICA(n_components=n_sources, whiten="unit-variance", max_iter=1000,
-                              random_state=seed)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # its own ConvergenceWarning: reported below
-                    est.fit(X)
-                A_est, esteps, conv = est.mixing_, None, est.n_iter_ < 1000
-            elif method == "classical EM" and g == 0:
-                A_est, esteps, conv = start, 0, False  # frozen: every matrix is a fixed point
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be an int >= 1; got n_jobs={n_jobs!r}")
+    if frozen_stop is not None and not (isinstance(frozen_stop, numbers.Real)
+                                        and 0 < frozen_stop < 1):
+        raise ValueError(f"frozen_stop must be None or a float in (0, 1); got "
+                         f"frozen_stop={frozen_stop!r}")
+    if "FastICA" in methods:
+        _fastica_class()  # fail early with a clear message
+    base = dict(vary=vary, n_features=int(n_features), n_sources=int(n_sources),
+                methods=list(methods), max_iter=int(max_iter), n_draws=int(n_draws),
+                random_state=int(random_state), estep=estep, spread_anneal=spread_anneal,
+                classical_accelerate=classical_accelerate,
+                classical_max_iter=int(max_iter if classical_max_iter is None
+                                       else classical_max_iter),
+                frozen_stop=None if frozen_stop is None else float(frozen_stop),
+                # the rule's constants are part of the settings: a point stopped by another
+                # rule is not reused
+                frozen_window=_FROZEN_WINDOW, frozen_safety=_FROZEN_SAFETY)
+    todo, rows = [], []
+    for v in values:
+        for run in range(n_runs):
+            value = float(v) if vary == "gamma" else int(v)
+            s = dict(base, value=value, run=run,
+                     gamma=value if vary == "gamma" else float(gamma),
+                     n_samples=int(n_samples) if vary == "gamma" else value,
+                     validate_frozen=run in validate_runs and frozen_stop is not None)
+            done = None if results is None else _load_point(
+                _point_path(results, vary, value, run), s)
+            if done is None:
+                todo.append(s)
             else:
-                kw = dict(spread=0.0) if method == "classical EM" else {}
-                est = SpreadICA(n_sources, noise=g, init=start, max_iter=max_iter,
-                                n_draws=n_draws, random_state=seed, **kw)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ConvergenceWarning)  # reported as a column
-                    est.fit(X)
-                A_est, esteps, conv = est.mixing_, est.n_estep_, est.converged_
-            point.append({"vary": vary, "value": value, "run": run, "method": method,
-                          "mixing_error": mixing_error(A_est, A),
-                          "amari": amari_distance(A_est, A),
-                          "seconds": time.perf_counter() - t, "n_estep": esteps,
-                          "converged": bool(conv)})
-        if results:
-            with open(results, "a", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=_FIELDS)
-                if new_file:
-                    w.writeheader()
-                    new_file = False
-                w.writerows(point)
-        for r in point:
-            r[vary] = value
-        rows += point
+                rows += done
+    if results is not None:
+        os.makedirs(results, exist_ok=True)
+    # run by run, so that an interrupted sweep leaves whole runs (every value) behind;
+    # within a run the largest problems first
+    todo.sort(key=lambda s: (s["run"], -s["n_samples"] * s["n_features"] * s["n_sources"]))
+    bar = tqdm(total=len(todo), disable=not progress, desc=f"ICA sweep over {vary}")
+
+    def finish(s, point):
+        if results is not None:
+            _save_point(_point_path(results, vary, s["value"], s["run"]), s, point)
+        rows.extend(point)
+        bar.update(1)
+
+    try:
+        if n_jobs == 1 or len(todo) <= 1:
+            for s in todo:
+                finish(s, _fit_point(s))
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            ctx = multiprocessing.get_context("spawn")  # no fork of a process with OpenMP threads
+            with ProcessPoolExecutor(min(n_jobs, len(todo)), mp_context=ctx,
+                                     initializer=_worker_init) as pool:
+                futures = {pool.submit(_fit_point, s): s for s in todo}
+                for fut in as_completed(futures):
+                    finish(futures[fut], fut.result())
+    finally:
+        bar.close()
+    for r in rows:
+        r[vary] = r["value"]
     order = {m: i for i, m in enumerate(METHODS)}
     rows.sort(key=lambda r: (r["value"], r["run"], order[r["method"]]))
     return rows
@@ -294,9 +483,8 @@ def plot_ica_traces(traces, ax=None, xlabel="E-steps", ylabel="Amari distance to
     return ax
 
 
-def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
-    """Plot the rows of :func:`ica_sweep`: one line per method, median over runs with
-    error bars from the smallest to the largest run (a single run: no bars).
+def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None, bars="range"):
+    """Plot the rows of :func:`ica_sweep`: one line per method over the runs of each point.
 
     Parameters
     ----------
@@ -308,6 +496,11 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
         Which error to plot.
     ax : matplotlib.axes.Axes, optional
         Axes to draw in; a new figure otherwise.
+    bars : {"range", "se"}, default="range"
+        ``"range"``: median over runs, bars from the best to the worst run;
+        ``"se"``: mean over runs with bars of one standard error (the tables of
+        :func:`reproduce_ica`).  With several methods the markers are shifted
+        slightly sideways so that their bars do not hide each other.
 
     Returns
     -------
@@ -324,17 +517,28 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
     'model and data noise γ'
     >>> plt.close(ax.figure)
     """
+    if bars not in ("range", "se"):
+        raise ValueError(f"bars must be 'range' or 'se'; got bars={bars!r}")
     ax = _new_ax(ax)
     markers = {"classical EM": "o", "spread EM": "s", "FastICA": "^"}
-    for method in dict.fromkeys(r["method"] for r in rows):
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    for i, method in enumerate(methods):
         xs = sorted({r[x] for r in rows if r["method"] == method})
         errs = [np.array([r[key] for r in rows if r["method"] == method and r[x] == v])
                 for v in xs]
-        med = np.array([np.median(e) for e in errs])
-        lo = med - np.array([e.min() for e in errs])
-        hi = np.array([e.max() for e in errs]) - med
-        ax.errorbar(xs, med, yerr=[lo, hi], marker=markers.get(method, "d"), capsize=3,
-                    label=method)
+        if bars == "range":
+            mid = np.array([np.median(e) for e in errs])
+            lo = mid - np.array([e.min() for e in errs])
+            hi = np.array([e.max() for e in errs]) - mid
+        else:
+            mid = np.array([e.mean() for e in errs])
+            se = np.array([e.std(ddof=1) / np.sqrt(e.size) if e.size > 1 else 0.0
+                           for e in errs])
+            lo = np.minimum(se, 0.999 * mid)  # a log axis cannot show a bar below zero
+            hi = se
+        shift = 1.06 ** (i - (len(methods) - 1) / 2)  # multiplicative: the x axis is log
+        ax.errorbar(np.asarray(xs, dtype=float) * shift, mid, yerr=[lo, hi],
+                    marker=markers.get(method, "d"), capsize=3, label=method)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("model and data noise γ" if x == "gamma" else "number of samples N")
@@ -342,4 +546,3 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None):
                   else "Amari distance to the true A")
     ax.legend()
     return ax
-
