@@ -1315,7 +1315,7 @@ EXEMPT = {
                  "make_ica_data and SpreadICA, which are targets",
     "plot_ica_sweep": "draws the rows ica_sweep returns (tests/test_ica_reproduce.py)",
     "plot_ica_traces": "draws EM traces that SpreadICA records (tests/test_ica_em.py)",
-    "reproduce_ica": "experiment driver: minutes even at reduced scale, hours with full=True (run by "
+    "reproduce_ica": "experiment driver: ~75 s at reduced scale, ~1 h with full=True (run by "
                      "tests/test_ica_reproduce.py); its numeric input reaches make_ica_data and SpreadICA, "
                      "which are targets",
 }
