@@ -22,47 +22,21 @@ Run: ``python benchmarks/bench_quad_bounds.py [--seeds 60]`` (Markdown table on 
 """
 
 import argparse
+import pathlib
+import sys
 import time
 import warnings
 
 import numpy as np
 
 from _machine import print_machine
-from spreadlab import (
-    Cauchy,
-    Gaussian,
-    HyperbolicSecant,
-    Laplace,
-    Logistic,
-    NoClosedFormError,
-    QuadratureTruncationWarning,
-    divergence,
-)
+from spreadlab import NoClosedFormError, QuadratureTruncationWarning, divergence
 
 EPS = np.finfo(float).eps
-FAMILIES = {  # family: (constructor(loc, width), free scale ratio?, divergences with a closed form)
-    "Gaussian": (lambda m, s: Gaussian(m, s * s), True,
-                 ["kl", "reverse_kl", "jeffreys", "tv", "hellinger", "chi2", "js", "triangular", "renyi"]),
-    "Laplace": (Laplace, True, ["kl", "reverse_kl", "jeffreys", "tv", "hellinger", "chi2", "js", "renyi"]),
-    "Cauchy": (Cauchy, True, ["kl", "reverse_kl", "jeffreys", "tv", "hellinger", "chi2"]),
-    "Logistic": (Logistic, False, ["kl", "reverse_kl", "jeffreys", "tv", "hellinger"]),
-    "HyperbolicSecant": (HyperbolicSecant, False, ["kl", "reverse_kl", "jeffreys", "tv"]),
-}
-
-
-def draws(fam, f, n):
-    """The test's generator (same seed per pair), n draws."""
-    make, free, _ = FAMILIES[fam]
-    rng = np.random.default_rng([9, len(fam), len(f)])
-    for _ in range(n):
-        s = 10.0 ** rng.uniform(-10, 10)
-        gap = 10.0 ** rng.uniform(-3, 12) * s * rng.choice([-1, 1])
-        if rng.uniform() < 0.15:
-            gap = 0.0
-        ratio = 10.0 ** rng.uniform(-0.3, 0.3) if free and rng.uniform() < 0.7 else 1.0
-        loc = rng.uniform(-5, 5) * s
-        alpha = float(rng.choice([0.3, 0.7, 1.5, 2.0])) if f == "renyi" else None
-        yield make(loc, s), (make(loc + gap, s * ratio), make(loc + gap, s)), alpha
+# one draw generator for the test and this sweep: the test's (same seeds, more draws here)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests"))
+from test_divergences_numerics import _FAMILIES as FAMILIES  # noqa: E402
+from test_divergences_numerics import _draws as draws  # noqa: E402
 
 
 def run_pair(fam, f, n):

@@ -95,12 +95,12 @@ _CASES = [(fam, f) for fam, (_, _, fs) in _FAMILIES.items() for f in fs]
 N_PER_PAIR = 8  # seeds fixed before looking; 34 pairs x 8 = 272 draws, ~4 s on one core
 
 
-def _draws(fam, f):
+def _draws(fam, f, n=N_PER_PAIR):
     """Extreme but legal pairs: widths 1e-10 ... 1e10, gaps up to 1e12 widths (15% equal
     locations), scale ratios within 2x where the closed form allows them."""
     make, free, _ = _FAMILIES[fam]
     rng = np.random.default_rng([9, len(fam), len(f)])
-    for _ in range(N_PER_PAIR):
+    for _ in range(n):
         s = 10.0 ** rng.uniform(-10, 10)
         gap = 10.0 ** rng.uniform(-3, 12) * s * rng.choice([-1, 1])
         if rng.uniform() < 0.15:
