@@ -85,10 +85,12 @@ def kernel_label(kernel):
     >>> kernel_label(Cauchy(0.0, 0.5))
     'Cauchy, γ = 0.5'
     """
+    from ..distributions import Cauchy, Gaussian, Laplace
+
     _check_kernel(kernel)
-    name = type(kernel).__name__
-    symbol = {"Gaussian": "σ", "Laplace": "b", "Cauchy": "γ"}.get(name, "scale")
-    return f"{name}, {symbol} = {_width(kernel):.3g}"
+    symbol = next((sym for cls, sym in ((Gaussian, "σ"), (Laplace, "b"), (Cauchy, "γ"))
+                   if isinstance(kernel, cls)), "scale")  # by class: subclasses keep their symbol
+    return f"{type(kernel).__name__}, {symbol} = {_width(kernel):.3g}"
 
 
 @styled
