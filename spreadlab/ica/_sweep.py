@@ -374,7 +374,10 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
         Runs in which the frozen rule is recorded but not applied.
     n_jobs : int, default=1
         Worker processes (one thread each); 1 fits in this process.  The
-        results do not depend on it.
+        results do not depend on it.  The workers are spawned, so a script that
+        asks for more than one calls this under ``if __name__ == "__main__":``.
+        A point that fails in a worker ends the sweep; points not yet started
+        are dropped.
 
     Returns
     -------
