@@ -292,3 +292,21 @@ def test_point_files_hold_no_machine_specific_path(tmp_path):
     assert saved["rows"] and saved["settings"]["value"] == 0.3   # the file is the real one
     # no POSIX path, and no Windows one (JSON writes a backslash as two)
     assert str(tmp_path) not in text and "/" not in text and "\\\\" not in text
+
+
+@pytest.mark.parametrize("values", [[0.3, 0.3], [0.1234561, 0.1234562]])
+def test_sweep_refuses_values_that_would_share_a_point_file(monkeypatch, values):
+    """[0.3, 0.3] fitted run 0 twice (a table of 'two runs'); 0.1234561 and 0.1234562 were
+    both written to gamma_0.123456_run000.json."""
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: pytest.fail("fitted before checking"))
+    with pytest.raises(ValueError, match="values must differ in their first 6 significant"):
+        ica_sweep(values, **TINY_SWEEP)
+
+
+def test_table_of_a_single_run_has_no_nan_standard_error():
+    rows = [{"method": "FastICA", "gamma": 0.1, "run": 0, "mixing_error": 0.02, "converged": True}]
+    res = _reproduce.ICAReproduction(fig1a=rows)
+    line = res.table("fig1a").splitlines()[-1]
+    assert line == "| 0.1 | FastICA | 1 | 0.0200 | 0.0200 ± n/a | 1/1 | - |"
+    two = _reproduce.ICAReproduction(fig1a=rows + [{**rows[0], "run": 1, "mixing_error": 0.04}])
+    assert "0.0300 ± 0.0100 |" in two.table("fig1a")   # negative control: s.e. of (0.02, 0.04)

@@ -114,13 +114,14 @@ class ICAReproduction:
                 if not sel:
                     continue
                 e = np.array([r["mixing_error"] for r in sel])
-                se = e.std(ddof=1) / np.sqrt(e.size) if e.size > 1 else float("nan")
+                # one run has no standard error: the table says so instead of printing nan
+                se = f"{e.std(ddof=1) / np.sqrt(e.size):.4f}" if e.size > 1 else "n/a"
                 conv = sum(bool(r["converged"]) for r in sel)
                 frozen = [r for r in sel if r.get("stop") == "frozen rule"]
                 fz = (f"{len(frozen)}/{e.size} ({max(r['error_bound'] for r in frozen):.4f})"
                       if frozen else ("-" if m != "classical EM" else f"0/{e.size}"))
                 lines.append(f"| {v:g} | {m} | {e.size} | {np.median(e):.4f} | "
-                             f"{e.mean():.4f} ± {se:.4f} | {conv}/{e.size} | {fz} |")
+                             f"{e.mean():.4f} ± {se} | {conv}/{e.size} | {fz} |")
         return "\n".join(lines)
 
     def timing(self):

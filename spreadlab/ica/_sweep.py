@@ -439,6 +439,12 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
                 # rule is not reused
                 frozen_window=_FROZEN_WINDOW, frozen_safety=_FROZEN_SAFETY)
     todo, rows = [], []
+    names = [f"{float(v) if vary == 'gamma' else int(v):g}" for v in values]
+    if len(set(names)) < len(names):
+        # a repeated value would be fitted twice and counted as two runs, and values equal
+        # to 6 significant digits would share one result file
+        raise ValueError(f"values must differ in their first 6 significant digits (they name "
+                         f"the result files); got values={_short(list(values))}")
     for v in values:
         for run in range(n_runs):
             value = float(v) if vary == "gamma" else int(v)
