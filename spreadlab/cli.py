@@ -26,6 +26,7 @@ import argparse
 import io
 import math
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -93,10 +94,11 @@ def _sample_count(text):
 
 def _job_count(text):
     """``--jobs``: worker processes, a whole number in [1, 64]."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of processes; got {_quote(text)}") from None
+    digits = text.strip()
+    # ASCII digits only: int() would also take '1_0' (10) and other scripts' digits
+    if not re.fullmatch(r"[+-]?[0-9]+", digits):
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes; got {_quote(text)}")
+    n = int(digits)
     if not 1 <= n <= 64:
         raise argparse.ArgumentTypeError(f"must be between 1 and 64; got {n}")
     return n

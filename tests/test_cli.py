@@ -424,3 +424,26 @@ def test_user_module_that_raises_is_a_user_error(capsys, tmp_path):
     path.write_text("raise RuntimeError('the user module is broken')\n")
     assert main(["kl", "Delta(0)", "Delta(1)", "--import", str(path)]) == 2
     assert "RuntimeError: the user module is broken" in one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("bad, match", [
+    ("nan", "expected a whole number of processes; got 'nan'"),
+    ("inf", "expected a whole number of processes"),
+    ("1e308", "expected a whole number of processes"),
+    ("1.5", "expected a whole number of processes"),
+    ("abc", "expected a whole number of processes"),
+    ("True", "expected a whole number of processes"),
+    ("None", "expected a whole number of processes"),
+    ("", "expected a whole number of processes"),
+    ("1_0", "expected a whole number of processes"),        # int() reads this as 10
+    ("\u0663", "expected a whole number of processes"),     # Arabic-Indic 3: int() reads 3
+    ("-1", "must be between 1 and 64; got -1"),
+    ("0", "must be between 1 and 64; got 0"),
+    ("65", "must be between 1 and 64; got 65"),
+])
+def test_reproduce_jobs_must_be_a_whole_number_from_1_to_64(capsys, tmp_path, bad, match):
+    out = tmp_path / "out"
+    assert main(["reproduce", "ica", "--quiet", "--out", str(out), "--jobs", bad]) == 2
+    captured = capsys.readouterr()
+    assert match in one_error_line(captured.err) and captured.out == ""
+    assert not out.exists()

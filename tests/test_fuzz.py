@@ -1311,13 +1311,14 @@ EXEMPT = {
                            "tests/test_registry.py",
     "register_kl": "shorthand of register_divergence (tests/test_registry.py)",
     "register_convolution": "a decorator over classes (tests/test_registry.py)",
-    "ica_sweep": "experiment driver behind reproduce_ica (minutes per sweep); its numeric input reaches "
-                 "make_ica_data and SpreadICA, which are targets",
+    "ica_sweep": "experiment driver behind reproduce_ica (minutes per sweep); its own parameters meet "
+                 "hostile values in tests/test_ica_reproduce.py (test_sweep_names_a_bad_parameter_*), "
+                 "the rest reaches make_ica_data and SpreadICA, which are targets",
     "plot_ica_sweep": "draws the rows ica_sweep returns (tests/test_ica_reproduce.py)",
     "plot_ica_traces": "draws EM traces that SpreadICA records (tests/test_ica_em.py)",
     "reproduce_ica": "experiment driver: ~75 s at reduced scale, ~1 h with full=True (run by "
-                     "tests/test_ica_reproduce.py); its numeric input reaches make_ica_data and SpreadICA, "
-                     "which are targets",
+                     "tests/test_ica_reproduce.py, which also feeds it hostile n_jobs, random_state, config "
+                     "and outdir); the rest reaches ica_sweep",
 }
 
 

@@ -205,3 +205,108 @@ def test_plot_with_standard_error_bars_draws_the_mean():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="bars must be 'range' or 'se'; got bars='sd'"):
         plot_ica_sweep(rows, bars="sd")
+
+
+# ---------------------------------------------------------------- hostile input (review 2)
+
+TINY_SWEEP = dict(n_samples=200, n_features=3, n_sources=2, max_iter=2, n_draws=10)
+
+
+@pytest.mark.parametrize("param, value, exc, match", [
+    ("estep", "abc", ValueError, "'estep' parameter of ica_sweep"),
+    ("estep", float("nan"), TypeError, "'estep' parameter of ica_sweep"),
+    ("estep", True, TypeError, "estep must not be a bool"),
+    ("spread_anneal", -1, ValueError, "'spread_anneal' parameter of ica_sweep"),
+    ("spread_anneal", 1.5, TypeError, "'spread_anneal' parameter of ica_sweep"),
+    ("spread_anneal", True, TypeError, "spread_anneal must not be a bool"),
+    ("spread_anneal", None, TypeError, "'spread_anneal' parameter of ica_sweep"),
+    ("classical_accelerate", "abc", ValueError, "'classical_accelerate' parameter of ica_sweep"),
+    ("classical_accelerate", True, TypeError, "classical_accelerate must not be a bool"),
+    ("classical_max_iter", float("nan"), TypeError, "classical_max_iter must be an integer"),
+    ("classical_max_iter", float("inf"), TypeError, "classical_max_iter must be an integer"),
+    ("classical_max_iter", 1.5, TypeError, "classical_max_iter must be an integer"),
+    ("classical_max_iter", 0, ValueError, "classical_max_iter must be an integer >= 1"),
+    ("classical_max_iter", "abc", TypeError, "classical_max_iter must be an integer"),
+    ("classical_max_iter", True, TypeError, "classical_max_iter must be an integer"),
+    ("validate_runs", None, TypeError, "validate_runs must be a sequence"),
+    ("validate_runs", 0, TypeError, "validate_runs must be a sequence"),
+    ("validate_runs", "abc", TypeError, "validate_runs must be a sequence"),
+    ("validate_runs", (0.5,), TypeError, "validate_runs must hold integer run indices"),
+    ("validate_runs", (True,), TypeError, "validate_runs must hold integer run indices"),
+    ("validate_runs", (1,), ValueError, r"validate_runs must hold runs in \[0, n_runs=1\)"),
+    ("validate_runs", (-1,), ValueError, r"validate_runs must hold runs in \[0, n_runs=1\)"),
+    ("n_jobs", float("nan"), ValueError, "n_jobs must be an int >= 1; got n_jobs=nan"),
+    ("n_jobs", True, ValueError, "n_jobs must be an int >= 1; got n_jobs=True"),
+    ("n_jobs", None, ValueError, "n_jobs must be an int >= 1; got n_jobs=None"),
+    ("frozen_stop", float("nan"), ValueError, "frozen_stop must be None or a float in"),
+    ("frozen_stop", True, ValueError, "frozen_stop must be None or a float in"),
+    ("random_state", 2**32, ValueError, "random_state must be an integer <= 4294967295"),
+    ("random_state", -1, ValueError, "random_state must be an integer >= 0"),
+])
+def test_sweep_names_a_bad_parameter_before_fitting_anything(monkeypatch, param, value, exc, match):
+    """Each was a traceback from int(), 'in', or SpreadICA's 'anneal'/'accelerate' inside a fit
+    (possibly in a worker), or was accepted (classical_max_iter=1.5 ran 1 iteration)."""
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: pytest.fail("fitted before checking"))
+    with pytest.raises(exc, match=match):
+        ica_sweep([0.3], **{**TINY_SWEEP, param: value})
+
+
+def test_sweep_accepts_the_edge_values_it_documents(monkeypatch):
+    fitted = []
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: fitted.append(s) or [])
+    ica_sweep([0.3], spread_anneal=0, classical_accelerate=None, classical_max_iter=1,
+              validate_runs=[1], n_runs=2, frozen_stop=0.5, random_state=2**32 - 2,
+              n_jobs=1, **TINY_SWEEP)
+    assert [s["validate_frozen"] for s in fitted] == [False, True]
+    assert all(s["classical_max_iter"] == 1 and s["spread_anneal"] == 0 for s in fitted)
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    (dict(n_jobs=0), ValueError, "n_jobs must be an int >= 1"),
+    (dict(n_jobs="abc"), ValueError, "n_jobs must be an int >= 1"),
+    (dict(random_state=-1), ValueError, "random_state must be an integer >= 0"),
+    (dict(random_state=float("nan")), TypeError, "random_state must be an integer"),
+    (dict(config={"fig1c": {}}), ValueError, "config must be a dict with keys among"),
+    (dict(config={"fig1a": {"n_run": 1}}), ValueError, "config must be a dict"),  # a typo
+    (dict(config="abc"), ValueError, "config must be a dict"),
+    (dict(config={"fig1a": {"n_runs": 1.5}}), TypeError, r"config\['fig1a'\]\['n_runs'\]"),
+])
+def test_reproduce_refuses_bad_arguments_before_creating_its_folder(tmp_path, kw, exc, match):
+    out = tmp_path / "out"
+    with pytest.raises(exc, match=match):
+        reproduce_ica(out, progress=False, **kw)
+    assert not out.exists()
+
+
+def test_reproduce_refuses_a_non_path_outdir():
+    with pytest.raises(TypeError, match="outdir must be a str or os.PathLike path; got nan"):
+        reproduce_ica(float("nan"), progress=False)
+
+
+def test_point_files_hold_no_machine_specific_path(tmp_path):
+    folder = tmp_path / "points"
+    ica_sweep([0.3], results=folder, methods=("FastICA",), **TINY_SWEEP)
+    (path,) = folder.iterdir()
+    text = path.read_text()
+    saved = json.loads(text)
+    assert saved["rows"] and saved["settings"]["value"] == 0.3   # the file is the real one
+    # no POSIX path, and no Windows one (JSON writes a backslash as two)
+    assert str(tmp_path) not in text and "/" not in text and "\\\\" not in text
+
+
+@pytest.mark.parametrize("values", [[0.3, 0.3], [0.1234561, 0.1234562]])
+def test_sweep_refuses_values_that_would_share_a_point_file(monkeypatch, values):
+    """[0.3, 0.3] fitted run 0 twice (a table of 'two runs'); 0.1234561 and 0.1234562 were
+    both written to gamma_0.123456_run000.json."""
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: pytest.fail("fitted before checking"))
+    with pytest.raises(ValueError, match="values must differ in their first 6 significant"):
+        ica_sweep(values, **TINY_SWEEP)
+
+
+def test_table_of_a_single_run_has_no_nan_standard_error():
+    rows = [{"method": "FastICA", "gamma": 0.1, "run": 0, "mixing_error": 0.02, "converged": True}]
+    res = _reproduce.ICAReproduction(fig1a=rows)
+    line = res.table("fig1a").splitlines()[-1]
+    assert line == "| 0.1 | FastICA | 1 | 0.0200 | 0.0200 ± n/a | 1/1 | - |"
+    two = _reproduce.ICAReproduction(fig1a=rows + [{**rows[0], "run": 1, "mixing_error": 0.04}])
+    assert "0.0300 ± 0.0100 |" in two.table("fig1a")   # negative control: s.e. of (0.02, 0.04)

@@ -19,7 +19,7 @@ from ._data import make_ica_data
 from ._estimator import ConvergenceWarning, SpreadICA
 from ._metrics import amari_distance
 from ._start import pca_start
-from ._sweep import METHODS, ica_sweep, plot_ica_sweep
+from ._sweep import METHODS, _check_n_jobs, ica_sweep, plot_ica_sweep
 
 __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 
@@ -114,13 +114,14 @@ class ICAReproduction:
                 if not sel:
                     continue
                 e = np.array([r["mixing_error"] for r in sel])
-                se = e.std(ddof=1) / np.sqrt(e.size) if e.size > 1 else float("nan")
+                # one run has no standard error: the table says so instead of printing nan
+                se = f"{e.std(ddof=1) / np.sqrt(e.size):.4f}" if e.size > 1 else "n/a"
                 conv = sum(bool(r["converged"]) for r in sel)
                 frozen = [r for r in sel if r.get("stop") == "frozen rule"]
                 fz = (f"{len(frozen)}/{e.size} ({max(r['error_bound'] for r in frozen):.4f})"
                       if frozen else ("-" if m != "classical EM" else f"0/{e.size}"))
                 lines.append(f"| {v:g} | {m} | {e.size} | {np.median(e):.4f} | "
-                             f"{e.mean():.4f} ± {se:.4f} | {conv}/{e.size} | {fz} |")
+                             f"{e.mean():.4f} ± {se} | {conv}/{e.size} | {fz} |")
         return "\n".join(lines)
 
     def timing(self):
@@ -232,9 +233,21 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
     ICML 2020, section 5.1 and Fig. 1.
     """
+    # every argument is checked before anything is fitted or created on disk
+    outdir = _check_outdir(outdir)
+    n_jobs = _check_n_jobs(n_jobs)
     _fastica()  # fail early with a clear message
     base = _PAPER if full else _SMALL
-    cfg = {k: {**v, **((config or {}).get(k, {}))} for k, v in base.items()}
+    config = {} if config is None else config
+    if not isinstance(config, dict) or set(config) - set(base) or \
+            any(not isinstance(c, dict) or set(c) - set(base[k]) for k, c in config.items()):
+        raise ValueError(f"config must be a dict with keys among {sorted(base)}, each a dict "
+                         f"of settings among {sorted(base['fig1a'])} (fig1a) or "
+                         f"{sorted(base['fig1b'])} (fig1b); got config={_short(config)}")
+    cfg = {k: {**v, **config.get(k, {})} for k, v in base.items()}
+    most_runs = max(as_count(c["n_runs"], f"config[{k!r}]['n_runs']") for k, c in cfg.items())
+    # run r is seeded random_state + r, and SpreadICA and FastICA take seeds below 2**32
+    random_state = as_count(random_state, "random_state", minimum=0, maximum=2**32 - most_runs)
     os.makedirs(outdir, exist_ok=True)
     t0 = time.perf_counter()
     res = ICAReproduction(config={"full": full, **cfg})

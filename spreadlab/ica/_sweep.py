@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from .._validation import _short, as_count
 from ._data import make_ica_data
 from ._estimator import ConvergenceWarning, SpreadICA
 from ._metrics import amari_distance, mixing_error
@@ -143,6 +144,45 @@ class _FrozenRule:
             self.fired = (k, self.err[-1], bound)
             return self.apply
         return False
+
+
+def _check_n_jobs(n_jobs):
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
+        raise ValueError(f"n_jobs must be an int >= 1; got n_jobs={n_jobs!r}")
+    return int(n_jobs)
+
+
+def _check_runs(validate_runs, n_runs):
+    """``validate_runs`` as a tuple of run indices in [0, ``n_runs``)."""
+    if isinstance(validate_runs, (str, bytes)) or not hasattr(validate_runs, "__iter__"):
+        raise TypeError(f"validate_runs must be a sequence of run indices; got "
+                        f"validate_runs={_short(validate_runs)}")
+    runs = tuple(validate_runs)
+    for r in runs:
+        if isinstance(r, bool) or not isinstance(r, numbers.Integral):
+            raise TypeError(f"validate_runs must hold integer run indices; got "
+                            f"validate_runs={_short(validate_runs)}")
+        if not 0 <= r < n_runs:
+            raise ValueError(f"validate_runs must hold runs in [0, n_runs={n_runs}); got "
+                             f"validate_runs={_short(validate_runs)}")
+    return tuple(int(r) for r in runs)
+
+
+# ica_sweep's names for SpreadICA's parameters: their allowed values are SpreadICA's own
+_SPREAD_ICA_NAMES = {"estep": "estep", "spread_anneal": "anneal",
+                     "classical_accelerate": "accelerate"}
+
+
+def _check_like_spread_ica(**params):
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    for name, value in params.items():
+        if isinstance(value, bool):  # scikit-learn counts True as the int 1
+            raise TypeError(f"{name} must not be a bool; got {name}={value!r}")
+    constraints = SpreadICA._parameter_constraints
+    validate_parameter_constraints(
+        {name: constraints[_SPREAD_ICA_NAMES[name]] for name in params}, params,
+        caller_name="ica_sweep")
 
 
 def _settings_key(settings):
@@ -334,7 +374,10 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
         Runs in which the frozen rule is recorded but not applied.
     n_jobs : int, default=1
         Worker processes (one thread each); 1 fits in this process.  The
-        results do not depend on it.
+        results do not depend on it.  The workers are spawned, so a script that
+        asks for more than one calls this under ``if __name__ == "__main__":``.
+        A point that fails in a worker ends the sweep; points not yet started
+        are dropped.
 
     Returns
     -------
@@ -368,12 +411,21 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise ValueError(f"methods must be among {METHODS}; got {unknown}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
-        raise ValueError(f"n_jobs must be an int >= 1; got n_jobs={n_jobs!r}")
+    _check_n_jobs(n_jobs)
     if frozen_stop is not None and not (isinstance(frozen_stop, numbers.Real)
                                         and 0 < frozen_stop < 1):
         raise ValueError(f"frozen_stop must be None or a float in (0, 1); got "
                          f"frozen_stop={frozen_stop!r}")
+    n_runs = as_count(n_runs, "n_runs")
+    if classical_max_iter is not None:
+        classical_max_iter = as_count(classical_max_iter, "classical_max_iter")
+    validate_runs = _check_runs(validate_runs, n_runs)
+    # run r is seeded random_state + r, and SpreadICA and FastICA take seeds below 2**32
+    random_state = as_count(random_state, "random_state", minimum=0, maximum=2**32 - n_runs)
+    # checked here, under this function's names, before any point is fitted (SpreadICA
+    # would only refuse them inside a fit, possibly in a worker process, as 'anneal' etc.)
+    _check_like_spread_ica(estep=estep, spread_anneal=spread_anneal,
+                           classical_accelerate=classical_accelerate)
     if "FastICA" in methods:
         _fastica_class()  # fail early with a clear message
     base = dict(vary=vary, n_features=int(n_features), n_sources=int(n_sources),
@@ -387,6 +439,12 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
                 # rule is not reused
                 frozen_window=_FROZEN_WINDOW, frozen_safety=_FROZEN_SAFETY)
     todo, rows = [], []
+    names = [f"{float(v) if vary == 'gamma' else int(v):g}" for v in values]
+    if len(set(names)) < len(names):
+        # a repeated value would be fitted twice and counted as two runs, and values equal
+        # to 6 significant digits would share one result file
+        raise ValueError(f"values must differ in their first 6 significant digits (they name "
+                         f"the result files); got values={_short(list(values))}")
     for v in values:
         for run in range(n_runs):
             value = float(v) if vary == "gamma" else int(v)
@@ -425,8 +483,14 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
             with ProcessPoolExecutor(min(n_jobs, len(todo)), mp_context=ctx,
                                      initializer=_worker_init) as pool:
                 futures = {pool.submit(_fit_point, s): s for s in todo}
-                for fut in as_completed(futures):
-                    finish(futures[fut], fut.result())
+                try:
+                    for fut in as_completed(futures):
+                        finish(futures[fut], fut.result())
+                except BaseException:
+                    # a failed point (or Ctrl-C) ends the sweep now: the points not yet
+                    # started are dropped instead of being fitted before the error shows
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     finally:
         bar.close()
     for r in rows:
