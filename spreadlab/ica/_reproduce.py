@@ -23,7 +23,7 @@ from ._sweep import METHODS, _check_n_jobs, ica_sweep, plot_ica_sweep
 
 __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 
-# The paper's settings (section 5.1, Fig. 1).  Classical EM is the paper's plain EM
+# The paper's settings (the deterministic ICA experiment, Fig. 1).  Classical EM is the paper's plain EM
 # with its budget (2000 updates for 1a, 500 for 1b), stopped early only when it is
 # frozen so that the full budget could not change its error by more than 2%
 # (ica_sweep, frozen_stop; run 0 of every point runs the full budget to check the
@@ -231,7 +231,7 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     References
     ----------
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence",
-    ICML 2020, section 5.1 and Fig. 1.
+    ICML 2020, the deterministic ICA experiment and its Fig. 1.
     """
     # every argument is checked before anything is fitted or created on disk
     outdir = _check_outdir(outdir)

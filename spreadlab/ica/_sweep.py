@@ -52,7 +52,7 @@ def em_update_zero_noise(A, X):
     References
     ----------
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence", ICML 2020,
-    section 5.1; O. Bermond, J.-F. Cardoso, "Approximate likelihood for noisy mixtures",
+    the deterministic ICA experiment; O. Bermond, J.-F. Cardoso, "Approximate likelihood for noisy mixtures",
     ICA 1999.
 
     Examples
@@ -394,7 +394,7 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     References
     ----------
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence", ICML 2020,
-    section 5.1 and Fig. 1 (https://arxiv.org/abs/1811.08968).
+    the deterministic ICA experiment and its Fig. 1 (https://arxiv.org/abs/1811.08968).
 
     Examples
     --------
