@@ -20,6 +20,7 @@ from ._estimator import ConvergenceWarning, SpreadICA
 from ._metrics import amari_distance
 from ._start import pca_start
 from ._sweep import METHODS, _check_n_jobs, ica_sweep, plot_ica_sweep
+from ._sweep import _fastica_class as _fastica  # a module attribute: tests replace it
 
 __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 
@@ -50,17 +51,6 @@ _SWEEP_KEYS = ("n_features", "n_sources", "n_runs", "max_iter", "n_draws", "este
                "spread_anneal", "classical_accelerate", "classical_max_iter", "frozen_stop",
                "validate_runs")
 
-
-def _fastica():
-    try:
-        from sklearn.decomposition import FastICA
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "the ICA reproduction compares with scikit-learn's FastICA, which is not "
-            "installed; install it with `pip install scikit-learn` (or `pip install "
-            "spreadlab[test]`)"
-        ) from exc
-    return FastICA
 
 
 @dataclass

@@ -88,8 +88,8 @@ def _fastica_class():
         from sklearn.decomposition import FastICA
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "the ICA sweep compares with scikit-learn's FastICA, which is not installed; "
-            "install it with `pip install scikit-learn`"
+            "the ICA sweep and reproduction compare with scikit-learn's FastICA, which is "
+            "not installed; install it with `pip install scikit-learn`"
         ) from exc
     return FastICA
 
