@@ -37,26 +37,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import as_count, check_rng
+
 __all__ = ["LearnedSpread", "learn_spread", "LinearFit", "fit_linear_generator"]
 
 
 # ---------------------------------------------------------------------- helpers
-def _check_rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be None, a non-negative int seed or a numpy.random.Generator; got {rng!r}")
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
 def _check_real(value, name, low, high=math.inf, low_open=True):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise TypeError(f"{name} must be a finite real number; got {value!r}")
@@ -379,11 +365,11 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
     from spreadlab import ConvergenceWarning, Distribution, Gaussian
 
     anisotropy = _check_real(anisotropy, "anisotropy", 1.0)
-    n_restarts = _check_int(n_restarts, "n_restarts", 1)
-    max_iter = _check_int(max_iter, "max_iter", 1)
+    n_restarts = as_count(n_restarts, "n_restarts", 1)
+    max_iter = as_count(max_iter, "max_iter", 1)
     tol = _check_real(tol, "tol", 0.0)
-    n_draws = _check_int(n_draws, "n_draws", 1)
-    rng = _check_rng(rng)
+    n_draws = as_count(n_draws, "n_draws", 1)
+    rng = check_rng(rng)
     if isinstance(p, Distribution) != isinstance(q, Distribution):
         raise TypeError("p and q must both be distributions or both be arrays of samples; "
                         f"got {type(p).__name__} and {type(q).__name__}")
@@ -590,14 +576,14 @@ def fit_linear_generator(data_cov, n_latent, *, spread="learned", scale=1.0, ani
     if not np.allclose(c, c.T, atol=1e-12 * max(1.0, np.abs(c).max())) or np.linalg.eigvalsh(c).min() < -1e-10 * max(1.0, np.abs(c).max()):
         raise ValueError("data_cov must be symmetric positive semi-definite")
     xdim = c.shape[0]
-    n_latent = _check_int(n_latent, "n_latent", 1)
+    n_latent = as_count(n_latent, "n_latent", 1)
     if spread not in ("learned", "fixed"):
         raise ValueError(f"Unknown spread {spread!r}; should be one of 'learned', 'fixed'")
     scale = _check_real(scale, "scale", 0.0)
-    n_iter = _check_int(n_iter, "n_iter", 1)
+    n_iter = as_count(n_iter, "n_iter", 1)
     learning_rate = _check_real(learning_rate, "learning_rate", 0.0)
-    relearn_every = _check_int(relearn_every, "relearn_every", 1)
-    rng = _check_rng(rng)
+    relearn_every = as_count(relearn_every, "relearn_every", 1)
+    rng = check_rng(rng)
     if init is None:
         a_mix = rng.normal(0.0, 1.0 / math.sqrt(xdim), (xdim, n_latent))
     else:

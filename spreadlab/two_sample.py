@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import as_count, check_rng
+
 
 __all__ = ["TwoSampleResult", "two_sample_test", "median_heuristic_kernel"]
 
@@ -51,22 +53,6 @@ def _check_samples(value, name, dim=None):
             f"{name} must have the same number of features as x ({dim}); got {arr.shape[1]}"
         )
     return np.ascontiguousarray(arr)
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _check_rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be None, a non-negative int seed or a numpy.random.Generator; got {rng!r}")
 
 
 # ---------------------------------------------------------------------- kernels
@@ -113,9 +99,9 @@ def median_heuristic_kernel(x, y=None, *, max_points=1000, rng=None):
     """
     xs = _check_samples(x, "x")
     z = xs if y is None else np.vstack([xs, _check_samples(y, "y", xs.shape[1])])
-    max_points = _check_int(max_points, "max_points", 2)
+    max_points = as_count(max_points, "max_points", 2)
     if z.shape[0] > max_points:
-        z = z[_check_rng(rng).choice(z.shape[0], max_points, replace=False)]
+        z = z[check_rng(rng).choice(z.shape[0], max_points, replace=False)]
     iu = np.triu_indices(z.shape[0], k=1)
     with np.errstate(over="ignore"):
         sq = np.sum((z[:, None, :] - z[None, :, :]) ** 2, axis=-1)[iu]
@@ -377,11 +363,11 @@ def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train
     """
     xs = _check_samples(x, "x")
     ys = _check_samples(y, "y", xs.shape[1])
-    n_permutations = _check_int(n_permutations, "n_permutations", 1)
-    block_size = _check_int(block_size, "block_size", 1)
+    n_permutations = as_count(n_permutations, "n_permutations", 1)
+    block_size = as_count(block_size, "block_size", 1)
     if not isinstance(backend, str) or backend not in _BACKENDS:
         raise ValueError(f"Unknown backend {backend!r}; should be one of 'numba', 'numpy'")
-    rng = _check_rng(rng)
+    rng = check_rng(rng)
     learned = None
     if isinstance(kernel, str):
         if kernel == "auto":

@@ -116,16 +116,7 @@ def test_output_check_catches_an_executed_notebook(tmp_path):
 # 2-4 exercises whose solution cells are tagged "solution" and checked, a summary.
 # Notebooks that follow them are listed here; add a notebook once it does.
 # ----------------------------------------------------------------------------------------------
-CONVENTIONS = [
-    "01_zero_likelihood.ipynb",
-    "02_spreading_two_deltas.ipynb",
-    "03_gaussians_and_f_divergences.ipynb",
-    "04_which_kernels.ipynb",
-    "05_spread_maximum_likelihood.ipynb",
-    "06_deterministic_ica.ipynb",
-    "07_nonlinear_generator.ipynb",
-    "08_learning_the_spread.ipynb",
-]
+CONVENTIONS = [p.name for p in NOTEBOOKS]  # every notebook follows them (test_notebooks_exist lists them)
 PAPER = "https://arxiv.org/abs/1811.08968"
 BLOG = "https://aiucl.github.io/spread-divergence/"
 
