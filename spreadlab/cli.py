@@ -244,9 +244,12 @@ def cmd_kernel_check(args, out):
 
 def cmd_reproduce(args, out):
     from . import reproduce_ica
+    from .ica._reproduce import _check_arguments
 
+    # the seed and the rest are checked before the folder is created
+    _check_arguments(args.out, full=args.full, random_state=args.seed, n_jobs=args.jobs)
     outdir = _make_folder(args.out)
-    scale = ("the paper's settings (about 35 min of two free cores with --jobs 2)"
+    scale = ("the paper's settings (about 25 min on two free cores with --jobs 2)"
              if args.full else "reduced settings (a few minutes)")
     print(f"Reproducing Fig. 1 of Zhang et al. (2020), {scale}; output in {outdir}; "
           f"finished points in that folder are reused", file=out)

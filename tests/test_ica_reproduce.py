@@ -316,3 +316,48 @@ def test_table_of_a_single_run_has_no_nan_standard_error():
     assert line == "| 0.1 | FastICA | 1 | 0.0200 | 0.0200 ± n/a | 1/1 | - |"
     two = _reproduce.ICAReproduction(fig1a=rows + [{**rows[0], "run": 1, "mixing_error": 0.04}])
     assert "0.0300 ± 0.0100 |" in two.table("fig1a")   # negative control: s.e. of (0.02, 0.04)
+
+
+@pytest.mark.parametrize("values, kw, exc, match", [
+    ([250.7], dict(vary="n_samples"), TypeError, "values must hold integer sample sizes"),
+    ([True], dict(vary="n_samples"), TypeError, "values must hold integer sample sizes"),
+    ([1], dict(vary="n_samples"), ValueError, r"values \(sample sizes\) must be an integer >= 2"),
+    ([float("nan")], {}, ValueError, "values must be a finite noise level"),
+    ([-1.0], {}, ValueError, "values must be a finite noise level"),
+    (["abc"], {}, TypeError, "values must be a real noise level"),
+    ([True], {}, TypeError, "values must be a real noise level"),
+    ([], {}, ValueError, "values must hold at least one value"),
+    ("0.1", {}, TypeError, "values must be a sequence of noise levels"),
+    ([300], dict(vary="n_samples", gamma=float("inf")), ValueError,
+     "gamma must be a finite noise level"),
+    ([0.3], dict(n_samples=2.5), TypeError, "n_samples must be an integer >= 2"),
+    ([0.3], dict(n_features=2, n_sources=3), ValueError, "n_sources must be <= n_features=2"),
+    ([0.3], dict(n_draws=0), ValueError, "n_draws must be an integer >= 1"),
+    ([0.3], dict(max_iter=1.5), TypeError, "max_iter must be an integer"),
+])
+def test_sweep_checks_its_values_and_sizes_before_fitting(monkeypatch, values, kw, exc, match):
+    """Before: 250.7 samples were fitted as 250 (int() truncation), True as one sample ('zero
+    variance' from inside the fit), NaN and -1 were refused by make_ica_data as 'noise', 'abc'
+    by float(), and n_features=3.7 was truncated."""
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: pytest.fail("fitted before checking"))
+    with pytest.raises(exc, match=match):
+        ica_sweep(values, **{**TINY_SWEEP, **kw})
+
+
+def test_sweep_accepts_numpy_values(monkeypatch):
+    fitted = []
+    monkeypatch.setattr(_sweep, "_fit_point", lambda s: fitted.append(s) or [])
+    ica_sweep(np.array([0.1, 1.0]), **TINY_SWEEP)
+    ica_sweep(np.array([300, 600]), vary="n_samples", **TINY_SWEEP)
+    assert sorted(s["value"] for s in fitted) == [0.1, 1.0, 300, 600]  # (largest first)
+    assert all(type(s["value"]) in (float, int) for s in fitted)  # JSON-safe Python numbers
+
+
+def test_cli_reproduce_refuses_a_bad_seed_before_creating_its_folder(tmp_path, capsys):
+    """`spreadlab reproduce ica --seed 2**40` created the output folder, then refused the seed."""
+    from spreadlab.cli import main
+
+    out = tmp_path / "out"
+    assert main(["reproduce", "ica", "--seed", str(2**40), "--out", str(out)]) == 2
+    assert "random_state must be an integer <= " in capsys.readouterr().err
+    assert not out.exists()

@@ -230,20 +230,8 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     ICML 2020, the deterministic ICA experiment and its Fig. 1.
     """
     # every argument is checked before anything is fitted or created on disk
-    outdir = _check_outdir(outdir)
-    n_jobs = _check_n_jobs(n_jobs)
-    _fastica()  # fail early with a clear message
-    base = _PAPER if full else _SMALL
-    config = {} if config is None else config
-    if not isinstance(config, dict) or set(config) - set(base) or \
-            any(not isinstance(c, dict) or set(c) - set(base[k]) for k, c in config.items()):
-        raise ValueError(f"config must be a dict with keys among {sorted(base)}, each a dict "
-                         f"of settings among {sorted(base['fig1a'])} (fig1a) or "
-                         f"{sorted(base['fig1b'])} (fig1b); got config={_short(config)}")
-    cfg = {k: {**v, **config.get(k, {})} for k, v in base.items()}
-    most_runs = max(as_count(c["n_runs"], f"config[{k!r}]['n_runs']") for k, c in cfg.items())
-    # run r is seeded random_state + r, and SpreadICA and FastICA take seeds below 2**32
-    random_state = as_count(random_state, "random_state", minimum=0, maximum=2**32 - most_runs)
+    outdir, n_jobs, cfg, random_state = _check_arguments(outdir, full, random_state, config,
+                                                         n_jobs)
     os.makedirs(outdir, exist_ok=True)
     t0 = time.perf_counter()
     res = ICAReproduction(config={"full": full, **cfg})
@@ -270,6 +258,27 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
         res.files += [csv_path, png_path]
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _check_arguments(outdir, full=False, random_state=0, config=None, n_jobs=1):
+    """The arguments of :func:`reproduce_ica`, checked; returns ``(outdir, n_jobs, cfg,
+    random_state)`` with ``cfg`` the per-figure settings.  The CLI calls it before it
+    creates the output folder."""
+    outdir = _check_outdir(outdir)
+    n_jobs = _check_n_jobs(n_jobs)
+    _fastica()  # fail early with a clear message
+    base = _PAPER if full else _SMALL
+    config = {} if config is None else config
+    if not isinstance(config, dict) or set(config) - set(base) or \
+            any(not isinstance(c, dict) or set(c) - set(base[k]) for k, c in config.items()):
+        raise ValueError(f"config must be a dict with keys among {sorted(base)}, each a dict "
+                         f"of settings among {sorted(base['fig1a'])} (fig1a) or "
+                         f"{sorted(base['fig1b'])} (fig1b); got config={_short(config)}")
+    cfg = {k: {**v, **config.get(k, {})} for k, v in base.items()}
+    most_runs = max(as_count(c["n_runs"], f"config[{k!r}]['n_runs']") for k, c in cfg.items())
+    # run r is seeded random_state + r, and SpreadICA and FastICA take seeds below 2**32
+    random_state = as_count(random_state, "random_state", minimum=0, maximum=2**32 - most_runs)
+    return outdir, n_jobs, cfg, random_state
 
 
 def _check_outdir(outdir):

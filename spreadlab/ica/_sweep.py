@@ -6,6 +6,7 @@ classical EM (``SpreadICA(spread=0, noise=gamma)``), spread EM
 EMs from the same :func:`pca_start` matrix with the same iteration budget.
 """
 import json
+import math
 import numbers
 import os
 import time
@@ -147,6 +148,38 @@ class _FrozenRule:
             self.fired = (k, self.err[-1], bound)
             return self.apply
         return False
+
+
+def _check_values(values, vary):
+    """The swept ``values`` as floats (noise levels >= 0) or ints (sample sizes >= 2)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"values must be a sequence of {'noise levels' if vary == 'gamma' else 'sample sizes'}; "
+                        f"got values={_short(values)}")
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one value; got values=[]")
+    out = []
+    for v in values:
+        if vary == "n_samples":
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+                raise TypeError(f"values must hold integer sample sizes (vary='n_samples'); got "
+                                f"values={_short(values)}")
+            out.append(as_count(v, "values (sample sizes)", minimum=2))
+        else:
+            out.append(_check_noise(v, "values", values))
+    return out
+
+
+def _check_noise(v, name, shown=None):
+    """A noise level ``v`` as a float in [0, 1e100]; errors name ``name`` and show ``shown``."""
+    shown = v if shown is None else shown
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a real noise level (or hold real noise levels); got "
+                        f"{name}={_short(shown)}")
+    if not (math.isfinite(v) and 0 <= v <= 1e100):
+        raise ValueError(f"{name} must be a finite noise level in [0, 1e100] (or hold such "
+                         f"levels); got {name}={_short(shown)}")
+    return float(v)
 
 
 def _check_n_jobs(n_jobs):
@@ -429,11 +462,22 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     if unknown:
         raise ValueError(f"methods must be among {METHODS}; got {unknown}")
     _check_n_jobs(n_jobs)
+    values = _check_values(values, vary)
     if frozen_stop is not None and not (isinstance(frozen_stop, numbers.Real)
                                         and 0 < frozen_stop < 1):
         raise ValueError(f"frozen_stop must be None or a float in (0, 1); got "
                          f"frozen_stop={frozen_stop!r}")
     n_runs = as_count(n_runs, "n_runs")
+    n_features = as_count(n_features, "n_features")
+    n_sources = as_count(n_sources, "n_sources")
+    if n_sources > n_features:
+        raise ValueError(f"n_sources must be <= n_features={n_features}; got n_sources={n_sources}")
+    max_iter = as_count(max_iter, "max_iter")
+    n_draws = as_count(n_draws, "n_draws")
+    if vary == "gamma":
+        n_samples = as_count(n_samples, "n_samples", minimum=2)
+    else:
+        gamma = _check_noise(gamma, "gamma")
     if classical_max_iter is not None:
         classical_max_iter = as_count(classical_max_iter, "classical_max_iter")
     validate_runs = _check_runs(validate_runs, n_runs)
@@ -445,8 +489,8 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
                            classical_accelerate=classical_accelerate)
     if "FastICA" in methods:
         _fastica_class()  # fail early with a clear message
-    base = dict(vary=vary, n_features=int(n_features), n_sources=int(n_sources),
-                methods=list(methods), max_iter=int(max_iter), n_draws=int(n_draws),
+    base = dict(vary=vary, n_features=n_features, n_sources=n_sources,
+                methods=list(methods), max_iter=max_iter, n_draws=n_draws,
                 random_state=int(random_state), estep=estep, spread_anneal=spread_anneal,
                 classical_accelerate=classical_accelerate,
                 classical_max_iter=int(max_iter if classical_max_iter is None
@@ -456,18 +500,17 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
                 # rule is not reused
                 frozen_window=_FROZEN_WINDOW, frozen_safety=_FROZEN_SAFETY)
     todo, rows = [], []
-    names = [f"{float(v) if vary == 'gamma' else int(v):g}" for v in values]
+    names = [f"{v:g}" for v in values]
     if len(set(names)) < len(names):
         # a repeated value would be fitted twice and counted as two runs, and values equal
         # to 6 significant digits would share one result file
         raise ValueError(f"values must differ in their first 6 significant digits (they name "
                          f"the result files); got values={_short(list(values))}")
-    for v in values:
+    for value in values:
         for run in range(n_runs):
-            value = float(v) if vary == "gamma" else int(v)
             s = dict(base, value=value, run=run,
-                     gamma=value if vary == "gamma" else float(gamma),
-                     n_samples=int(n_samples) if vary == "gamma" else value,
+                     gamma=value if vary == "gamma" else gamma,
+                     n_samples=n_samples if vary == "gamma" else value,
                      validate_frozen=run in validate_runs and frozen_stop is not None)
             done = None if results is None else _load_point(
                 _point_path(results, vary, value, run), s)
