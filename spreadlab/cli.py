@@ -246,8 +246,11 @@ def cmd_reproduce(args, out):
     from . import reproduce_ica
     from .ica._reproduce import _check_arguments
 
-    # the seed and the rest are checked before the folder is created
-    _check_arguments(args.out, full=args.full, random_state=args.seed, n_jobs=args.jobs)
+    # the seed and the rest are checked before the folder is created (in the words of the CLI)
+    try:
+        _check_arguments(args.out, full=args.full, random_state=args.seed, n_jobs=args.jobs)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("random_state", "--seed")) from None
     outdir = _make_folder(args.out)
     scale = ("the paper's settings (about 25 min on two free cores with --jobs 2)"
              if args.full else "reduced settings (a few minutes)")

@@ -1316,7 +1316,7 @@ EXEMPT = {
                  "the rest reaches make_ica_data and SpreadICA, which are targets",
     "plot_ica_sweep": "draws the rows ica_sweep returns (tests/test_ica_reproduce.py)",
     "plot_ica_traces": "draws EM traces that SpreadICA records (tests/test_ica_em.py)",
-    "reproduce_ica": "experiment driver: ~75 s at reduced scale, ~1 h with full=True (run by "
+    "reproduce_ica": "experiment driver: ~75 s at reduced scale, ~25 min with full=True (run by "
                      "tests/test_ica_reproduce.py, which also feeds it hostile n_jobs, random_state, config "
                      "and outdir); the rest reaches ica_sweep",
 }

@@ -328,6 +328,7 @@ def test_table_of_a_single_run_has_no_nan_standard_error():
     ([True], {}, TypeError, "values must be a real noise level"),
     ([], {}, ValueError, "values must hold at least one value"),
     ("0.1", {}, TypeError, "values must be a sequence of noise levels"),
+    (np.array(0.1), {}, TypeError, "values must be a sequence of noise levels"),
     ([300], dict(vary="n_samples", gamma=float("inf")), ValueError,
      "gamma must be a finite noise level"),
     ([0.3], dict(n_samples=2.5), TypeError, "n_samples must be an integer >= 2"),
@@ -349,7 +350,8 @@ def test_sweep_accepts_numpy_values(monkeypatch):
     monkeypatch.setattr(_sweep, "_fit_point", lambda s: fitted.append(s) or [])
     ica_sweep(np.array([0.1, 1.0]), **TINY_SWEEP)
     ica_sweep(np.array([300, 600]), vary="n_samples", **TINY_SWEEP)
-    assert sorted(s["value"] for s in fitted) == [0.1, 1.0, 300, 600]  # (largest first)
+    ica_sweep(np.geomspace(250, 1000, 3).round(), vary="n_samples", **TINY_SWEEP)  # 250., 500., ...
+    assert sorted(s["value"] for s in fitted) == [0.1, 1.0, 250, 300, 500, 600, 1000]
     assert all(type(s["value"]) in (float, int) for s in fitted)  # JSON-safe Python numbers
 
 
@@ -359,5 +361,21 @@ def test_cli_reproduce_refuses_a_bad_seed_before_creating_its_folder(tmp_path, c
 
     out = tmp_path / "out"
     assert main(["reproduce", "ica", "--seed", str(2**40), "--out", str(out)]) == 2
-    assert "random_state must be an integer <= " in capsys.readouterr().err
+    assert "--seed must be an integer <= " in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_ml_finish_row_names_a_stalled_ml_stage(monkeypatch):
+    """A fit whose terminal ML stage runs out of Newton iterations is reported as not converged,
+    with the stage's own reason (it was labelled 'max_iter' whatever the cause)."""
+    from spreadlab.ica import SpreadICA
+
+    class Short(SpreadICA):  # the sweep's SpreadICA() with a budget of one iteration per stage
+        def __init__(self, n_components=None, **kw):
+            super().__init__(n_components, **{**kw, "max_iter": 1})
+
+    monkeypatch.setattr(_sweep, "SpreadICA", Short)
+    (row,) = ica_sweep([0.0], methods=("spread EM + ML finish",), **TINY_SWEEP)
+    assert row["converged"] is False
+    assert row["stop"] == "ML stage: max_iter=1 Newton iterations"
+    assert row["final_spread"] == 0.0

@@ -177,7 +177,8 @@ def _set_logprior(Mu_n, LE, off, lw, kind, p0, p1, p2):
         lw[j] = 0.0
     if kind == 0:  # Laplace, p0[0] = scale b: Z log(1/2b) - sum_i |s_i| / b
         # sum |s_i| first over contiguous row views, then one multiply per draw: the
-        # loop vectorises (no division in it), 3x faster than a term per (i, j)
+        # loop vectorises (no division in it): this loop alone 8.7 -> 3.0 ms at N=20000,
+        # Z=10, 100 draws, the whole kernel 20.9 -> 14.0 ms (one thread)
         b = p0[0]
         for i in range(Z):
             m = Mu_n[i]

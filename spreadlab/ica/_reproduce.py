@@ -2,7 +2,8 @@
 and a small demo for ``spreadlab demo``.
 
 Both compare classical EM (``spread=0``, model noise gamma), spread EM and
-scikit-learn's FastICA on data from the same mixing matrices, through the one
+scikit-learn's FastICA (the reproduction also SpreadICA's default fit, spread EM
+with an ML finish) on data from the same mixing matrices, through the one
 sweep function :func:`spreadlab.ica.ica_sweep` that notebook 6 also uses.
 """
 import csv
@@ -182,7 +183,8 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     """Reproduce Fig. 1a and 1b of the spread-divergence paper.
 
     Fig. 1a: error in the mixing matrix against the noise gamma of data and
-    model for classical EM (``spread=0``), spread EM and FastICA, on data
+    model for classical EM (``spread=0``), spread EM, spread EM with an ML finish
+    (below) and FastICA, on data
     :math:`x = As + \\gamma\\epsilon` with :math:`A_{ij}=\\pm 1` and Laplace
     sources.  Fig. 1b: error against the number of samples at gamma = 0.2.
     Both EMs start from the same :func:`pca_start` matrix and use the paper's

@@ -2,8 +2,9 @@ r"""The Fig. 1 sweeps (error in A against noise or sample size) and their plots.
 
 One sweep function serves notebook 6 and :func:`spreadlab.ica.reproduce_ica`:
 classical EM (``SpreadICA(spread=0, noise=gamma)``), spread EM
-(``SpreadICA(noise=gamma)``) and scikit-learn's FastICA on the same data, both
-EMs from the same :func:`pca_start` matrix with the same iteration budget.
+(``SpreadICA(noise=gamma)``), optionally ``SpreadICA()`` with its defaults
+("spread EM + ML finish") and scikit-learn's FastICA on the same data, every EM
+from the same :func:`pca_start` matrix.
 """
 import json
 import math
@@ -152,7 +153,7 @@ class _FrozenRule:
 
 def _check_values(values, vary):
     """The swept ``values`` as floats (noise levels >= 0) or ints (sample sizes >= 2)."""
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or np.ndim(values) == 0:
         raise TypeError(f"values must be a sequence of {'noise levels' if vary == 'gamma' else 'sample sizes'}; "
                         f"got values={_short(values)}")
     values = list(values)
@@ -161,6 +162,9 @@ def _check_values(values, vary):
     out = []
     for v in values:
         if vary == "n_samples":
+            if isinstance(v, numbers.Real) and not isinstance(v, (bool, numbers.Integral)) \
+                    and math.isfinite(v) and float(v).is_integer():
+                v = int(v)  # 500.0, e.g. from numpy.geomspace(...).round()
             if isinstance(v, bool) or not isinstance(v, numbers.Integral):
                 raise TypeError(f"values must hold integer sample sizes (vary='n_samples'); got "
                                 f"values={_short(values)}")
@@ -294,8 +298,11 @@ def _fit_point(settings):
                 warnings.simplefilter("ignore", ConvergenceWarning)  # reported as a column
                 est.fit(X)
             A_est, esteps, iters, conv = est.mixing_, est.n_estep_, est.n_iter_, est.converged_
-            stop = "converged" if conv else "max_iter"
-            extra["final_spread"] = 0.0
+            ml = est.ml_stage_
+            stop = ("converged" if conv else
+                    f"ML stage: {ml['stall']}" if ml is not None and not ml["converged"]
+                    else "max_iter")
+            extra["final_spread"] = 0.0 if ml is not None else est.spread_
         elif method == "classical EM" and g == 0:
             # frozen: every matrix is a fixed point
             A_est, esteps, iters, conv, stop = start, 0, 0, False, "frozen (gamma = 0)"
@@ -381,7 +388,8 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     Parameters
     ----------
     values : sequence of float or int
-        Noise levels (``vary="gamma"``) or sample sizes (``vary="n_samples"``).
+        Noise levels in [0, 1e100] (``vary="gamma"``) or sample sizes, integers
+        >= 2 (``vary="n_samples"``; floats with an integer value are accepted).
     vary : {"gamma", "n_samples"}, default="gamma"
         Which setting the sweep varies (Fig. 1a varies the noise, Fig. 1b the sample size).
     gamma : float, default=0.0
@@ -394,9 +402,11 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
         Random mixing matrices per point.
     max_iter : int, default=40
         Iteration budget per stage of spread EM (and of classical EM unless
-        ``classical_max_iter`` is given).
+        ``classical_max_iter`` is given).  ``"spread EM + ML finish"`` is
+        ``SpreadICA()`` with its own defaults and ignores this, ``n_draws``,
+        ``estep`` and ``spread_anneal``.
     n_draws : int, default=100
-        Importance draws of both EMs (when they sample).
+        Importance draws of classical and spread EM (when they sample).
     methods : sequence of str, default=("classical EM", "spread EM", "FastICA")
         Which methods to fit at each point, among ``METHODS`` (these three and
         ``"spread EM + ML finish"``).
