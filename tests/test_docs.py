@@ -28,7 +28,7 @@ REQUIRED = ("sphinx", "myst_nb", "numpydoc")  # pydata_sphinx_theme is optional 
 
 # the pages the browser test opens: the theory page, one tutorial and one API page
 BROWSER_PAGES = ("theory.html", "tutorials/02_spreading_two_deltas.html",
-                 "api/generated/spreadlab.spread_kl.html")
+                 "api/generated/spreadlab.spread_kl.html", "ica_fig1.html")
 # more full-page screenshots: the figures of two more tutorials
 EXTRA_SCREENSHOTS = ("tutorials/01_zero_likelihood.html", "tutorials/04_which_kernels.html")
 # full pages: a window tall enough for the longest tutorial (headless Chromium cannot scroll)
@@ -67,6 +67,23 @@ def test_docs_build_without_warnings(built_docs):
     assert {page: r for page, r in remote.items() if r} == {}
 
 
+@pytest.mark.parametrize("page, n_figures", [("ica_fig1.html", 2), ("benchmarks.html", 2)])
+def test_figures_of_the_result_pages_are_in_the_build(built_docs, page, n_figures):
+    """The Fig. 1 reproduction and the benchmark tables show their figures: every <img> of
+    the page is a local file of the build, a real PNG, not a broken link."""
+    res, out = built_docs
+    assert res.returncode == 0, "the documentation build failed (see the test above)"
+    path = out / page
+    images = _read_page(path.read_text(encoding="utf-8")).images
+    figures = [src for src in images if src.endswith(".png")]
+    assert len(figures) >= n_figures, f"{page}: expected {n_figures} figures, found {images}"
+    for src in figures:
+        target = (path.parent / src).resolve()
+        assert target.is_file(), f"{page}: <img src={src}> is missing from the build"
+        data = target.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, f"{page}: {src} is no figure"
+
+
 # --------------------------------------------------------------------------------------------
 # what a reader sees: parse the page (as served, or as the browser left it after scripts ran)
 # --------------------------------------------------------------------------------------------
@@ -81,6 +98,7 @@ class _Page(html.parser.HTMLParser):
         self.rendered_math = 0  # MathJax 2 output elements: one per typeset formula
         self.math_errors = 0
         self.remote = []
+        self.images = []  # src of every <img>
         self._skip = 0
 
     def handle_starttag(self, tag, attrs):
@@ -92,6 +110,8 @@ class _Page(html.parser.HTMLParser):
             self.rendered_math += 1
         if "MathJax_Error" in classes or tag == "merror":
             self.math_errors += 1
+        if tag == "img":
+            self.images.append(a.get("src") or "")
         for key in ("src", "href"):
             url = a.get(key) or ""
             if tag in ("script", "link", "img", "iframe") and re.match(r"^(https?:)?//", url):
