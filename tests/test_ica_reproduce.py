@@ -335,6 +335,7 @@ def test_table_of_a_single_run_has_no_nan_standard_error():
     ([0.3], dict(n_features=2, n_sources=3), ValueError, "n_sources must be <= n_features=2"),
     ([0.3], dict(n_draws=0), ValueError, "n_draws must be an integer >= 1"),
     ([0.3], dict(max_iter=1.5), TypeError, "max_iter must be an integer"),
+    ([0.1, [0.2, 0.3]], {}, TypeError, "values must be a real noise level"),  # ragged
 ])
 def test_sweep_checks_its_values_and_sizes_before_fitting(monkeypatch, values, kw, exc, match):
     """Before: 250.7 samples were fitted as 250 (int() truncation), True as one sample ('zero
@@ -351,7 +352,8 @@ def test_sweep_accepts_numpy_values(monkeypatch):
     ica_sweep(np.array([0.1, 1.0]), **TINY_SWEEP)
     ica_sweep(np.array([300, 600]), vary="n_samples", **TINY_SWEEP)
     ica_sweep(np.geomspace(250, 1000, 3).round(), vary="n_samples", **TINY_SWEEP)  # 250., 500., ...
-    assert sorted(s["value"] for s in fitted) == [0.1, 1.0, 250, 300, 500, 600, 1000]
+    ica_sweep((g for g in [0.2]), **TINY_SWEEP)  # any iterable, read once
+    assert sorted(s["value"] for s in fitted) == [0.1, 0.2, 1.0, 250, 300, 500, 600, 1000]
     assert all(type(s["value"]) in (float, int) for s in fitted)  # JSON-safe Python numbers
 
 

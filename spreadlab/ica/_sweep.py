@@ -153,9 +153,10 @@ class _FrozenRule:
 
 def _check_values(values, vary):
     """The swept ``values`` as floats (noise levels >= 0) or ints (sample sizes >= 2)."""
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or np.ndim(values) == 0:
-        raise TypeError(f"values must be a sequence of {'noise levels' if vary == 'gamma' else 'sample sizes'}; "
-                        f"got values={_short(values)}")
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__") or \
+            (isinstance(values, np.ndarray) and values.ndim == 0):
+        what = "noise levels" if vary == "gamma" else "sample sizes"
+        raise TypeError(f"values must be a sequence of {what}; got values={_short(values)}")
     values = list(values)
     if not values:
         raise ValueError("values must hold at least one value; got values=[]")
