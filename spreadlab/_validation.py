@@ -111,3 +111,23 @@ def as_budget(value, name):
     if not value >= 0:
         raise ValueError(f"spreadlab.{name} must be a number >= 0 (inf for no budget); got {value!r}")
     return value
+
+
+MAX_NOISE = 1e100  # the largest noise level the ICA code accepts (SpreadICA's own bound)
+
+
+def as_noise(value, name="noise"):
+    """A noise standard deviation as a float in [0, ``MAX_NOISE``].
+
+    Shared by the ICA data generator, :func:`~spreadlab.ica.pca_start` and the Fig. 1 sweep;
+    a 0-d array is read as its number, a bool is refused (it is not a noise level)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number in [0, {MAX_NOISE:g}]; got {_short(value)}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, in [0, {MAX_NOISE:g}]; got {value!r}")
+    if not 0 <= value <= MAX_NOISE:
+        raise ValueError(f"{name} must be a finite float >= 0 and <= {MAX_NOISE:g}; got {value!r}")
+    return value

@@ -70,7 +70,7 @@ def test_transform_before_fit():
     (dict(n_sources=5), r"n_sources must be <= n_features; got n_sources=5, n_features=4"),
     (dict(mixing="orthogonal"), r"Unknown mixing 'orthogonal'"),
     (dict(prior="cauchy"), r"Unknown prior 'cauchy'"),
-    (dict(noise=-1.0), r"noise must be a finite float >= 0; got -1.0"),
+    (dict(noise=-1.0), r"noise must be a finite float >= 0 and <= 1e\+100; got -1.0"),
 ])
 def test_make_ica_data_bad_input(kwargs, match):
     args = dict(n_samples=10, n_features=4, n_sources=2) | kwargs
@@ -395,3 +395,29 @@ def test_inverse_transform_names_X_issue_9(data, S, error, match):
     est = SpreadICA(2, max_iter=3, tol=1.0, random_state=0).fit(data)
     with pytest.raises(error, match=match):
         est.inverse_transform(S)
+
+
+@pytest.mark.parametrize("noise, error, match", [
+    (float("nan"), ValueError, r"noise must be finite"),
+    (np.inf, ValueError, r"noise must be finite"),
+    (1e308, ValueError, r"noise must be a finite float >= 0 and <= 1e\+100"),
+    (-1e-308, ValueError, r"noise must be a finite float >= 0"),
+    (True, TypeError, r"noise must be a real number"),
+    ("0.1", TypeError, r"noise must be a real number"),
+    (np.array([0.1, 0.2]), TypeError, r"noise must be a real number"),
+])
+def test_noise_is_checked_alike_by_data_and_start(noise, error, match):
+    """One check (_validation.as_noise) for make_ica_data and pca_start: pca_start accepted
+    noise=True, and the two had different bounds (1e100 excluded vs no bound)."""
+    X = np.random.default_rng(0).laplace(size=(50, 3))
+    with pytest.raises(error, match=match):
+        make_ica_data(10, 3, 2, noise=noise)
+    with pytest.raises(error, match=match):
+        pca_start(X, 2, noise=noise)
+
+
+def test_noise_edge_values_are_accepted():
+    X = np.random.default_rng(0).laplace(size=(50, 3))
+    for noise in (0.0, 1e-308, np.float32(0.5), np.array(0.5), 1e100):
+        assert make_ica_data(10, 3, 2, noise=noise)[0].shape == (10, 3)
+        assert np.isfinite(pca_start(X, 2, noise=noise)).all()

@@ -322,20 +322,21 @@ def test_table_of_a_single_run_has_no_nan_standard_error():
     ([250.7], dict(vary="n_samples"), TypeError, "values must hold integer sample sizes"),
     ([True], dict(vary="n_samples"), TypeError, "values must hold integer sample sizes"),
     ([1], dict(vary="n_samples"), ValueError, r"values \(sample sizes\) must be an integer >= 2"),
-    ([float("nan")], {}, ValueError, "values must be a finite noise level"),
-    ([-1.0], {}, ValueError, "values must be a finite noise level"),
-    (["abc"], {}, TypeError, "values must be a real noise level"),
-    ([True], {}, TypeError, "values must be a real noise level"),
+    ([float("nan")], {}, ValueError, r"values \(noise levels\) must be finite"),
+    ([-1.0], {}, ValueError, r"values \(noise levels\) must be a finite float >= 0"),
+    ([1e101], {}, ValueError, r"values \(noise levels\) must be a finite float >= 0 and <= 1e\+100"),
+    (["abc"], {}, TypeError, r"values \(noise levels\) must be a real number"),
+    ([True], {}, TypeError, r"values \(noise levels\) must be a real number"),
     ([], {}, ValueError, "values must hold at least one value"),
     ("0.1", {}, TypeError, "values must be a sequence of noise levels"),
     (np.array(0.1), {}, TypeError, "values must be a sequence of noise levels"),
     ([300], dict(vary="n_samples", gamma=float("inf")), ValueError,
-     "gamma must be a finite noise level"),
+     "gamma must be finite"),
     ([0.3], dict(n_samples=2.5), TypeError, "n_samples must be an integer >= 2"),
     ([0.3], dict(n_features=2, n_sources=3), ValueError, "n_sources must be <= n_features=2"),
     ([0.3], dict(n_draws=0), ValueError, "n_draws must be an integer >= 1"),
     ([0.3], dict(max_iter=1.5), TypeError, "max_iter must be an integer"),
-    ([0.1, [0.2, 0.3]], {}, TypeError, "values must be a real noise level"),  # ragged
+    ([0.1, [0.2, 0.3]], {}, TypeError, r"values \(noise levels\) must be a real number"),  # ragged
 ])
 def test_sweep_checks_its_values_and_sizes_before_fitting(monkeypatch, values, kw, exc, match):
     """Before: 250.7 samples were fitted as 250 (int() truncation), True as one sample ('zero

@@ -1,7 +1,7 @@
 """Synthetic data for deterministic (noise-free) linear ICA."""
 import numpy as np
 
-from .._validation import MAX_COUNT, _short, as_count, as_float_array, check_rng
+from .._validation import MAX_COUNT, _short, as_count, as_noise, check_rng
 from ._priors import get_prior
 
 __all__ = ["make_ica_data"]
@@ -75,10 +75,7 @@ def make_ica_data(n_samples, n_features, n_sources, prior="laplace", mixing="uni
     src = get_prior(prior)
     if not isinstance(mixing, str) or mixing not in _MIXINGS:
         raise ValueError(f"Unknown mixing {_short(mixing)}; should be one of {_MIXINGS}")
-    noise = as_float_array(noise, "noise")
-    if noise.ndim != 0 or noise < 0:
-        raise ValueError(f"noise must be a finite float >= 0; got {_short(noise.tolist())}")
-    noise = float(noise)
+    noise = as_noise(noise, "noise")
     rng = check_rng(random_state, "random_state")
     for _ in range(1000):  # redraw until A has full column rank (identifiable sources)
         if mixing == "uniform_pm1":

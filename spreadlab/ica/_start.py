@@ -98,7 +98,7 @@ def pca_start(X, n_components=None, *, noise=0.0, random_state=None):
     >>> A0.shape, bool(np.allclose(A0 @ A0.T, np.cov(X.T, bias=True)))
     ((4, 2), True)
     """
-    from .._validation import as_float_array
+    from .._validation import as_float_array, as_noise
 
     X = as_float_array(X, "X")
     if X.ndim != 2:
@@ -107,8 +107,7 @@ def pca_start(X, n_components=None, *, noise=0.0, random_state=None):
     if not isinstance(Z, numbers.Integral) or isinstance(Z, bool) or not 1 <= Z <= X.shape[1]:
         raise ValueError(f"n_components must be an int in [1, n_features={X.shape[1]}]; "
                          f"got {n_components!r}")
-    if not (isinstance(noise, numbers.Real) and 0 <= noise < 1e100):
-        raise ValueError(f"noise must be a float in [0, 1e100); got noise={noise!r}")
+    noise = as_noise(noise, "noise")
     rng = _as_generator(random_state)
     Xc = X - X.mean(axis=0)
     lam, U = _principal_subspace(Xc, Z)

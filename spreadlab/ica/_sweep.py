@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import _short, as_count
+from .._validation import _short, as_count, as_noise
 from ._data import make_ica_data
 from ._estimator import ConvergenceWarning, SpreadICA
 from ._metrics import amari_distance, mixing_error
@@ -171,20 +171,8 @@ def _check_values(values, vary):
                                 f"values={_short(values)}")
             out.append(as_count(v, "values (sample sizes)", minimum=2))
         else:
-            out.append(_check_noise(v, "values", values))
+            out.append(as_noise(v, "values (noise levels)"))
     return out
-
-
-def _check_noise(v, name, shown=None):
-    """A noise level ``v`` as a float in [0, 1e100]; errors name ``name`` and show ``shown``."""
-    shown = v if shown is None else shown
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{name} must be a real noise level (or hold real noise levels); got "
-                        f"{name}={_short(shown)}")
-    if not (math.isfinite(v) and 0 <= v <= 1e100):
-        raise ValueError(f"{name} must be a finite noise level in [0, 1e100] (or hold such "
-                         f"levels); got {name}={_short(shown)}")
-    return float(v)
 
 
 def _check_n_jobs(n_jobs):
@@ -488,7 +476,7 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     if vary == "gamma":
         n_samples = as_count(n_samples, "n_samples", minimum=2)
     else:
-        gamma = _check_noise(gamma, "gamma")
+        gamma = as_noise(gamma, "gamma")
     if classical_max_iter is not None:
         classical_max_iter = as_count(classical_max_iter, "classical_max_iter")
     validate_runs = _check_runs(validate_runs, n_runs)
