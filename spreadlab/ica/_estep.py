@@ -21,6 +21,14 @@ Every E-step returns an :class:`EStep` with the posterior means
 ``Es`` (N, Z), the summed second moment ``sum_ss`` = :math:`\sum_n
 \langle s s^\top\rangle_n` (Z, Z) and the per-sample log-likelihood
 (exact, or its importance-sampling estimate).
+
+:class:`SpreadICA <spreadlab.ica.SpreadICA>` fits with one of three E-step
+*kinds* (:data:`ESTEPS`), objects with one interface -- ``frame`` (the
+coordinates the fit works in), ``with_draws`` (their common random numbers),
+``project``, ``spread`` (the spread data), ``trivial``, ``em_map`` (one EM
+update) and ``objective`` -- so that the estimator never switches on the
+E-step's name: :class:`WhitenedEStep` (closed form, whitened coordinates),
+:class:`ExactEStep` (Gaussian-mixture prior) and :class:`ImportanceEStep`.
 """
 import contextlib
 import itertools
@@ -30,8 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from ._whitened import polar, whitened_em_map, whitened_objective
+
 __all__ = ["EStep", "gaussian_factor", "estep_importance_numpy", "estep_exact_numpy",
-           "mixture_tables", "extend_pool"]
+           "mixture_tables", "extend_pool", "m_step", "point_mass_estep", "Frame",
+           "WhitenedEStep", "ExactEStep", "ImportanceEStep", "ESTEPS"]
 
 
 @dataclass
@@ -295,3 +306,166 @@ def estep_exact_numba(gf, prior, tables=None):
               + np.einsum("ci,cj->ij", KU, k) + np.einsum("ci,cj->ij", k, KU)
               + np.einsum("c,ci,cj->ij", Rc, k, k) + np.einsum("c,cij->ij", Rc, V))
     return EStep(Es=Es, sum_ss=0.5 * (sum_ss + sum_ss.T), loglik=gf.logC + lse)
+
+
+# --- The M-step and the E-step kinds SpreadICA fits with -------------------------------
+
+
+def m_step(Y, est):
+    r"""M-step :math:`A = (\sum_n y_n\langle s_n\rangle^\top)(\sum_n\langle s_ns_n^\top\rangle)^{-1}`."""
+    Gys = Y.T @ est.Es
+    try:
+        return np.linalg.solve(est.sum_ss.T, Gys.T).T
+    except np.linalg.LinAlgError as exc:
+        raise np.linalg.LinAlgError(
+            "the summed posterior second moment of the sources is singular: the sources "
+            "collapsed; try a larger spread"
+        ) from exc
+
+
+def point_mass_estep(Y, A):
+    """E-step of the deterministic model (gamma = sigma = 0), square invertible A:
+    the posterior is a point mass at s = A^{-1} y."""
+    Es = np.linalg.solve(A, Y.T).T
+    return EStep(Es=Es, sum_ss=Es.T @ Es, loglik=np.full(Y.shape[0], np.nan))
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The coordinates a fit works in: data ``U`` (N, Z or d), start ``P``, the map
+    ``to_mixing`` back to a mixing matrix in data units, and the whitening ``K``
+    (None in data coordinates)."""
+
+    U: np.ndarray
+    P: np.ndarray
+    to_mixing: object
+    K: np.ndarray = None
+
+
+class WhitenedEStep:
+    r"""Closed-form E-step in whitened coordinates (noise-free data, Laplace prior).
+
+    The parameter is an orthogonal Q (:mod:`spreadlab.ica._whitened`); the
+    spread is in source units, so the spread data are :math:`u + \sigma\epsilon`.
+    """
+
+    name = "whitened"
+    slack = 0.0                     # the objective is exact: SQUAREM must be monotone
+
+    def __init__(self, prior, *, backend, **_unused):
+        self.prior, self.backend = prior, backend
+
+    def frame(self, Xc, lam, U, A0):
+        K = (U / np.sqrt(lam)).T                  # whitening, (Z, d)
+        back = U * np.sqrt(lam)
+        return Frame(U=Xc @ K.T, P=polar(K @ A0), to_mixing=lambda Q: back @ Q, K=K)
+
+    def with_draws(self, rng, n_samples, n_components):
+        """The E-step with its random draws (none here)."""
+        return self
+
+    project = staticmethod(polar)
+
+    def spread(self, U, eps, sigma):
+        return U + sigma * eps if sigma > 0 else U
+
+    def trivial(self, P):
+        """The orthogonal 1x1 matrices are +-1: the Procrustes EM has nothing to fit."""
+        return P.shape[0] == 1
+
+    def em_map(self, Y, P, sigma):
+        """One EM update: ``(new P, mean log-likelihood at P, None)``."""
+        P_new, obj = whitened_em_map(Y, P, sigma, self.prior.scale, self.backend)
+        return P_new, obj, None
+
+    def objective(self, Y, P, sigma):
+        return whitened_objective(Y, P, sigma, self.prior.scale, self.backend)
+
+
+class _DataEStep:
+    """E-steps in data coordinates: the parameter is the mixing matrix A and the
+    observation variance is ``noise**2 + (sigma * scale)**2``."""
+
+    slack = 0.0
+
+    def __init__(self, prior, *, backend, noise, scale, **_unused):
+        self.prior, self.backend, self.noise, self.scale = prior, backend, noise, scale
+
+    def frame(self, Xc, lam, U, A0):
+        return Frame(U=Xc, P=A0, to_mixing=lambda A: A)
+
+    def with_draws(self, rng, n_samples, n_components):
+        """The E-step with its random draws (none here)."""
+        return self
+
+    project = None
+
+    def spread(self, U, eps, sigma):
+        return U + sigma * (self.scale * eps) if sigma > 0 else U
+
+    def trivial(self, P):
+        return False
+
+    def variance(self, sigma):
+        return self.noise**2 + (sigma * self.scale) ** 2
+
+    def statistics(self, Y, A, sigma):
+        raise NotImplementedError
+
+    def em_map(self, Y, P, sigma):
+        """One EM update: ``(new A or None if the objective is not finite, mean
+        log-likelihood at A, (median, min) effective sample size or None)``."""
+        est = self.statistics(Y, P, sigma)
+        ess = None if est.ess is None else (float(np.median(est.ess)), float(np.min(est.ess)))
+        obj = float(np.mean(est.loglik))
+        return (None if not math.isfinite(obj) else m_step(Y, est)), obj, ess
+
+    def objective(self, Y, P, sigma):
+        return float(np.mean(self.statistics(Y, P, sigma).loglik))
+
+
+class ExactEStep(_DataEStep):
+    """Exact E-step of a Gaussian-mixture prior (enumerates the K**Z combinations)."""
+
+    name = "exact"
+
+    def statistics(self, Y, A, sigma):
+        gf = gaussian_factor(Y, A, self.variance(sigma))
+        if self.backend == "numba":
+            return estep_exact_numba(gf, self.prior)
+        return estep_exact_numpy(gf, self.prior)
+
+
+class ImportanceEStep(_DataEStep):
+    """Self-normalised importance sampling from the Gaussian factor (the paper's E-step),
+    with common random numbers drawn once by :meth:`with_draws`."""
+
+    name = "importance"
+    # Tolerated decrease of the mean importance-sampling log-likelihood (nats per
+    # sample) when accepting a SQUAREM extrapolation (Monte-Carlo slack).
+    slack = 1e-3
+
+    def __init__(self, prior, *, backend, noise, scale, n_draws, eps_ext=None, offsets=None):
+        super().__init__(prior, backend=backend, noise=noise, scale=scale)
+        self.n_draws, self.eps_ext, self.offsets = n_draws, eps_ext, offsets
+
+    def with_draws(self, rng, n_samples, n_components):
+        """A copy with its standard-normal pool and per-sample offsets drawn from ``rng``."""
+        pool = max(8192, 8 * self.n_draws)
+        eps_ext = extend_pool(rng.standard_normal((n_components, pool)), self.n_draws)
+        offsets = rng.integers(0, pool, size=n_samples).astype(np.int64)
+        return ImportanceEStep(self.prior, backend=self.backend, noise=self.noise,
+                               scale=self.scale, n_draws=self.n_draws, eps_ext=eps_ext,
+                               offsets=offsets)
+
+    def statistics(self, Y, A, sigma):
+        gf = gaussian_factor(Y, A, self.variance(sigma))
+        if self.backend == "numba":
+            return estep_importance_numba(gf, self.prior, self.eps_ext, self.offsets,
+                                          self.n_draws)
+        return estep_importance_numpy(gf, self.prior, self.eps_ext, self.offsets, self.n_draws)
+
+
+# The E-step kinds by name: each is built as ``ESTEPS[name](prior, backend=, noise=, scale=,
+# n_draws=)`` and answers frame, with_draws, project, spread, trivial, em_map and objective.
+ESTEPS = {kind.name: kind for kind in (WhitenedEStep, ExactEStep, ImportanceEStep)}

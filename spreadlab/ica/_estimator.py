@@ -1,25 +1,22 @@
 """SpreadICA: EM for linear ICA with spread noise (works for noise-free data)."""
-import contextlib
 import math
 import numbers
 import re
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                           _fit_context)
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
 
+from .._trainer import (ConvergenceWarning, Progress, as_generator, distance_to_fixed_point,
+                        fit_guard, fixed_point, rel_change, warn_not_converged)
 from .._validation import _short, as_count, as_float_array
-from . import _estep
+from ._estep import ESTEPS, m_step, point_mass_estep
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
-from ._start import _as_generator, _principal_subspace, _random_rotation
-from ._whitened import (ML_SMOOTHING, noiseless_ml, noiseless_objective, polar, whitened_em_map,
-                        whitened_objective)
+from ._start import _principal_subspace, _random_rotation
+from ._whitened import ML_SMOOTHING, noiseless_ml, noiseless_objective
 
 __all__ = ["SpreadICA", "ConvergenceWarning", "auto_spread"]
 
@@ -43,22 +40,12 @@ _SCHEDULE_FLOOR = 1e-3
 # b <= 0.32 se, and the change between stages bounds the remaining bias of a
 # schedule whose stage optima converge at least linearly in sigma.
 _SCHEDULE_STAT_FRACTION = 0.3
-# Tolerated decrease of the mean importance-sampling log-likelihood (nats per
-# sample) when accepting a SQUAREM extrapolation (Monte-Carlo slack).
-_IS_SLACK = 1e-3
-# Relative round-off allowed in the change of the iterates: a linear rate
-# rho is resolvable from a step of relative size d only if 1 - rho exceeds
-# a few times _ROUNDOFF / d.
-_ROUNDOFF = 1e-15
 # The closed-form passes of the whitened fit cost ~0.1 us per element; below this
 # many elements (N * Z) a pass takes a few ms and the fork/join of a parallel
 # region costs more than it saves on a shared machine (lecture size, N*Z = 4e4:
 # 0.16-0.24 s single-threaded vs 0.63-0.92 s on 2 threads at load average 3-5,
 # measured), so such fits run their Numba passes on one thread.
 _PARALLEL_MIN_ELEMENTS = 100_000
-# A step below this relative size is at round-off level: its rate is not
-# measurable, and the last measured rate is used instead (if there was one).
-_STEP_FLOOR = 1e-11
 
 
 def auto_spread(X, n_components):
@@ -494,313 +481,171 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         X = self._validate_X(X, reset=True)
         n, d = X.shape
         Z, self.prior_, self.estep_ = self._resolve(n, d)
-        rng = _as_generator(self.random_state)
+        rng = as_generator(self.random_state)
         self.mean_ = X.mean(axis=0)
         Xc = X - self.mean_
         lam, U = _principal_subspace(Xc, Z)
-        self._scale = math.sqrt(lam.mean())           # source scale (data units)
-        R0 = _random_rotation(rng, Z)                 # the pca_start rotation
-        if isinstance(self.init, str):
-            A0 = (U * np.sqrt(np.maximum(lam - self.noise**2, 1e-6 * lam[0]))) @ R0
-        else:
-            A0 = np.asarray(self.init, dtype=float)
-            if A0.shape != (d, Z) or not np.all(np.isfinite(A0)):
-                raise ValueError(
-                    f"init must be 'pca' or a finite array of shape ({d}, {Z}); "
-                    f"got shape {A0.shape}"
-                )
+        scale = math.sqrt(lam.mean())                # source scale (data units)
+        A0 = self._start(U, lam, _random_rotation(rng, Z), d, Z)
         sigma0 = _AUTO_SPREAD if self.spread == "auto" else float(self.spread)
-        self.n_estep_ = 0
-        self.n_iter_ = 0
-        self.stage_esteps_ = []
-        self.stage_converged_ = []
-        self.spread_schedule_ = []
-        self.ml_stage_ = None
-        self._stopped_by_callback = False
-        history, ess = [], []
-        if self.estep_ == "whitened":
-            K = (U / np.sqrt(lam)).T                  # whitening, (Z, d)
-            Uw = Xc @ K.T
-            P = polar(K @ A0)
-            eps = rng.standard_normal(Uw.shape)
-            to_mixing = lambda Q: (U * np.sqrt(lam)) @ Q  # noqa: E731
-            self._project = polar
-        else:
-            Uw = Xc
-            P = A0
-            eps = rng.standard_normal(Xc.shape) if sigma0 > 0 else None
-            to_mixing = lambda A: A  # noqa: E731
-            self._project = None
-            if self.estep_ == "importance":
-                pool = max(8192, 8 * self.n_draws)
-                self._eps_ext = _estep.extend_pool(rng.standard_normal((Z, pool)), self.n_draws)
-                self._offsets = rng.integers(0, pool, size=n).astype(np.int64)
-        self._to_mixing = to_mixing
-        ml_finish = self.finish == "ml" and self.estep_ == "whitened"
-        # with the terminal ML stage the spread schedule only has to reach the basin of the
-        # optimum (its bias is removed by that stage): "auto" is then the first stage alone
-        n_fixed = (1 if ml_finish else None) if self.anneal == "auto" else self.anneal + 1
-        stat_err = 1.0 / math.sqrt(n)
-        reports = []
-        try:
-            # the fit's matrix products are thin (N x Z): multi-threaded BLAS only competes
-            # with the Numba threads (2-4x slower on a loaded 2-core machine, measured)
-            small = (self.estep_ == "whitened" and self.backend == "numba"
-                     and n * Z < _PARALLEL_MIN_ELEMENTS)
-            with threadpool_limits(limits=1, user_api="blas"), \
-                    (_estep.numba_threads(1) if small else contextlib.nullcontext()), \
-                    np.errstate(over="raise", invalid="raise", divide="raise"):
-                stage, sigma, prev = 0, sigma0, None
-                prev2 = None
-                while True:
-                    last_fixed = n_fixed is not None and stage == n_fixed - 1
-                    self.spread_schedule_.append(sigma)
-                    self._sigma = sigma
-                    self._var = self.noise**2 + (sigma * self._scale) ** 2
-                    Y = Uw + sigma * (eps if self.estep_ == "whitened" else self._scale * eps) \
-                        if sigma > 0 else Uw
-                    tol = self.tol
-                    start = P
-                    if prev2 is not None:
-                        # the stage optima move smoothly with sigma: start from the
-                        # linear extrapolation P(s/2) ~ P(s) + (P(s) - P(2s))/2
-                        start = P + 0.5 * (P - prev2)
-                        if self._project is not None:
-                            start = self._project(start)
-                    P, converged, info = self._run(Y, start, tol, history)
-                    info.update(stage=stage + 1, sigma=sigma, tol=tol)
-                    reports.append(info)
-                    self.stage_esteps_.append(self.n_estep_)
-                    self.stage_converged_.append(converged)
-                    if self._last_ess is not None:
-                        ess.append(self._last_ess)
-                    change = None if prev is None else _rel_change(P, prev)
-                    prev2, prev = prev, P
-                    if self._stopped_by_callback or sigma == 0:
-                        break
-                    if n_fixed is not None:
-                        if stage == n_fixed - 1:
-                            break
-                    elif (change is not None and change < _SCHEDULE_STAT_FRACTION * stat_err) \
-                            or 0.5 * sigma < _SCHEDULE_FLOOR \
-                            or (self.noise > 0 and sigma * self._scale <= self.noise):
-                        break
-                    stage += 1
-                    sigma *= 0.5
-                W = P.T                                   # unmixing, whitened coordinates
-                if ml_finish and not self._stopped_by_callback:
-                    W = self._ml_stage(Uw, W, history)
-        except FloatingPointError as exc:
-            raise FloatingPointError(
-                f"SpreadICA fit failed with a floating-point fault after {self.n_estep_} "
-                f"E-steps ({exc}); try a larger spread, standardising X or fewer components"
-            ) from exc
-        finally:
-            for name in ("_eps_ext", "_offsets", "_project", "_to_mixing", "_sigma", "_var",
-                         "_last_ess"):
-                self.__dict__.pop(name, None)
-        self.spread_ = self.spread_schedule_[-1]
-        if self.estep_ == "whitened":
-            # after the ML stage W is a general matrix; otherwise W = P^T with P orthogonal
-            self._set_mixing(to_mixing(P if self.ml_stage_ is None else np.linalg.inv(W)))
-            self._whitening = K
-            self._W = W
-            self._log_det_whitening = float(-0.5 * np.sum(np.log(lam)))
-        else:
-            self._set_mixing(to_mixing(P))
-        self.history_ = np.asarray(history)
-        self.ess_ = np.asarray(ess) if ess else None
-        ml = self.ml_stage_
-        self.converged_ = (bool(all(self.stage_converged_)) and not self._stopped_by_callback
-                           and (ml is None or ml["converged"]))
-        bad = [r for r, c in zip(reports, self.stage_converged_) if not c]
-        ml_bad = ml is not None and not ml["converged"]
-        if (bad or ml_bad) and not self._stopped_by_callback:
-            parts = [
-                f"stage {r['stage']} (spread {r['sigma']:.3g}): {r['iters']} iterations, "
-                f"last relative step {r['step']:.3g}, observed rate {r['rate']:.6g}, "
-                f"estimated distance to the fixed point {r['dist']:.3g} > tol={r['tol']:g}"
-                for r in bad]
-            advice = []
-            if bad:
-                advice.append("a rate near 1 means EM is stalled (for classical EM: the noise is "
-                              "too small); increase max_iter or the spread")
-            if ml_bad:
-                parts.append(
-                    f"noiseless-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
-                    f"{sum(ml['iters'])} Newton iterations, stopped by {ml['stall']}, "
-                    f"estimated distance to the stationary point {ml['distance']:.3g} > "
-                    f"tol={ml['tol']:g}, max |relative gradient| {ml['gradient']:.3g}")
-                advice.append("for the noiseless-ML stage increase max_iter, or use a tol above "
-                              "the round-off of its Newton step when the line search stalled, "
-                              "or finish=None to end with spread EM")
-            advice = "; ".join(advice)
-            warnings.warn(
-                f"SpreadICA did not converge in max_iter={self.max_iter} iterations per stage: "
-                f"{'; '.join(parts)}. {advice[0].upper()}{advice[1:]}.",
-                ConvergenceWarning, stacklevel=2,
-            )
+        kind = ESTEPS[self.estep_](self.prior_, backend=self.backend, noise=self.noise,
+                                   scale=scale, n_draws=self.n_draws)
+        frame = kind.frame(Xc, lam, U, A0)
+        eps = rng.standard_normal(frame.U.shape) if sigma0 > 0 else None   # one spread draw
+        kind = kind.with_draws(rng, n, Z)          # importance: its common random numbers
+        finish = _terminal_stage(self.finish, kind)
+        # with a terminal stage the spread schedule only has to reach the basin of the
+        # optimum (the terminal stage removes its bias): "auto" is then the first stage alone
+        n_stages = (1 if finish else None) if self.anneal == "auto" else self.anneal + 1
+        log = _FitLog()
+        # the fit's matrix products are thin (N x Z): multi-threaded BLAS only competes with
+        # the Numba threads (2-4x slower on a loaded 2-core machine, measured)
+        small = kind.name == "whitened" and self.backend == "numba" and n * Z < _PARALLEL_MIN_ELEMENTS
+        with fit_guard("SpreadICA", where=lambda: f"after {log.n_estep} E-steps",
+                       advice="try a larger spread, standardising X or fewer components",
+                       numba_threads=1 if small else None):
+            P = _spread_schedule(kind, frame.U, eps, frame.P, sigma0, n_stages=n_stages,
+                                 stat_err=1.0 / math.sqrt(n),
+                                 noise_reached=lambda s: self.noise > 0 and s * scale <= self.noise,
+                                 run=lambda Y, P0, s: self._stage(kind, frame, Y, P0, s, log),
+                                 log=log)
+            W = P.T                                   # unmixing, whitened coordinates
+            if finish and not log.stopped:
+                W = finish(self, frame, W, log)
+        # after the terminal stage W is a general matrix; otherwise W = P^T with P orthogonal
+        self._set_mixing(frame.to_mixing(P if log.ml is None else np.linalg.inv(W)))
+        self._store(frame, P, W, lam, scale, log)
+        if not self.converged_ and not log.stopped:
+            self._warn_not_converged(log)
         return self
 
-    def _ml_stage(self, Uw, W0, history):
-        """The terminal stage: noiseless ML from the last spread stage (whitened coordinates)."""
-        from tqdm.auto import tqdm
+    def _start(self, U, lam, R0, d, Z):
+        """The initial mixing matrix: the pca_start rotation R0 of the principal subspace,
+        or ``init``."""
+        if isinstance(self.init, str):
+            return (U * np.sqrt(np.maximum(lam - self.noise**2, 1e-6 * lam[0]))) @ R0
+        A0 = np.asarray(self.init, dtype=float)
+        if A0.shape != (d, Z) or not np.all(np.isfinite(A0)):
+            raise ValueError(f"init must be 'pca' or a finite array of shape ({d}, {Z}); "
+                             f"got shape {A0.shape}")
+        return A0
 
-        start = len(history)
-        bar = tqdm(total=self.max_iter, disable=not self.verbose, leave=False,
-                   desc="SpreadICA noiseless ML")
+    def _stage(self, kind, frame, Y, P0, sigma, log):
+        """EM (or SQUAREM) at one spread until the estimated distance to the fixed point
+        is below ``tol`` or ``max_iter`` iterations have run (:func:`fixed_point`)."""
+        if kind.trivial(P0):
+            log.history.append(kind.objective(Y, P0, sigma))
+            return P0, True, dict(iters=0, step=np.nan, rate=np.nan, dist=0.0, tol=self.tol)
+
+        def F(P):
+            log.n_estep += 1
+            P_new, obj, ess = kind.em_map(Y, P, sigma)
+            if ess is not None:
+                log.last_ess = ess
+            if not math.isfinite(obj):
+                raise FloatingPointError(
+                    f"non-finite objective ({obj}) at E-step {log.n_estep}; the mixing matrix "
+                    "has degenerated. Try a larger spread or check the data scale")
+            return P_new, obj
+
+        base = log.n_iter
+        on_iter = None if self.callback is None else (
+            lambda P, obj, it: self._report(frame.to_mixing(P), base + it, obj, log))
+        log.last_ess = None
+        with Progress(self.max_iter, f"SpreadICA spread={sigma:.3g}", self.verbose) as bar:
+            P, tracker, info = fixed_point(
+                F, P0, tol=self.tol, max_iter=self.max_iter,
+                accelerate=self.accelerate == "squarem", project=kind.project,
+                slack=kind.slack, on_iter=on_iter, progress=bar)
+        log.n_iter = base + tracker.n_iter
+        log.history.extend(tracker.history)
+        if tracker.converged:
+            log.history.append(kind.objective(Y, P, sigma))
+            if self.callback is not None:
+                self._report(frame.to_mixing(P), log.n_iter, log.history[-1], log)
+        return P, tracker.converged, dict(info, tol=self.tol)
+
+    def _report(self, mixing, n_iter, objective, log):
+        """Show the current estimate to ``callback``; True (and ``log.stopped``) if it
+        asks to stop."""
+        self._set_mixing(mixing)
+        if self.callback(self, n_iter, objective) is True:
+            log.stopped = True
+        return log.stopped
+
+    def _ml_stage(self, frame, W0, log):
+        """The terminal stage: noiseless ML from the last spread stage (whitened coordinates)."""
+        start = len(log.history)
 
         def step_done(W, objective):
-            self.n_iter_ += 1
-            history.append(objective)
-            bar.update(1)
-            bar.set_postfix(objective=f"{objective:.6f}")
-            if self.callback is not None:
-                self._set_mixing(self._to_mixing(np.linalg.inv(W)))
-                if self.callback(self, self.n_iter_, objective) is True:
-                    self._stopped_by_callback = True
-                    return True
-            return False
+            log.n_iter += 1
+            log.history.append(objective)
+            bar.update(objective=f"{objective:.6f}")
+            return self.callback is not None and self._report(
+                frame.to_mixing(np.linalg.inv(W)), log.n_iter, objective, log)
 
-        try:
-            W, info = noiseless_ml(Uw, W0, self.prior_.scale, smoothing=ML_SMOOTHING,
+        with Progress(self.max_iter, "SpreadICA noiseless ML", self.verbose) as bar:
+            W, info = noiseless_ml(frame.U, W0, self.prior_.scale, smoothing=ML_SMOOTHING,
                                    tol=self.tol, max_iter=self.max_iter, backend=self.backend,
                                    callback=step_done)
-        finally:
-            bar.close()
-        history.insert(start, info["history"][0])   # the objective at W0 (no extra pass)
-        self.n_estep_ += info["evaluations"]
-        self.ml_stage_ = {k: info[k] for k in ("converged", "iters", "evaluations", "distance",
-                                               "tol", "gradient", "objective", "smoothing",
-                                               "stall")}
+        log.history.insert(start, info["history"][0])   # the objective at W0 (no extra pass)
+        log.n_estep += info["evaluations"]
+        log.ml = {k: info[k] for k in ("converged", "iters", "evaluations", "distance", "tol",
+                                       "gradient", "objective", "smoothing", "stall")}
         return W
+
+    def _store(self, frame, P, W, lam, scale, log):
+        """Set the fitted attributes from a finished fit."""
+        self.n_estep_ = log.n_estep
+        self.n_iter_ = log.n_iter
+        self.stage_esteps_ = [r["esteps"] for r in log.stages]
+        self.stage_converged_ = [r["converged"] for r in log.stages]
+        self.spread_schedule_ = [r["sigma"] for r in log.stages]
+        self.spread_ = self.spread_schedule_[-1]
+        self.ml_stage_ = log.ml
+        self.history_ = np.asarray(log.history)
+        self.ess_ = np.asarray(log.ess) if log.ess else None
+        # the fitted model in the E-step's coordinates, for score
+        self._scale = scale
+        self._P = P
+        self._W = W
+        self._whitening = frame.K
+        self._log_det_whitening = 0.0 if frame.K is None else float(-0.5 * np.sum(np.log(lam)))
+        ml = self.ml_stage_
+        self.converged_ = (bool(all(self.stage_converged_)) and not log.stopped
+                           and (ml is None or ml["converged"]))
+        self.stop_reason_ = log.reason()
+
+    def _warn_not_converged(self, log):
+        ml = log.ml
+        bad = [r for r in log.stages if not r["converged"]]
+        ml_bad = ml is not None and not ml["converged"]
+        parts = [
+            f"stage {r['stage']} (spread {r['sigma']:.3g}): {r['iters']} iterations, "
+            f"last relative step {r['step']:.3g}, observed rate {r['rate']:.6g}, "
+            f"estimated distance to the fixed point {r['dist']:.3g} > tol={r['tol']:g}"
+            for r in bad]
+        advice = []
+        if bad:
+            advice.append("a rate near 1 means EM is stalled (for classical EM: the noise is "
+                          "too small); increase max_iter or the spread")
+        if ml_bad:
+            parts.append(
+                f"noiseless-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
+                f"{sum(ml['iters'])} Newton iterations, stopped by {ml['stall']}, "
+                f"estimated distance to the stationary point {ml['distance']:.3g} > "
+                f"tol={ml['tol']:g}, max |relative gradient| {ml['gradient']:.3g}")
+            advice.append("for the noiseless-ML stage increase max_iter, or use a tol above "
+                          "the round-off of its Newton step when the line search stalled, "
+                          "or finish=None to end with spread EM")
+        advice = "; ".join(advice)
+        warn_not_converged(
+            f"SpreadICA did not converge in max_iter={self.max_iter} iterations per stage: "
+            f"{'; '.join(parts)}. {advice[0].upper()}{advice[1:]}.", stacklevel=4)
 
     def _set_mixing(self, A):
         self.mixing_ = A
         self.components_ = np.linalg.pinv(A)
-
-    # ------------------------------------------------------------------- EM
-    def _estep(self, Y, A, var=None):
-        gf = _estep.gaussian_factor(Y, A, self._var if var is None else var)
-        if self.estep_ == "exact":
-            if self.backend == "numba":
-                return _estep.estep_exact_numba(gf, self.prior_)
-            return _estep.estep_exact_numpy(gf, self.prior_)
-        if self.backend == "numba":
-            return _estep.estep_importance_numba(gf, self.prior_, self._eps_ext, self._offsets,
-                                                 self.n_draws)
-        return _estep.estep_importance_numpy(gf, self.prior_, self._eps_ext, self._offsets,
-                                             self.n_draws)
-
-    def _em_map(self, Y, P):
-        """One EM update: returns (new parameter, mean log-likelihood at P)."""
-        self.n_estep_ += 1
-        if self.estep_ == "whitened":
-            P_new, obj = whitened_em_map(Y, P, self._sigma, self.prior_.scale, self.backend)
-        else:
-            est = self._estep(Y, P)
-            if est.ess is not None:
-                self._last_ess = (float(np.median(est.ess)), float(np.min(est.ess)))
-            obj = float(np.mean(est.loglik))
-            P_new = None if not math.isfinite(obj) else _m_step(Y, est)
-        if not math.isfinite(obj):
-            raise FloatingPointError(
-                f"non-finite objective ({obj}) at E-step {self.n_estep_}; the mixing matrix "
-                "has degenerated. Try a larger spread or check the data scale"
-            )
-        return P_new, obj
-
-    def _run(self, Y, P0, tol, history):
-        """EM (or SQUAREM) at one spread until the estimated distance to the
-        fixed point is below ``tol`` or ``max_iter`` iterations have run.
-
-        Every iteration knows three EM iterates P0, P1 = F(P0), P2 = F(P1); the
-        ratio of the two EM steps is EM's own linear rate, from which the
-        distance of P0 to the fixed point is estimated (see
-        :func:`_distance_to_fixed_point`) before SQUAREM extrapolates."""
-        from tqdm.auto import tqdm
-
-        self._squarem_slack = _IS_SLACK if self.estep_ == "importance" else 0.0
-        self._last_ess = None
-        converged = False
-        rate_seen = np.nan  # last rate < 1 that was resolvable above round-off
-        info = dict(iters=0, step=np.nan, rate=np.nan, dist=np.inf)
-        bar = tqdm(total=self.max_iter, disable=not self.verbose, leave=False,
-                   desc=f"SpreadICA spread={self._sigma:.3g}")
-        if self.estep_ == "whitened" and P0.shape[0] == 1:
-            # the orthogonal 1x1 matrices are +-1: the Procrustes EM has nothing to fit
-            bar.close()
-            history.append(self._objective(Y, P0))
-            return P0, True, dict(info, dist=0.0)
-        try:
-            P1, L0 = self._em_map(Y, P0)
-            history.append(L0)
-            for it in range(self.max_iter):
-                P2, L1 = self._em_map(Y, P1)
-                e1, e2 = _rel_change(P1, P0), _rel_change(P2, P1)
-                rate, dist = _distance_to_fixed_point(e1, e2)
-                if math.isfinite(dist):
-                    rate_seen = rate
-                elif e1 < _STEP_FLOOR and rate_seen < 1.0:
-                    # steps at round-off level after a measured contraction: use that rate
-                    dist = e1 / (1.0 - rate_seen)
-                self.n_iter_ += 1
-                info.update(iters=it + 1, step=e1, rate=rate, dist=dist)
-                if dist < tol:
-                    converged = True
-                    P0, L0 = P2, None
-                    break
-                if self.accelerate == "squarem":
-                    P_new = self._squarem_step(Y, P0, P1, P2, L0)
-                    P_next, L_new = self._em_map(Y, P_new)
-                else:
-                    P_new, P_next, L_new = P1, P2, L1
-                P0, P1, L0 = P_new, P_next, L_new
-                history.append(L0)
-                bar.update(1)
-                bar.set_postfix(objective=f"{L0:.6f}", step=f"{e1:.2e}", distance=f"{dist:.2e}")
-                if self.callback is not None:
-                    self._set_mixing(self._to_mixing(P0))
-                    if self.callback(self, self.n_iter_, L0) is True:
-                        self._stopped_by_callback = True
-                        break
-        finally:
-            bar.close()
-        if converged:
-            history.append(self._objective(Y, P0))
-            if self.callback is not None:
-                self._set_mixing(self._to_mixing(P0))
-                self.callback(self, self.n_iter_, history[-1])
-        return P0, converged, info
-
-    def _objective(self, Y, P):
-        if self.estep_ == "whitened":
-            return whitened_objective(Y, P, self._sigma, self.prior_.scale, self.backend)
-        return float(np.mean(self._estep(Y, P).loglik))
-
-    def _squarem_step(self, Y, P0, P1, P2, L0):
-        """SQUAREM-3 extrapolation from P0 (P1 = F(P0), P2 = F(P1)); returns the
-        new iterate, with an objective no lower than L(P0) up to Monte-Carlo slack."""
-        r = P1 - P0
-        v = P2 - P1 - r
-        nv = np.linalg.norm(v)
-        if nv == 0.0:
-            return P2
-        alpha = min(-np.linalg.norm(r) / nv, -1.0)
-        while alpha < -1.0:
-            Pp = P0 - 2.0 * alpha * r + alpha**2 * v
-            if self._project is not None:
-                Pp = self._project(Pp)
-            try:
-                P_out, Lp = self._em_map(Y, Pp)  # stabilising EM step from Pp
-            except (np.linalg.LinAlgError, FloatingPointError):
-                Lp = -np.inf
-            if Lp >= L0 - self._squarem_slack:
-                return P_out
-            alpha = (alpha - 1.0) / 2.0
-            if alpha > -1.01:
-                break
-        return P2
 
     # ------------------------------------------------------------ transforms
     def transform(self, X):
@@ -880,28 +725,18 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         rs = self.random_state
         rng = np.random.default_rng(rs if isinstance(rs, numbers.Integral) else 0)
         Xc = X - self.mean_
-        Z = self.mixing_.shape[1]
+        K, log_det = self._whitening, self._log_det_whitening
+        U = Xc if K is None else Xc @ K.T
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            if self.estep_ == "whitened" and self.ml_stage_ is not None:
-                return self._log_det_whitening + noiseless_objective(
-                    Xc @ self._whitening.T, self._W, self.ml_stage_["smoothing"][-1],
-                    self.prior_.scale, self.backend)
-            if self.estep_ == "whitened":
-                Y = Xc @ self._whitening.T + self.spread_ * rng.standard_normal((X.shape[0], Z))
-                return self._log_det_whitening + whitened_objective(
-                    Y, self._W.T, self.spread_, self.prior_.scale, self.backend)
-            var = self.noise**2 + (self.spread_ * self._scale) ** 2
-            Y = Xc + self.spread_ * self._scale * rng.standard_normal(Xc.shape)
-            scratch = SpreadICA(Z, estep=self.estep_, prior=self.prior_, n_draws=self.n_draws,
-                                backend=self.backend)
-            scratch.estep_, scratch.prior_ = self.estep_, self.prior_
-            if self.estep_ == "importance":
-                pool = max(8192, 8 * self.n_draws)
-                scratch._eps_ext = _estep.extend_pool(rng.standard_normal((Z, pool)),
-                                                      self.n_draws)
-                scratch._offsets = rng.integers(0, pool, size=Y.shape[0]).astype(np.int64)
-            est = scratch._estep(Y, self.mixing_, var=var)
-        return float(np.mean(est.loglik))
+            if self.ml_stage_ is not None:
+                return log_det + noiseless_objective(U, self._W, self.ml_stage_["smoothing"][-1],
+                                                     self.prior_.scale, self.backend)
+            eps = rng.standard_normal(U.shape)
+            kind = ESTEPS[self.estep_](self.prior_, backend=self.backend, noise=self.noise,
+                                       scale=self._scale, n_draws=self.n_draws)
+            kind = kind.with_draws(rng, U.shape[0], self.mixing_.shape[1])
+            return log_det + kind.objective(kind.spread(U, eps, self.spread_), self._P,
+                                            self.spread_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -909,50 +744,78 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         return tags
 
 
-def _rel_change(P, P_prev):
-    return float(np.linalg.norm(P - P_prev) / np.linalg.norm(P_prev))
+class _FitLog:
+    """What one fit accumulates across its stages: passed along, never kept on the estimator."""
+
+    def __init__(self):
+        self.n_estep = 0
+        self.n_iter = 0
+        self.history = []     # objective per iteration, all stages
+        self.ess = []         # importance sampling: (median, min) ESS of each stage's last E-step
+        self.last_ess = None
+        self.stages = []      # one report per spread stage
+        self.stopped = False  # by the callback
+        self.ml = None        # the terminal stage's report
+
+    def reason(self):
+        """Why the fit stopped, in words."""
+        if self.stopped:
+            return "stopped by the callback"
+        bad = [r["stage"] for r in self.stages if not r["converged"]]
+        if bad:
+            return f"max_iter reached in spread stage(s) {bad}"
+        if self.ml is not None and not self.ml["converged"]:
+            return f"noiseless-ML stage stopped by {self.ml['stall']}"
+        return "every stage met its stopping rule"
 
 
-def _distance_to_fixed_point(e1, e2):
-    r"""EM's observed linear rate and the estimated distance to its fixed point.
+def _spread_schedule(kind, U, eps, P, sigma0, *, n_stages, stat_err, noise_reached, run, log):
+    """Spread EM stage after stage, the spread halved each time; returns the last estimate.
 
-    With two successive relative EM steps :math:`e_1 = \|F(P)-P\|/\|P\|` and
-    :math:`e_2 = \|F(F(P))-F(P)\|/\|F(P)\|`, the rate is :math:`\rho = e_2/e_1`
-    and a linearly convergent sequence started at P still has to travel
-    :math:`\sum_{j\ge0} e_1\rho^j = e_1/(1-\rho)`.  Returns ``(rho, inf)`` when
-    the steps do not contract, or when :math:`1-\rho` is not resolvable above
-    round-off, :math:`1-\rho < 3\cdot 10^{-15}/e_2` (a frozen EM, whose rate
-    :math:`1-O(\gamma^2)` cannot be told from 1, must never look converged).
-
-    Examples
-    --------
-    >>> _distance_to_fixed_point(1e-3, 5e-4)   # rate 1/2: distance 2 e1
-    (0.5, 0.002)
-    >>> _distance_to_fixed_point(1e-12, 1e-12 * (1 - 1e-9))[1]   # frozen
-    inf
-    """
-    if not (e1 > 0.0 and e2 > 0.0):
-        return np.nan, np.inf  # no measurable step: nothing to extrapolate from
-    rho = e2 / e1
-    if rho >= 1.0 or (1.0 - rho) < 3.0 * _ROUNDOFF / e2:
-        return rho, np.inf
-    return rho, e1 / (1.0 - rho)
-
-
-def _m_step(Y, est):
-    r"""M-step :math:`A = (\sum_n y_n\langle s_n\rangle^\top)(\sum_n\langle s_ns_n^\top\rangle)^{-1}`."""
-    Gys = Y.T @ est.Es
-    try:
-        return np.linalg.solve(est.sum_ss.T, Gys.T).T
-    except np.linalg.LinAlgError as exc:
-        raise np.linalg.LinAlgError(
-            "the summed posterior second moment of the sources is singular: the sources "
-            "collapsed; try a larger spread"
-        ) from exc
+    ``n_stages`` stages, or (None) until two successive stage optima differ by less than
+    0.3 standard errors, the spread floor, or ``noise_reached(sigma)`` (model noise: a
+    spread no larger than the noise).  ``run(Y, P0, sigma) -> (P, converged, info)`` runs one stage."""
+    stage, sigma, prev, prev2 = 0, sigma0, None, None
+    while True:
+        start = P
+        if prev2 is not None:
+            # the stage optima move smoothly with sigma: start from the
+            # linear extrapolation P(s/2) ~ P(s) + (P(s) - P(2s))/2
+            start = P + 0.5 * (P - prev2)
+            if kind.project is not None:
+                start = kind.project(start)
+        P, converged, info = run(kind.spread(U, eps, sigma), start, sigma)
+        log.stages.append(dict(info, stage=stage + 1, sigma=sigma, converged=converged,
+                               esteps=log.n_estep))
+        if log.last_ess is not None:
+            log.ess.append(log.last_ess)
+        change = None if prev is None else rel_change(P, prev)
+        prev2, prev = prev, P
+        if log.stopped or sigma == 0:
+            return P
+        if n_stages is not None:
+            if stage == n_stages - 1:
+                return P
+        elif (change is not None and change < _SCHEDULE_STAT_FRACTION * stat_err) \
+                or 0.5 * sigma < _SCHEDULE_FLOOR \
+                or noise_reached(sigma):
+            return P
+        stage += 1
+        sigma *= 0.5
 
 
-def _point_mass_estep(Y, A):
-    """E-step of the deterministic model (gamma = sigma = 0), square invertible A:
-    the posterior is a point mass at s = A^{-1} y."""
-    Es = np.linalg.solve(A, Y.T).T
-    return _estep.EStep(Es=Es, sum_ss=Es.T @ Es, loglik=np.full(Y.shape[0], np.nan))
+# ---- the terminal stage: chosen here, and only here ---------------------------------
+def _terminal_stage(finish, kind):
+    """The stage run after the spread schedule, or None: ``finish="ml"`` in whitened
+    coordinates is noiseless maximum likelihood (:meth:`SpreadICA._ml_stage`)."""
+    if finish == "ml" and kind.name == "whitened":
+        return SpreadICA._ml_stage
+    return None
+# ---------------------------------------------------------------------------------------
+
+
+# kept importable from here (tests, notebooks): the helpers now live in their own modules
+_distance_to_fixed_point = distance_to_fixed_point
+_rel_change = rel_change
+_m_step = m_step
+_point_mass_estep = point_mass_estep
