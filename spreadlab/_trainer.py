@@ -269,8 +269,11 @@ def warn_not_converged(message, stacklevel=3):
 
 
 def rel_change(P, P_prev):
-    """Relative Frobenius change ``||P - P_prev|| / ||P_prev||``."""
-    return float(np.linalg.norm(P - P_prev) / np.linalg.norm(P_prev))
+    """Relative Frobenius change ``||P - P_prev|| / ||P_prev||`` (inf from a zero ``P_prev``)."""
+    step, size = np.linalg.norm(P - P_prev), np.linalg.norm(P_prev)
+    if size == 0.0:
+        return 0.0 if step == 0.0 else math.inf
+    return float(step / size)
 
 
 def distance_to_fixed_point(e1, e2):
@@ -376,9 +379,10 @@ def fixed_point(F, P0, *, tol, max_iter, accelerate=True, project=None, slack=0.
     >>> import numpy as np
     >>> from spreadlab._trainer import fixed_point
     >>> F = lambda P: (0.5 * P + 1.0, -float(np.sum((P - 2.0) ** 2)))
-    >>> P, tracker, info = fixed_point(F, np.array([0.0]), tol=1e-10, max_iter=50)
-    >>> bool(np.allclose(P, 2.0)), tracker.converged
-    (True, True)
+    >>> P, tracker, info = fixed_point(F, np.array([1.0]), tol=1e-10, max_iter=100,
+    ...                                accelerate=False)
+    >>> bool(np.allclose(P, 2.0, rtol=1e-9)), tracker.converged, info["rate"]
+    (True, True, 0.5)
     """
     tracker = Tracker(maximize=True)
     rate_seen = np.nan  # last rate < 1 that was resolvable above round-off

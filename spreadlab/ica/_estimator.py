@@ -310,6 +310,11 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
     converged_ : bool
         True only if every stage, the terminal one included, met its
         stopping rule.
+    stop_reason_ : str
+        Why the fit stopped, in words (every stage converged, the stages
+        that ran out of ``max_iter``, the terminal stage's stall, or the
+        callback).  A stage that runs out of iterations keeps its best
+        iterate (highest objective), not its last.
 
     References
     ----------
