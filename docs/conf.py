@@ -207,10 +207,12 @@ _GROUPS = [
     ("spreadlab.counterexample", "Kernels: the band-limited counterexample"),
     ("spreadlab.mmd", "Kernels: the MMD link"),
     ("spreadlab.ica", "Deterministic ICA by spread EM"),
+    ("spreadlab.experiments", "Experiments: the Fig. 1 sweep and a reusable runner"),
     ("spreadlab.plotting", "Figures"),
 ]
 _SUBPACKAGES = [
     ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
+    ("spreadlab.experiments", "spreadlab.experiments: sweeps and reproductions (not the library)"),
     ("spreadlab.plotting", "spreadlab.plotting: the figure style and the tutorials' figures"),
 ]
 

@@ -243,8 +243,7 @@ def cmd_kernel_check(args, out):
 
 
 def cmd_reproduce(args, out):
-    from . import reproduce_ica
-    from .ica._reproduce import _check_arguments
+    from .experiments._ica_reproduce import _check_arguments, reproduce_ica
 
     # the seed and the rest are checked before the folder is created (in the words of the CLI)
     try:

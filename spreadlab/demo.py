@@ -219,7 +219,7 @@ def demo_kernels(outdir, out=None):
 def demo_ica_section(outdir, out=None):
     """Section 3: a small version of the paper's ICA experiment (Fig. 1)."""
     out = sys.stdout if out is None else out
-    from . import demo_ica
+    from .experiments._ica_reproduce import demo_ica
 
     n, x, z = (ICA_DEMO_SIZES[k] for k in ("n_samples", "n_features", "n_sources"))
     print("\n3. Deterministic linear ICA (x = A s, no noise): classical EM freezes, spread EM learns",

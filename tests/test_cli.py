@@ -67,7 +67,7 @@ def test_demo_writes_figures(tmp_path, capsys):
 
 def test_demo_runs_without_scikit_learn(tmp_path, capsys, monkeypatch):
     """README's demo command installs only the core dependencies: FastICA must be optional."""
-    import spreadlab.ica._reproduce as rep
+    import spreadlab.experiments._ica_reproduce as rep
 
     def missing():
         raise ImportError("no sklearn here")

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from spreadlab.ica import ica_sweep, reproduce_ica
-from spreadlab.ica import _reproduce, _sweep
+from spreadlab.experiments import _ica_reproduce as _reproduce
+from spreadlab.experiments import _ica_sweep as _sweep
 
 pytest.importorskip("sklearn")
 

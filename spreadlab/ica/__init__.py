@@ -1,6 +1,7 @@
 """Deterministic linear ICA trained with spread EM.
 
-The deterministic ICA experiment of Zhang et al., *Spread Divergence* (ICML 2020), and its Fig. 1.
+The deterministic ICA model of Zhang et al., *Spread Divergence* (ICML 2020); the Fig. 1
+experiment itself lives in :mod:`spreadlab.experiments`.
 
 Nothing here imports Numba: the E-step kernels are compiled on first fit.
 """
@@ -12,12 +13,14 @@ from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior
 from ._start import pca_start
 
 # The estimator subclasses scikit-learn's BaseEstimator, so it -- and everything built on it
-# (sweeps, reproduction, demo) -- loads on first access (PEP 562): import spreadlab stays light.
+# (the experiments: sweeps, reproduction, demo, now in spreadlab.experiments and re-exported
+# here under their old names) -- loads on first access (PEP 562): import spreadlab stays light.
 _LAZY = {
     "SpreadICA": "._estimator", "ConvergenceWarning": "._estimator", "auto_spread": "._estimator",
-    "ICAReproduction": "._reproduce", "demo_ica": "._reproduce", "reproduce_ica": "._reproduce",
-    "em_update_zero_noise": "._sweep", "ica_sweep": "._sweep", "plot_ica_sweep": "._sweep",
-    "plot_ica_traces": "._sweep",
+    "em_update_zero_noise": "._estep",
+    "ICAReproduction": "..experiments._ica_reproduce", "demo_ica": "..experiments._ica_reproduce",
+    "reproduce_ica": "..experiments._ica_reproduce", "ica_sweep": "..experiments._ica_sweep",
+    "plot_ica_sweep": "..experiments._ica_sweep", "plot_ica_traces": "..experiments._ica_sweep",
 }
 
 

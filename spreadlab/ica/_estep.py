@@ -38,10 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from .._validation import as_float_array
 from ._whitened import polar, whitened_em_map, whitened_objective
 
 __all__ = ["EStep", "gaussian_factor", "estep_importance_numpy", "estep_exact_numpy",
-           "mixture_tables", "extend_pool", "m_step", "point_mass_estep", "Frame",
+           "mixture_tables", "extend_pool", "m_step", "point_mass_estep", "em_update_zero_noise", "Frame",
            "WhitenedEStep", "ExactEStep", "ImportanceEStep", "ESTEPS"]
 
 
@@ -328,6 +329,63 @@ def point_mass_estep(Y, A):
     the posterior is a point mass at s = A^{-1} y."""
     Es = np.linalg.solve(A, Y.T).T
     return EStep(Es=Es, sum_ss=Es.T @ Es, loglik=np.full(Y.shape[0], np.nan))
+
+
+def em_update_zero_noise(A, X):
+    r"""One classical EM update of the mixing matrix for noiseless ICA (:math:`\gamma = 0`).
+
+    As :math:`\gamma \to 0` the posterior of the sources given :math:`x` collapses to the
+    point mass at :math:`A^{+}x`, so with :math:`S = \frac1N\sum_n x_n x_n^\top`
+
+    .. math:: \langle xz^\top\rangle = S A^{+\top}, \qquad
+              \langle zz^\top\rangle = A^{+} S A^{+\top}, \qquad
+              A_{\text{new}} = S A^{+\top}\bigl(A^{+} S A^{+\top}\bigr)^{-1}.
+
+    For square invertible :math:`A` this is :math:`S A^{-\top} A^\top S^{-1} A = A`: EM
+    does not move.  The same holds for tall :math:`A` whose columns span the data
+    subspace (as :func:`pca_start`).
+
+    Parameters
+    ----------
+    A : array-like of shape (n_features, n_components)
+        Current mixing matrix, full column rank.
+    X : array-like of shape (n_samples, n_features)
+        Noise-free data (centred).
+
+    Returns
+    -------
+    ndarray of shape (n_features, n_components)
+
+    References
+    ----------
+    M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence", ICML 2020,
+    the deterministic ICA experiment; O. Bermond, J.-F. Cardoso, "Approximate likelihood for noisy mixtures",
+    ICA 1999.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spreadlab.ica import em_update_zero_noise
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.laplace(size=(500, 3)) @ rng.normal(size=(3, 3)).T
+    >>> A = rng.normal(size=(3, 3))
+    >>> bool(np.allclose(em_update_zero_noise(A, X), A))
+    True
+    """
+    A = as_float_array(A, "A")
+    X = as_float_array(X, "X")
+    if A.ndim != 2 or X.ndim != 2 or X.shape[1] != A.shape[0] or X.shape[0] == 0:
+        raise ValueError(f"A must have shape (n_features, n_components) and X (n_samples, "
+                         f"n_features) with the same n_features; got A {A.shape}, X {X.shape}")
+    with np.errstate(over="raise", invalid="raise"):
+        try:
+            Z = X @ np.linalg.pinv(A).T  # the posterior point for each x
+            xz = X.T @ Z / X.shape[0]
+            zz = Z.T @ Z / X.shape[0]
+            return np.linalg.solve(zz.T, xz.T).T
+        except (np.linalg.LinAlgError, FloatingPointError) as exc:
+            raise ValueError(f"A and X: the update is undefined for these inputs ({exc}); A must "
+                             "have full column rank and X moderate, finite values") from None
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,8 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         the estimated distance to the fixed point.
     callback : callable, default=None
         ``callback(est, it, objective)`` after every iteration, with
-        ``est.mixing_`` set to the current estimate; returning ``True``
+        ``est.mixing_`` set to the current estimate and ``est.n_iter_``,
+        ``est.n_estep_`` to the counts so far; returning ``True``
         stops training (``converged_`` is then False, without a warning).
 
     Attributes
@@ -574,6 +575,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         """Show the current estimate to ``callback``; True (and ``log.stopped``) if it
         asks to stop."""
         self._set_mixing(mixing)
+        self.n_iter_, self.n_estep_ = n_iter, log.n_estep
         if self.callback(self, n_iter, objective) is True:
             log.stopped = True
         return log.stopped

@@ -4,7 +4,7 @@ and a small demo for ``spreadlab demo``.
 Both compare classical EM (``spread=0``, model noise gamma), spread EM and
 scikit-learn's FastICA (the reproduction also SpreadICA's default fit, spread EM
 with an ML finish) on data from the same mixing matrices, through the one
-sweep function :func:`spreadlab.ica.ica_sweep` that notebook 6 also uses.
+sweep function :func:`spreadlab.experiments.ica_sweep` that notebook 6 also uses.
 """
 import csv
 import os
@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._trainer import ConvergenceWarning
 from .._validation import _short, as_count
-from ..plotting import FIGURE_WIDTH
-from ._data import make_ica_data
-from ._estimator import ConvergenceWarning, SpreadICA
-from ._metrics import amari_distance
-from ._start import pca_start
-from ._sweep import METHODS, _check_n_jobs, ica_sweep, plot_ica_sweep
-from ._sweep import _fastica_class as _fastica  # a module attribute: tests replace it
+from ..ica._data import make_ica_data
+from ..ica._estimator import SpreadICA
+from ..ica._metrics import amari_distance
+from ..ica._start import pca_start
+from ..plotting._style import FIGURE_WIDTH
+from ._ica_sweep import METHODS, ICASweepConfig, _check_n_jobs, ica_sweep, plot_ica_sweep
+from ._ica_sweep import _fastica_class as _fastica  # a module attribute: tests replace it
 
 __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 
@@ -53,7 +54,7 @@ _SMALL = dict(
 )
 _SWEEP_KEYS = ("n_features", "n_sources", "n_runs", "max_iter", "n_draws", "estep",
                "spread_anneal", "classical_accelerate", "classical_max_iter", "frozen_stop",
-               "validate_runs", "methods")
+               "validate_runs", "methods")   # the ICASweepConfig fields a figure's settings set
 
 
 
@@ -169,7 +170,7 @@ def _write_csv(path, rows):
 def _plot(path, rows, key, title):
     from matplotlib.figure import Figure
 
-    from ..plotting import style
+    from ..plotting._style import style
 
     with style():
         fig = Figure(figsize=(FIGURE_WIDTH, 0.62 * FIGURE_WIDTH))
@@ -238,13 +239,15 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     t0 = time.perf_counter()
     res = ICAReproduction(config={"full": full, **cfg})
     a, b = cfg["fig1a"], cfg["fig1b"]
-    common = dict(random_state=random_state, progress=progress, n_jobs=n_jobs)
-    res.fig1a = ica_sweep(a["gammas"], vary="gamma", n_samples=a["n_samples"],
-                          results=os.path.join(outdir, "ica_fig1a_points"),
-                          **{k: a[k] for k in _SWEEP_KEYS if k in a}, **common)
-    res.fig1b = ica_sweep(b["sample_sizes"], vary="n_samples", gamma=b["gamma"],
-                          results=os.path.join(outdir, "ica_fig1b_points"),
-                          **{k: b[k] for k in _SWEEP_KEYS if k in b}, **common)
+    config_a = ICASweepConfig(vary="gamma", n_samples=a["n_samples"], random_state=random_state,
+                              **{k: a[k] for k in _SWEEP_KEYS if k in a})
+    config_b = ICASweepConfig(vary="n_samples", gamma=b["gamma"], random_state=random_state,
+                              **{k: b[k] for k in _SWEEP_KEYS if k in b})
+    run = dict(progress=progress, n_jobs=n_jobs)
+    res.fig1a = ica_sweep(a["gammas"], config_a,
+                          results=os.path.join(outdir, "ica_fig1a_points"), **run)
+    res.fig1b = ica_sweep(b["sample_sizes"], config_b,
+                          results=os.path.join(outdir, "ica_fig1b_points"), **run)
     scale = "paper settings" if full else "scaled down"
     titles = {
         "fig1a": f"Fig. 1a ({scale}): X = {a['n_features']}, Z = {a['n_sources']}, "

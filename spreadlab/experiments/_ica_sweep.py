@@ -1,90 +1,32 @@
 r"""The Fig. 1 sweeps (error in A against noise or sample size) and their plots.
 
-One sweep function serves notebook 6 and :func:`spreadlab.ica.reproduce_ica`:
+One sweep function serves notebook 6 and :func:`spreadlab.experiments.reproduce_ica`:
 classical EM (``SpreadICA(spread=0, noise=gamma)``), spread EM
 (``SpreadICA(noise=gamma)``), optionally ``SpreadICA()`` with its defaults
 ("spread EM + ML finish") and scikit-learn's FastICA on the same data, every EM
 from the same :func:`pca_start` matrix.
 """
-import json
+import dataclasses
 import math
 import numbers
-import os
 import time
 import warnings
 
 import numpy as np
 
+from .._trainer import ConvergenceWarning
 from .._validation import _short, as_count, as_noise
-from ._data import make_ica_data
-from ._estimator import ConvergenceWarning, SpreadICA
-from ._metrics import amari_distance, mixing_error
-from ._start import pca_start
+from ..ica._data import make_ica_data
+from ..ica._estimator import SpreadICA
+from ..ica._metrics import amari_distance, mixing_error
+from ..ica._start import pca_start
+from ._runner import run_points
 
-__all__ = ["ica_sweep", "em_update_zero_noise", "plot_ica_traces", "plot_ica_sweep"]
+__all__ = ["ICASweepConfig", "ica_sweep", "plot_ica_traces", "plot_ica_sweep"]
 
 METHODS = ("classical EM", "spread EM", "spread EM + ML finish", "FastICA")
 # What ica_sweep fits unless told otherwise (notebook 6); reproduce_ica fits all of METHODS.
 DEFAULT_METHODS = ("classical EM", "spread EM", "FastICA")
-
-
-def em_update_zero_noise(A, X):
-    r"""One classical EM update of the mixing matrix for noiseless ICA (:math:`\gamma = 0`).
-
-    As :math:`\gamma \to 0` the posterior of the sources given :math:`x` collapses to the
-    point mass at :math:`A^{+}x`, so with :math:`S = \frac1N\sum_n x_n x_n^\top`
-
-    .. math:: \langle xz^\top\rangle = S A^{+\top}, \qquad
-              \langle zz^\top\rangle = A^{+} S A^{+\top}, \qquad
-              A_{\text{new}} = S A^{+\top}\bigl(A^{+} S A^{+\top}\bigr)^{-1}.
-
-    For square invertible :math:`A` this is :math:`S A^{-\top} A^\top S^{-1} A = A`: EM
-    does not move.  The same holds for tall :math:`A` whose columns span the data
-    subspace (as :func:`pca_start`).
-
-    Parameters
-    ----------
-    A : array-like of shape (n_features, n_components)
-        Current mixing matrix, full column rank.
-    X : array-like of shape (n_samples, n_features)
-        Noise-free data (centred).
-
-    Returns
-    -------
-    ndarray of shape (n_features, n_components)
-
-    References
-    ----------
-    M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence", ICML 2020,
-    the deterministic ICA experiment; O. Bermond, J.-F. Cardoso, "Approximate likelihood for noisy mixtures",
-    ICA 1999.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from spreadlab.ica import em_update_zero_noise
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.laplace(size=(500, 3)) @ rng.normal(size=(3, 3)).T
-    >>> A = rng.normal(size=(3, 3))
-    >>> bool(np.allclose(em_update_zero_noise(A, X), A))
-    True
-    """
-    from .._validation import as_float_array
-
-    A = as_float_array(A, "A")
-    X = as_float_array(X, "X")
-    if A.ndim != 2 or X.ndim != 2 or X.shape[1] != A.shape[0] or X.shape[0] == 0:
-        raise ValueError(f"A must have shape (n_features, n_components) and X (n_samples, "
-                         f"n_features) with the same n_features; got A {A.shape}, X {X.shape}")
-    with np.errstate(over="raise", invalid="raise"):
-        try:
-            Z = X @ np.linalg.pinv(A).T  # the posterior point for each x
-            xz = X.T @ Z / X.shape[0]
-            zz = Z.T @ Z / X.shape[0]
-            return np.linalg.solve(zz.T, xz.T).T
-        except (np.linalg.LinAlgError, FloatingPointError) as exc:
-            raise ValueError(f"A and X: the update is undefined for these inputs ({exc}); A must "
-                             "have full column rank and X moderate, finite values") from None
 
 
 def _fastica_class():
@@ -214,44 +156,14 @@ def _check_like_spread_ica(**params):
         caller_name="ica_sweep")
 
 
-def _settings_key(settings):
-    return json.dumps(settings, sort_keys=True)
-
-
-def _point_path(results, vary, value, run):
-    return os.path.join(results, f"{vary}_{value:g}_run{run:03d}.json")
-
-
-def _load_point(path, settings):
-    """Rows of a finished point, or None if absent, unreadable or fitted with other settings."""
-    try:
-        with open(path) as f:
-            saved = json.load(f)
-    except (OSError, ValueError):
-        return None
-    if saved.get("format") != _POINT_FORMAT or \
-            _settings_key(saved.get("settings")) != _settings_key(settings):
-        return None
-    return saved["rows"]
-
-
-def _save_point(path, settings, rows):
-    """Write one point atomically (a crash never leaves half a file that looks finished)."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        json.dump({"format": _POINT_FORMAT, "settings": settings, "rows": rows}, f, indent=1)
-    os.replace(tmp, path)
-
-
 def _worker_init():
     """One thread per worker process: the pool, not BLAS or Numba, uses the cores."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-    from . import _estep
-
-    _estep.load_kernels()
     import numba
+
+    from .. import _numba   # noqa: F401  (starts Numba's thread pool with the package's policy)
 
     numba.set_num_threads(1)
 
@@ -334,11 +246,134 @@ def _fit_point(settings):
     return rows
 
 
-def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, n_sources=3,
-              n_runs=1, max_iter=40, n_draws=100, methods=DEFAULT_METHODS, random_state=0,
-              results=None, progress=False, estep="auto", spread_anneal="auto",
-              classical_accelerate="squarem", classical_max_iter=None, frozen_stop=None,
-              validate_runs=(), n_jobs=1):
+@dataclasses.dataclass(frozen=True)
+class ICASweepConfig:
+    """The settings of one ICA sweep (:func:`ica_sweep`), checked when it is made.
+
+    Everything that determines the results is here; how the sweep runs (result
+    folder, progress bar, worker processes) is given to :func:`ica_sweep`.
+    ``dataclasses.replace(config, max_iter=100)`` makes a variant.
+
+    Parameters
+    ----------
+    vary : {"gamma", "n_samples"}, default="gamma"
+        Which setting the sweep varies (Fig. 1a varies the noise, Fig. 1b the sample size).
+    gamma : float, default=0.0
+        Noise level when ``vary="n_samples"``.
+    n_samples : int, default=2000
+        Sample size when ``vary="gamma"``.
+    n_features, n_sources : int, default=6, 3
+        X and Z of the generated problems.
+    n_runs : int, default=1
+        Random mixing matrices per point.
+    max_iter : int, default=40
+        Iteration budget per stage of spread EM (and of classical EM unless
+        ``classical_max_iter`` is given).  ``"spread EM + ML finish"`` is
+        ``SpreadICA()`` with its own defaults and ignores this, ``n_draws``,
+        ``estep`` and ``spread_anneal``.
+    n_draws : int, default=100
+        Importance draws of classical and spread EM (when they sample).
+    methods : sequence of str, default=("classical EM", "spread EM", "FastICA")
+        Which methods to fit at each point, among ``METHODS`` (these three and
+        ``"spread EM + ML finish"``).
+    random_state : int, default=0
+        Seed of the data and fits (run r uses ``random_state + r``).
+    estep : {"auto", "importance", "exact"}, default="auto"
+        E-step of both EMs (``SpreadICA(estep=...)``); ``"importance"`` with the
+        Laplace prior is the paper's.
+    spread_anneal : "auto" or int, default="auto"
+        ``SpreadICA(anneal=...)`` of spread EM.
+    classical_accelerate : {"squarem", None}, default="squarem"
+        Acceleration of classical EM.
+    classical_max_iter : int, optional
+        Iteration budget of classical EM (default: ``max_iter``).
+    frozen_stop : float, optional
+        Fraction f of the frozen-EM rule above (None: classical EM runs its budget).
+    validate_runs : sequence of int, default=()
+        Runs in which the frozen rule is recorded but not applied.
+
+    Examples
+    --------
+    >>> from spreadlab.experiments import ICASweepConfig
+    >>> ICASweepConfig(n_features=3, n_sources=2).methods
+    ('classical EM', 'spread EM', 'FastICA')
+    >>> ICASweepConfig(n_sources=7)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_sources must be <= n_features=6; got n_sources=7
+    """
+
+    vary: str = "gamma"
+    gamma: float = 0.0
+    n_samples: int = 2000
+    n_features: int = 6
+    n_sources: int = 3
+    n_runs: int = 1
+    max_iter: int = 40
+    n_draws: int = 100
+    methods: tuple = DEFAULT_METHODS
+    random_state: int = 0
+    estep: str = "auto"
+    spread_anneal: object = "auto"
+    classical_accelerate: object = "squarem"
+    classical_max_iter: object = None
+    frozen_stop: object = None
+    validate_runs: tuple = ()
+
+    def __post_init__(self):
+        put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        if self.vary not in ("gamma", "n_samples"):
+            raise ValueError(f"vary must be 'gamma' or 'n_samples'; got vary={self.vary!r}")
+        unknown = [m for m in self.methods if m not in METHODS]
+        if unknown:
+            raise ValueError(f"methods must be among {METHODS}; got {unknown}")
+        put("methods", tuple(self.methods))
+        fs = self.frozen_stop
+        if fs is not None and not (isinstance(fs, numbers.Real) and 0 < fs < 1):
+            raise ValueError(f"frozen_stop must be None or a float in (0, 1); got "
+                             f"frozen_stop={fs!r}")
+        for name in ("n_runs", "n_features", "n_sources"):
+            put(name, as_count(getattr(self, name), name))
+        if self.n_sources > self.n_features:
+            raise ValueError(f"n_sources must be <= n_features={self.n_features}; got "
+                             f"n_sources={self.n_sources}")
+        put("max_iter", as_count(self.max_iter, "max_iter"))
+        put("n_draws", as_count(self.n_draws, "n_draws"))
+        if self.vary == "gamma":
+            put("n_samples", as_count(self.n_samples, "n_samples", minimum=2))
+        else:
+            put("gamma", as_noise(self.gamma, "gamma"))
+        if self.classical_max_iter is not None:
+            put("classical_max_iter", as_count(self.classical_max_iter, "classical_max_iter"))
+        put("validate_runs", _check_runs(self.validate_runs, self.n_runs))
+        # run r is seeded random_state + r, and SpreadICA and FastICA take seeds below 2**32
+        put("random_state", as_count(self.random_state, "random_state", minimum=0,
+                                     maximum=2**32 - self.n_runs))
+        # checked here, under the sweep's names, before any point is fitted (SpreadICA
+        # would only refuse them inside a fit, possibly in a worker process, as 'anneal' etc.)
+        _check_like_spread_ica(estep=self.estep, spread_anneal=self.spread_anneal,
+                               classical_accelerate=self.classical_accelerate)
+
+    def point(self, value, run):
+        """The settings of one (value, run) point: what its result file records."""
+        return dict(
+            vary=self.vary, n_features=self.n_features, n_sources=self.n_sources,
+            methods=list(self.methods), max_iter=self.max_iter, n_draws=self.n_draws,
+            random_state=int(self.random_state), estep=self.estep,
+            spread_anneal=self.spread_anneal, classical_accelerate=self.classical_accelerate,
+            classical_max_iter=int(self.max_iter if self.classical_max_iter is None
+                                   else self.classical_max_iter),
+            frozen_stop=None if self.frozen_stop is None else float(self.frozen_stop),
+            # the rule's constants are part of the settings: a point stopped by another
+            # rule is not reused
+            frozen_window=_FROZEN_WINDOW, frozen_safety=_FROZEN_SAFETY,
+            value=value, run=run,
+            gamma=value if self.vary == "gamma" else self.gamma,
+            n_samples=self.n_samples if self.vary == "gamma" else value,
+            validate_frozen=run in self.validate_runs and self.frozen_stop is not None)
+
+
+def ica_sweep(values, config=None, *, results=None, progress=False, n_jobs=1, **settings):
     r"""Fig. 1a or 1b of the spread-divergence paper: error in A against noise or N.
 
     For each value (a model/data noise :math:`\gamma` with ``vary="gamma"``, or a
@@ -379,28 +414,8 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
     values : sequence of float or int
         Noise levels in [0, 1e100] (``vary="gamma"``) or sample sizes, integers
         >= 2 (``vary="n_samples"``; floats with an integer value are accepted).
-    vary : {"gamma", "n_samples"}, default="gamma"
-        Which setting the sweep varies (Fig. 1a varies the noise, Fig. 1b the sample size).
-    gamma : float, default=0.0
-        Noise level when ``vary="n_samples"``.
-    n_samples : int, default=2000
-        Sample size when ``vary="gamma"``.
-    n_features, n_sources : int, default=6, 3
-        X and Z of the generated problems.
-    n_runs : int, default=1
-        Random mixing matrices per point.
-    max_iter : int, default=40
-        Iteration budget per stage of spread EM (and of classical EM unless
-        ``classical_max_iter`` is given).  ``"spread EM + ML finish"`` is
-        ``SpreadICA()`` with its own defaults and ignores this, ``n_draws``,
-        ``estep`` and ``spread_anneal``.
-    n_draws : int, default=100
-        Importance draws of classical and spread EM (when they sample).
-    methods : sequence of str, default=("classical EM", "spread EM", "FastICA")
-        Which methods to fit at each point, among ``METHODS`` (these three and
-        ``"spread EM + ML finish"``).
-    random_state : int, default=0
-        Seed of the data and fits (run r uses ``random_state + r``).
+    config : ICASweepConfig, optional
+        The sweep's settings (default: ``ICASweepConfig()``).
     results : str or path-like, optional
         Folder of per-point result files, one JSON file per (value, run) with the
         settings it was fitted with.  A point whose file exists with the same
@@ -408,25 +423,16 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
         point is written as soon as it finishes.
     progress : bool, default=False
         tqdm progress bar over the points.
-    estep : {"auto", "importance", "exact"}, default="auto"
-        E-step of both EMs (``SpreadICA(estep=...)``); ``"importance"`` with the
-        Laplace prior is the paper's.
-    spread_anneal : "auto" or int, default="auto"
-        ``SpreadICA(anneal=...)`` of spread EM.
-    classical_accelerate : {"squarem", None}, default="squarem"
-        Acceleration of classical EM.
-    classical_max_iter : int, optional
-        Iteration budget of classical EM (default: ``max_iter``).
-    frozen_stop : float, optional
-        Fraction f of the frozen-EM rule above (None: classical EM runs its budget).
-    validate_runs : sequence of int, default=()
-        Runs in which the frozen rule is recorded but not applied.
     n_jobs : int, default=1
         Worker processes (one thread each); 1 fits in this process.  The
         results do not depend on it.  The workers are spawned, so a script that
         asks for more than one calls this under ``if __name__ == "__main__":``.
         A point that fails in a worker ends the sweep; points not yet started
         are dropped.
+    **settings
+        Fields of :class:`ICASweepConfig` given as keywords (``vary``, ``gamma``,
+        ``n_samples``, ...), replacing those of ``config``: ``ica_sweep(values,
+        n_samples=400)`` is ``ica_sweep(values, ICASweepConfig(n_samples=400))``.
 
     Returns
     -------
@@ -447,113 +453,48 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
 
     Examples
     --------
-    >>> from spreadlab.ica import ica_sweep
-    >>> rows = ica_sweep([0.3], n_samples=400, n_features=3, n_sources=2, max_iter=5,
-    ...                  methods=("spread EM",))
+    >>> from spreadlab.experiments import ICASweepConfig, ica_sweep
+    >>> config = ICASweepConfig(n_samples=400, n_features=3, n_sources=2, max_iter=5,
+    ...                         methods=("spread EM",))
+    >>> rows = ica_sweep([0.3], config)
     >>> rows[0]["method"], rows[0]["gamma"]
     ('spread EM', 0.3)
+    >>> again = ica_sweep([0.3], n_samples=400, n_features=3, n_sources=2, max_iter=5,
+    ...                   methods=("spread EM",))   # the settings as keywords: the same sweep
+    >>> again[0]["mixing_error"] == rows[0]["mixing_error"]
+    True
     """
-    from tqdm.auto import tqdm
-
-    if vary not in ("gamma", "n_samples"):
-        raise ValueError(f"vary must be 'gamma' or 'n_samples'; got vary={vary!r}")
-    unknown = [m for m in methods if m not in METHODS]
+    if config is not None and not isinstance(config, ICASweepConfig):
+        raise TypeError(f"config must be an ICASweepConfig; got {_short(config)}")
+    fields = {f.name for f in dataclasses.fields(ICASweepConfig)}
+    unknown = sorted(set(settings) - fields)
     if unknown:
-        raise ValueError(f"methods must be among {METHODS}; got {unknown}")
-    _check_n_jobs(n_jobs)
-    values = _check_values(values, vary)
-    if frozen_stop is not None and not (isinstance(frozen_stop, numbers.Real)
-                                        and 0 < frozen_stop < 1):
-        raise ValueError(f"frozen_stop must be None or a float in (0, 1); got "
-                         f"frozen_stop={frozen_stop!r}")
-    n_runs = as_count(n_runs, "n_runs")
-    n_features = as_count(n_features, "n_features")
-    n_sources = as_count(n_sources, "n_sources")
-    if n_sources > n_features:
-        raise ValueError(f"n_sources must be <= n_features={n_features}; got n_sources={n_sources}")
-    max_iter = as_count(max_iter, "max_iter")
-    n_draws = as_count(n_draws, "n_draws")
-    if vary == "gamma":
-        n_samples = as_count(n_samples, "n_samples", minimum=2)
-    else:
-        gamma = as_noise(gamma, "gamma")
-    if classical_max_iter is not None:
-        classical_max_iter = as_count(classical_max_iter, "classical_max_iter")
-    validate_runs = _check_runs(validate_runs, n_runs)
-    # run r is seeded random_state + r, and SpreadICA and FastICA take seeds below 2**32
-    random_state = as_count(random_state, "random_state", minimum=0, maximum=2**32 - n_runs)
-    # checked here, under this function's names, before any point is fitted (SpreadICA
-    # would only refuse them inside a fit, possibly in a worker process, as 'anneal' etc.)
-    _check_like_spread_ica(estep=estep, spread_anneal=spread_anneal,
-                           classical_accelerate=classical_accelerate)
-    if "FastICA" in methods:
+        raise TypeError(f"ica_sweep got unknown settings {unknown}; the settings are the "
+                        f"fields of ICASweepConfig: {sorted(fields)}")
+    n_jobs = _check_n_jobs(n_jobs)
+    vary = settings.get("vary", "gamma" if config is None else config.vary)
+    values = _check_values(values, vary if vary in ("gamma", "n_samples") else "gamma")
+    config = (ICASweepConfig(**settings) if config is None
+              else dataclasses.replace(config, **settings))
+    if "FastICA" in config.methods:
         _fastica_class()  # fail early with a clear message
-    base = dict(vary=vary, n_features=n_features, n_sources=n_sources,
-                methods=list(methods), max_iter=max_iter, n_draws=n_draws,
-                random_state=int(random_state), estep=estep, spread_anneal=spread_anneal,
-                classical_accelerate=classical_accelerate,
-                classical_max_iter=int(max_iter if classical_max_iter is None
-                                       else classical_max_iter),
-                frozen_stop=None if frozen_stop is None else float(frozen_stop),
-                # the rule's constants are part of the settings: a point stopped by another
-                # rule is not reused
-                frozen_window=_FROZEN_WINDOW, frozen_safety=_FROZEN_SAFETY)
-    todo, rows = [], []
     names = [f"{v:g}" for v in values]
     if len(set(names)) < len(names):
         # a repeated value would be fitted twice and counted as two runs, and values equal
         # to 6 significant digits would share one result file
         raise ValueError(f"values must differ in their first 6 significant digits (they name "
                          f"the result files); got values={_short(list(values))}")
-    for value in values:
-        for run in range(n_runs):
-            s = dict(base, value=value, run=run,
-                     gamma=value if vary == "gamma" else gamma,
-                     n_samples=n_samples if vary == "gamma" else value,
-                     validate_frozen=run in validate_runs and frozen_stop is not None)
-            done = None if results is None else _load_point(
-                _point_path(results, vary, value, run), s)
-            if done is None:
-                todo.append(s)
-            else:
-                rows += done
-    if results is not None:
-        os.makedirs(results, exist_ok=True)
+    points = [config.point(value, run) for value in values for run in range(config.n_runs)]
     # run by run, so that an interrupted sweep leaves whole runs (every value) behind;
     # within a run the largest problems first
-    todo.sort(key=lambda s: (s["run"], -s["n_samples"] * s["n_features"] * s["n_sources"]))
-    bar = tqdm(total=len(todo), disable=not progress, desc=f"ICA sweep over {vary}")
-
-    def finish(s, point):
-        if results is not None:
-            _save_point(_point_path(results, vary, s["value"], s["run"]), s, point)
-        rows.extend(point)
-        bar.update(1)
-
-    try:
-        if n_jobs == 1 or len(todo) <= 1:
-            for s in todo:
-                finish(s, _fit_point(s))
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
-
-            ctx = multiprocessing.get_context("spawn")  # no fork of a process with OpenMP threads
-            with ProcessPoolExecutor(min(n_jobs, len(todo)), mp_context=ctx,
-                                     initializer=_worker_init) as pool:
-                futures = {pool.submit(_fit_point, s): s for s in todo}
-                try:
-                    for fut in as_completed(futures):
-                        finish(futures[fut], fut.result())
-                except BaseException:
-                    # a failed point (or Ctrl-C) ends the sweep now: the points not yet
-                    # started are dropped instead of being fitted before the error shows
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-    finally:
-        bar.close()
+    points.sort(key=lambda s: (s["run"], -s["n_samples"] * s["n_features"] * s["n_sources"]))
+    fitted = run_points(points, _fit_point, folder=results, version=_POINT_FORMAT,
+                        name=lambda s: f"{s['vary']}_{s['value']:g}_run{s['run']:03d}",
+                        progress=progress, desc=f"ICA sweep over {config.vary}", n_jobs=n_jobs,
+                        worker_init=_worker_init)
+    rows = [row for point_rows in fitted for row in point_rows]
     for r in rows:
-        r[vary] = r["value"]
+        r[config.vary] = r["value"]
     order = {m: i for i, m in enumerate(METHODS)}
     rows.sort(key=lambda r: (r["value"], r["run"], order[r["method"]]))
     return rows
@@ -562,7 +503,7 @@ def ica_sweep(values, *, vary="gamma", gamma=0.0, n_samples=2000, n_features=6, 
 def _new_ax(ax):
     if ax is not None:
         return ax
-    from ..plotting import subplots
+    from ..plotting._style import subplots
 
     return subplots()[1]
 

@@ -1,0 +1,141 @@
+"""A small runner for experiments: one result file per point, resume, progress, workers.
+
+An experiment is a list of *points*, each a dict of JSON-able settings that
+fully determine its result, and a top-level function ``fit(point) -> result``
+(a JSON-able value, e.g. a list of rows).  :func:`run_points` fits every
+point, and with a ``folder``
+
+* writes each result as soon as it is known, to its own file
+  ``folder/<name(point)>.json`` holding ``{"format", "settings", "rows"}``,
+  atomically (a temporary name, then ``os.replace``: a crash never leaves half
+  a file that looks finished);
+* resumes: a point whose file exists with the same settings and format is
+  read, not refitted (another format or other settings: refitted).
+
+Points run in the given order, in this process or in ``n_jobs`` spawned
+worker processes; a point that fails ends the run (points not yet started are
+dropped).  The ICA sweep (:func:`spreadlab.experiments.ica_sweep`) is written
+on it.
+
+Examples
+--------
+>>> import tempfile
+>>> from spreadlab.experiments import run_points
+>>> points = [{"x": 1}, {"x": 2}]
+>>> with tempfile.TemporaryDirectory() as folder:
+...     first = run_points(points, lambda p: [p["x"] ** 2], folder=folder,
+...                        name=lambda p: f"x{p['x']}")
+...     again = run_points(points, lambda p: 1 / 0, folder=folder,
+...                        name=lambda p: f"x{p['x']}")   # resumed: nothing is refitted
+>>> first, again
+([[1], [4]], [[1], [4]])
+"""
+import json
+import os
+
+from .._trainer import Progress
+
+__all__ = ["run_points", "load_point", "save_point"]
+
+
+def _key(settings):
+    return json.dumps(settings, sort_keys=True)
+
+
+def load_point(path, settings, version):
+    """The result stored at ``path``, or None if absent, unreadable, of another
+    ``version`` or fitted with other settings."""
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("format") != version or \
+            _key(saved.get("settings")) != _key(settings):
+        return None
+    return saved.get("rows")
+
+
+def save_point(path, settings, rows, version):
+    """Write one point atomically (temporary name in the same folder, then rename)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump({"format": version, "settings": settings, "rows": rows}, f, indent=1)
+    os.replace(tmp, path)
+
+
+def run_points(points, fit, *, folder=None, name=None, version=1, progress=False,
+               desc="points", n_jobs=1, worker_init=None):
+    """Fit every point, reusing and writing per-point result files.
+
+    Parameters
+    ----------
+    points : list of dict
+        JSON-able settings, one dict per point.
+    fit : callable
+        ``fit(point) -> result`` (JSON-able).  With ``n_jobs > 1`` it must be a
+        module-level function (it is pickled by reference).
+    folder : str or path-like, optional
+        Folder of the result files (created if needed); None: nothing is read
+        or written.
+    name : callable, optional
+        ``name(point) -> str``, the file name without ``.json`` (needed with
+        ``folder``); distinct points must get distinct names.
+    version : int, default=1
+        Format of the files; bump it when ``fit`` changes its results, so that
+        old files are refitted.
+    progress : bool, default=False
+        tqdm bar over the points that are fitted.
+    desc : str, default="points"
+        Label of the bar.
+    n_jobs : int, default=1
+        Worker processes (spawned); 1 fits in this process.
+    worker_init : callable, optional
+        Run once in each worker (e.g. to limit its threads).
+
+    Returns
+    -------
+    list
+        The results, in the order of ``points``.
+    """
+    if folder is not None and name is None:
+        raise ValueError("run_points needs name=... to name the result files in folder")
+    path = (lambda p: os.path.join(folder, f"{name(p)}.json")) if folder is not None else None
+    results = [None] * len(points)
+    todo = []
+    for i, point in enumerate(points):
+        done = None if path is None else load_point(path(point), point, version)
+        if done is None:
+            todo.append(i)
+        else:
+            results[i] = done
+    if folder is not None:
+        os.makedirs(folder, exist_ok=True)
+
+    with Progress(len(todo), desc, progress, leave=True) as bar:
+        def finish(i, rows):
+            if path is not None:
+                save_point(path(points[i]), points[i], rows, version)
+            results[i] = rows
+            bar.update()
+
+        if n_jobs == 1 or len(todo) <= 1:
+            for i in todo:
+                finish(i, fit(points[i]))
+        else:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            ctx = multiprocessing.get_context("spawn")  # no fork of a process with OpenMP threads
+            with ProcessPoolExecutor(min(n_jobs, len(todo)), mp_context=ctx,
+                                     initializer=worker_init) as pool:
+                futures = {pool.submit(fit, points[i]): i for i in todo}
+                try:
+                    for fut in as_completed(futures):
+                        finish(futures[fut], fut.result())
+                except BaseException:
+                    # a failed point (or Ctrl-C) ends the run now: the points not yet
+                    # started are dropped instead of being fitted before the error shows
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    return results
