@@ -30,6 +30,7 @@ use" and is the only place that imports Numba.
   (unless the user chose a value), and the environment is restored at once.
 """
 import contextlib
+import glob
 import os
 import sys
 import tempfile
@@ -78,10 +79,13 @@ def _announce(dispatcher, module):
     if not _MESSAGES[0] or module in _ANNOUNCED:
         return
     try:
-        warm = os.path.exists(dispatcher._cache._cache_file._index_path)
+        folder = dispatcher._cache._cache_path
     except AttributeError:   # not cached (or a Numba without these internals): say nothing
         return
-    if not warm:
+    # helpers called only from compiled code never get an index of their own: the module
+    # counts as compiled before when any of its kernels has one
+    stem = os.path.splitext(os.path.basename(sys.modules[module].__file__))[0]
+    if not glob.glob(os.path.join(glob.escape(folder), f"{stem}.*.nbi")):
         _ANNOUNCED.add(module)
         print(f"spreadlab: compiling the Numba kernels of {module} (first use: up to a "
               "minute; cached afterwards)", file=sys.stderr, flush=True)

@@ -17,19 +17,17 @@ references of both kernels are :func:`gram_gauss_numpy` and :func:`gram_product_
 against which the tests compare.
 """
 import math
-import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle Numba threads must not spin
+import numpy as np
 
-import numpy as np  # noqa: E402
-from numba import njit, prange  # noqa: E402
+from ._numba import jit, prange
 
 __all__ = ["gram_gauss", "gram_product", "gram_gauss_numpy", "gram_product_numpy"]
 
 GAUSS, LAPLACE, CAUCHY = 0, 1, 2
 
 
-@njit(parallel=True, cache=False)
+@jit(parallel=True)
 def gram_gauss(a, b, out):
     """Fill ``out[i, j] = exp(-|a_i - b_j|^2 / 4)``; a (n, d), b (m, d), out (n, m)."""
     n, d = a.shape
@@ -44,7 +42,7 @@ def gram_gauss(a, b, out):
     return out
 
 
-@njit(parallel=True, cache=False)
+@jit(parallel=True)
 def gram_product(a, b, codes, out):
     """Fill ``out[i, j] = prod_k kappa_{codes[k]}(|a_ik - b_jk|)`` (see the module docstring)."""
     n, d = a.shape

@@ -34,16 +34,37 @@ def test_import_leaves_environment_unchanged():
     assert out.stdout.strip() == "True"
 
 
-def test_first_kernel_load_sets_the_measured_omp_policy():
-    # positive control for the test above: the wait policy (measured fix for spinning
-    # OpenMP threads) is applied where the kernels are loaded, and a user's choice wins
-    code = ("import os; from spreadlab.ica._estep import load_kernels; load_kernels(); "
-            "print(os.environ.get('OMP_WAIT_POLICY'))")
+def test_thread_pool_starts_with_the_measured_omp_policy_and_restores_the_environment():
+    # positive control for the test above: the wait policy (measured fix for spinning OpenMP
+    # threads) is what the OpenMP runtime sees when Numba's thread pool starts (GNU OpenMP
+    # reads it once, when it is loaded), and is gone from os.environ right after
+    code = ("import os; from numba.np.ufunc import parallel; seen = []; "
+            "launch = parallel._launch_threads; "
+            "parallel._launch_threads = lambda: seen.append(os.environ.get('OMP_WAIT_POLICY')) "
+            "or launch(); "
+            "import spreadlab._numba; print(seen, os.environ.get('OMP_WAIT_POLICY'))")
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=300)
-    assert out.stdout.strip() == "PASSIVE", out.stderr
-    assert _run(code, OMP_WAIT_POLICY="ACTIVE") == "ACTIVE"
+    assert out.stdout.strip() == "['PASSIVE'] None", out.stderr
+    assert _run(code, OMP_WAIT_POLICY="ACTIVE") == "['ACTIVE'] ACTIVE"   # a user's choice wins
+
+
+def test_fits_and_tests_leave_the_environment_unchanged():
+    # (scikit-learn sets KMP_DUPLICATE_LIB_OK and KMP_INIT_AT_FORK when it is imported: its own)
+    code = ("import os, numpy as np, sklearn; env = dict(os.environ); import spreadlab; "
+            "from spreadlab.ica import SpreadICA, make_ica_data; "
+            "X, A, _ = make_ica_data(300, 3, 2, random_state=0); "
+            "SpreadICA(2, random_state=0).fit(X); "
+            "SpreadICA(2, estep='importance', n_draws=10, max_iter=3, tol=1.0, "
+            "random_state=0).fit(X); "
+            "from spreadlab import _two_sample_kernels; "
+            "from spreadlab.generator import _kernels; "
+            "import numba; print(dict(os.environ) == env, numba.threading_layer())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=600)
+    assert out.stdout.strip().split()[0] == "True", out.stderr
 
 
 def test_cache_disabled_when_cache_dir_unwritable(tmp_path):

@@ -10,17 +10,15 @@ The NumPy reference of the same computation is :func:`._estep.estep_numpy`.
 
 Numba's on-disk cache is used when the cache directory (``NUMBA_CACHE_DIR``, or
 ``__pycache__`` beside this file) is writable, decided once at import; ``SPREADLAB_NUMBA_CACHE=0``
-turns it off. ``OMP_WAIT_POLICY=PASSIVE`` is set (unless the user chose a value) before Numba
-starts its threads: spin-waiting OpenMP threads slow everything down on shared cores.
+turns it off. Threads and the wait policy of idle threads: :mod:`spreadlab._numba`.
 """
 import math
 import os
 import tempfile
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
 
-import numpy as np  # noqa: E402
-from numba import njit, prange  # noqa: E402
+from .._numba import jit, prange
 
 
 def _cache_enabled():
@@ -45,7 +43,7 @@ __all__ = ["estep_kernel", "CACHE_ENABLED"]
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@njit(cache=CACHE_ENABLED, parallel=True)
+@jit(parallel=True)
 def estep_kernel(Y, GT, logw, var, R, loglik):
     """Fill ``R[n, k]`` (responsibilities) and ``loglik[n]`` (log spread likelihood).
 

@@ -30,7 +30,6 @@ update) and ``objective`` -- so that the estimator never switches on the
 E-step's name: :class:`WhitenedEStep` (closed form, whitened coordinates),
 :class:`ExactEStep` (Gaussian-mixture prior) and :class:`ImportanceEStep`.
 """
-import contextlib
 import itertools
 import math
 from dataclasses import dataclass
@@ -205,21 +204,11 @@ def estep_exact_numpy(gf, prior, block=256):
 
 
 def load_kernels():
-    """Import (and so compile, or load from the cache) the Numba kernels.
+    """Import the Numba kernels (compiled on first call, or loaded from the cache).
 
-    Called by the Numba E-steps, never at ``import spreadlab``.  Before Numba
-    is imported for the first time it sets ``OMP_WAIT_POLICY=PASSIVE``
-    unless the user chose a value: Numba's OpenMP threading layer otherwise
-    makes idle threads spin-wait, which made the E-step 7-17x slower
-    whenever another process shared the cores (measured on 2 cores).  This
-    is the one process-wide change spreadlab makes, and only on the first
-    Numba fit.
+    Called by the Numba E-steps, never at ``import spreadlab``; the Numba set-up
+    (cache, threads, the wait policy of idle threads) is :mod:`spreadlab._numba`'s.
     """
-    import os
-    import sys
-
-    if "numba" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from . import _kernels
 
     return _kernels
@@ -228,21 +217,14 @@ def load_kernels():
 _CHUNK = 256  # samples per chunk; fixed so the summation order never depends on threads
 
 
-@contextlib.contextmanager
 def numba_threads(n):
     """Run the Numba kernels of the block on at most ``n`` threads (restored after).
 
     Results never depend on the thread count (fixed chunking), only the speed.
     """
-    load_kernels()
-    import numba
+    from .._numba import limit_threads
 
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n, before)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+    return limit_threads(n)
 
 
 def estep_importance_numba(gf, prior, eps_ext, offsets, n_draws):

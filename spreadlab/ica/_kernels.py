@@ -24,8 +24,7 @@ kernels are compiled without caching instead of failing.
 This module is imported only by :func:`spreadlab.ica._estep.load_kernels`, on
 the first Numba E-step: importing it is the "first compile call".  It changes
 nothing in the environment; the OpenMP wait policy that keeps idle Numba
-threads from spinning is set by ``load_kernels`` before Numba is first
-imported (see there).  The cache-directory probe below runs here, i.e. on
+threads from spinning is :mod:`spreadlab._numba`'s.  The cache-directory probe below runs here, i.e. on
 first use, never at ``import spreadlab``.
 """
 import math
@@ -33,7 +32,7 @@ import os
 import tempfile
 
 import numpy as np
-from numba import njit, prange
+from .._numba import jit, prange
 
 __all__ = ["estep_importance_kernel", "estep_exact_kernel", "laplace_posterior_kernel",
            "laplace_ml_kernel", "CACHE_ENABLED", "cache_dir_writable"]
@@ -67,7 +66,7 @@ _HALF_PI = 0.5 * math.pi
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@njit(cache=CACHE_ENABLED, inline="always")
+@jit(inline="always")
 def _dot(a, b):
     """sum_j a[j] b[j] in 8 interleaved partial sums (a fixed order that LLVM
     can vectorise without fastmath), then a fixed-order final sum."""
@@ -89,7 +88,7 @@ def _dot(a, b):
     return ((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7)) + tail
 
 
-@njit(cache=CACHE_ENABLED, inline="always")
+@jit(inline="always")
 def _max8(a):
     """max of a 1-D array in 8 interleaved lanes (vectorisable)."""
     n = a.shape[0]
@@ -109,7 +108,7 @@ def _max8(a):
     return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
 
 
-@njit(cache=CACHE_ENABLED, inline="always")
+@jit(inline="always")
 def _sum8(a):
     """sum of a 1-D array in 8 interleaved partial sums, fixed order."""
     n = a.shape[0]
@@ -137,7 +136,7 @@ _LN2_LO = 1.90821492927058770002e-10
 _EXP_COEF = np.array([1.0 / math.factorial(k) for k in range(13, -1, -1)])
 
 
-@njit(cache=CACHE_ENABLED)
+@jit()
 def _exp_nonpos(x, kbuf):
     """x[j] <- exp(x[j]) for x[j] <= 0 (``-inf`` -> 0), in vectorisable loops.
 
@@ -168,7 +167,7 @@ def _exp_nonpos(x, kbuf):
         x[j] *= f[j]
 
 
-@njit(cache=CACHE_ENABLED)
+@jit()
 def _set_logprior(Mu_n, LE, off, lw, kind, p0, p1, p2):
     """lw[j] = sum_i log p(Mu_n[i] + LE[i, off + j]) for the prior coded by ``kind``."""
     Z = Mu_n.shape[0]
@@ -215,7 +214,7 @@ def _set_logprior(Mu_n, LE, off, lw, kind, p0, p1, p2):
                 lw[j] += mx + math.log(tot)
 
 
-@njit(parallel=True, cache=CACHE_ENABLED)
+@jit(parallel=True)
 def estep_importance_kernel(Mu, LE, eps_ext, offsets, n_draws, kind, p0, p1, p2, chunk):
     r"""Importance-sampling E-step.
 
@@ -273,7 +272,7 @@ def estep_importance_kernel(Mu, LE, eps_ext, offsets, n_draws, kind, p0, p1, p2,
     return ebar, lse, W, ess
 
 
-@njit(parallel=True, cache=CACHE_ENABLED)
+@jit(parallel=True)
 def estep_exact_kernel(Mu, Sq, H, KT, kT, const, chunk):
     """Exact E-step for a mixture-of-Gaussians prior (all C combinations).
 
@@ -360,7 +359,7 @@ _SQRT_HALF = math.sqrt(0.5)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-@njit(cache=CACHE_ENABLED, inline="always")
+@jit(inline="always")
 def _log_ndtr_mills(a):
     """(log Phi(a), phi(a)/Phi(a)) to full precision for every real a.
 
@@ -383,7 +382,7 @@ def _log_ndtr_mills(a):
     return -0.5 * a * a - _LOG_SQRT_2PI + math.log(R), 1.0 / R
 
 
-@njit(parallel=True, cache=CACHE_ENABLED)
+@jit(parallel=True)
 def laplace_posterior_kernel(M, sigma, scale):
     r"""Fused closed-form E-step of whitened spread EM (Laplace prior).
 
@@ -442,7 +441,7 @@ def laplace_posterior_kernel(M, sigma, scale):
     return Es, logp
 
 
-@njit(cache=CACHE_ENABLED, inline="always")
+@jit(inline="always")
 def _laplace_spread_terms(m, sigma, s2, c):
     """(log-sum-exp of the two half-lines, d/dm, d^2/dm^2) of log p_sigma(m) minus its constant."""
     ap = (m - s2 * c) / sigma
@@ -462,7 +461,7 @@ def _laplace_spread_terms(m, sigma, s2, c):
     return lse, d1, d2
 
 
-@njit(parallel=True, cache=CACHE_ENABLED)
+@jit(parallel=True)
 def laplace_ml_kernel(S, sigma, scale, derivs, chunk):
     r"""Fused pass of the noiseless-ML stage: log-likelihood and its moments.
 
