@@ -55,7 +55,7 @@ from .registry import *  # noqa: F401,F403
 from .spread import *  # noqa: F401,F403
 from .two_sample import *  # noqa: F401,F403
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402,F401
 
 # one list per module, kept where the names are defined
 __all__ = [

@@ -90,7 +90,7 @@ def add_parser(subparsers):
 def cmd_test(args, out=None):
     """Run the test and print the statistic, the p-value and its Monte Carlo standard error."""
     out = sys.stdout if out is None else out
-    from spreadlab import two_sample_test
+    from .two_sample import two_sample_test
 
     x = read_samples(args.x, "x")
     y = read_samples(args.y, "y")

@@ -217,7 +217,7 @@ def cmd_kl(args, out):
 
 def cmd_kernel_check(args, out):
     from .fourier import fourier_check
-    from .plotting import plot_cf
+    from .plotting._kernels import plot_cf
     from ._parse import parse_distribution
 
     for spec in args.imports:
@@ -275,7 +275,8 @@ def cmd_demo(args, out):
 
 def build_parser():
     """The ``spreadlab`` argument parser (a rejected argument raises instead of exiting)."""
-    from . import F_DIVERGENCES, __version__
+    from ._version import __version__
+    from .fdivergences import F_DIVERGENCES
 
     # --debug is accepted before or after the command; SUPPRESS keeps a subcommand's
     # default from overwriting ``spreadlab --debug kl ...``
@@ -354,7 +355,7 @@ def build_parser():
 
 
 def _is_user_error(exc):
-    from . import NoClosedFormError
+    from .fdivergences import NoClosedFormError
 
     if isinstance(exc, (ValueError, TypeError, NoClosedFormError)):
         return True

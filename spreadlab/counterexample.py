@@ -17,7 +17,10 @@ import numpy as np
 
 from ._integration import gauss_legendre_panels
 from ._validation import as_budget, as_count, as_float_array
-from .distributions import CosineModulated, Distribution, Fejer, Gaussian
+from .distributions._base import Distribution
+from .distributions._composite import CosineModulated
+from .distributions._gaussian import Gaussian
+from .distributions._univariate import Fejer
 from .fourier import _centre_scale, _numeric_density, fourier_check
 from .mmd import spread_l2_distance
 

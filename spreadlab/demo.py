@@ -63,7 +63,8 @@ def checks_table(p, q, kernel, f="kl", n_samples=N_MONTE_CARLO, seed=0, alpha=No
     >>> round(rows[0][1], 6)
     1.72449
     """
-    from . import NoClosedFormError, spread_divergence
+    from .divergences import spread_divergence
+    from .fdivergences import NoClosedFormError
 
     rows = []
     try:
@@ -114,8 +115,11 @@ def demo_divergences(outdir, out=None):
     out = sys.stdout if out is None else out
     import numpy as np
 
-    from . import Cauchy, Delta, Gaussian, Laplace, kl, spread_kl
-    from .plotting import kernel_label, style, subplots
+    from .distributions._gaussian import Delta, Gaussian
+    from .distributions._univariate import Cauchy, Laplace
+    from .divergences import kl, spread_kl
+    from .plotting._style import style, subplots
+    from .plotting._tutorial import kernel_label
 
     print("1. Two point masses have KL = inf; spread with the same kernel they do not.", file=out)
     kernel = Gaussian(0.0, 0.49)
@@ -167,9 +171,13 @@ def demo_kernels(outdir, out=None):
     out = sys.stdout if out is None else out
     import numpy as np
 
-    from . import (Cauchy, Epanechnikov, Fejer, Gaussian, HyperbolicSecant, Laplace, Logistic,
-                   StudentT, Triangular, Uniform, band_limited_counterexample, fourier_check)
-    from .plotting import plot_kernel_cfs, shade_zero_band, style, subplots
+    from .counterexample import band_limited_counterexample
+    from .distributions._gaussian import Gaussian
+    from .distributions._univariate import (Cauchy, Epanechnikov, Fejer, HyperbolicSecant, Laplace,
+                                            Logistic, StudentT, Triangular, Uniform)
+    from .fourier import fourier_check
+    from .plotting._style import style, subplots
+    from .plotting._tutorial import plot_kernel_cfs, shade_zero_band
 
     kernels = {
         "Gaussian, σ = 1": Gaussian(0.0, 1.0), "Laplace, b = 1": Laplace(0.0, 1.0),
@@ -243,7 +251,7 @@ def demo_ica_section(outdir, out=None):
 def demo_generator_section(outdir, out=None):
     """Section 4: a deterministic nonlinear generator fitted by spread EM (the blog's headline)."""
     out = sys.stdout if out is None else out
-    from .generator import demo_manifold
+    from .generator._demo import demo_manifold
 
     return demo_manifold(outdir, out)  # prints its own heading and numbers
 

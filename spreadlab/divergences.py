@@ -28,7 +28,7 @@ from ._integration import (
     time_budget,
 )
 from ._validation import as_budget, as_count, check_choice, check_rng
-from .distributions import Distribution, check_distribution
+from .distributions._base import Distribution, check_distribution
 from .fdivergences import NoClosedFormError, get_f_divergence
 from .registry import DIVERGENCES
 from .spread import Convolution, _SumOfTwo, spread

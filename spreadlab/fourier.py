@@ -29,7 +29,9 @@ import numpy as np
 from ._integration import check_budget, time_budget
 from ._numeric_density import NumericDensity, analyse_zeros
 from ._validation import as_budget, as_count, as_float_array, check_choice
-from .distributions import Distribution, Gaussian, ProductKernel
+from .distributions._base import Distribution
+from .distributions._composite import ProductKernel
+from .distributions._gaussian import Gaussian
 
 __all__ = ["FourierCheck", "fourier_check", "numeric_cf"]
 

@@ -116,7 +116,7 @@ class _ClosedForm:
 
     def final(self, q, h, sigma2):
         """The reported value: the public closed form."""
-        from spreadlab import spread_divergence
+        from .divergences import spread_divergence
 
         kernel = _gaussian(_covariance(q, h, sigma2))
         return float(spread_divergence(self.p, self.q, kernel, self.f, alpha=self.alpha))
@@ -181,7 +181,7 @@ class _SampleKL:
 
     def final(self, q, h, sigma2):
         """Estimate with fresh draws: the optimiser has seen (and fitted) the fixed ones."""
-        from spreadlab import Estimate
+        from .divergences import Estimate
 
         fixed, self.eps = self.eps, self.rng.standard_normal(self.eps.shape)
         try:
@@ -242,7 +242,7 @@ class LearnedSpread:
 
 
 def _as_gaussian_pair(p, q):
-    from spreadlab import Delta, Gaussian
+    from .distributions._gaussian import Delta, Gaussian
 
     for name, d in (("p", p), ("q", q)):
         if not isinstance(d, (Gaussian, Delta)):
@@ -362,7 +362,9 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
     >>> np.round(evals, 4), round(float(abs(evecs[0, 0])), 4)  # smallest noise along the gap
     (array([0.5, 2. ]), 1.0)
     """
-    from spreadlab import ConvergenceWarning, Distribution, Gaussian
+    from ._trainer import ConvergenceWarning
+    from .distributions._base import Distribution
+    from .distributions._gaussian import Gaussian
 
     anisotropy = _check_real(anisotropy, "anisotropy", 1.0)
     n_restarts = as_count(n_restarts, "n_restarts", 1)
@@ -385,7 +387,7 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
         y = _as_samples(q, "q", x.shape[1])
         d = x.shape[1]
         if kernel is None:
-            from spreadlab import median_heuristic_kernel
+            from .two_sample import median_heuristic_kernel
 
             kernel = median_heuristic_kernel(x, y, rng=rng)
         objective = _SampleKL(x, y, n_draws, rng)
@@ -454,7 +456,7 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
 
 
 def _gaussian(cov):
-    from spreadlab import Gaussian
+    from .distributions._gaussian import Gaussian
 
     d = cov.shape[0]
     return Gaussian(0.0, float(cov[0, 0])) if d == 1 else Gaussian(np.zeros(d), cov)
@@ -590,7 +592,7 @@ def fit_linear_generator(data_cov, n_latent, *, spread="learned", scale=1.0, ani
         a_mix = np.array(init, dtype=float)
         if a_mix.shape != (xdim, n_latent):
             raise ValueError(f"init must have shape ({xdim}, {n_latent}); got {a_mix.shape}")
-    from spreadlab import Gaussian
+    from .distributions._gaussian import Gaussian
 
     fixed_cov = scale * np.eye(xdim)
     spread_cov = fixed_cov.copy()

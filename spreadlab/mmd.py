@@ -19,9 +19,10 @@ import numpy as np
 
 from ._validation import as_float_array, check_choice
 from ._integration import GL_NODES, GL_WEIGHTS, QuadratureTruncationWarning
-from .distributions import (
-    Cauchy, Delta, Distribution, Gaussian, Laplace, ProductKernel, Uniform, check_distribution,
-)
+from .distributions._base import Distribution, check_distribution
+from .distributions._composite import ProductKernel
+from .distributions._gaussian import Delta, Gaussian
+from .distributions._univariate import Cauchy, Laplace, Uniform
 from .distributions._psd import PSD
 
 __all__ = ["mmd2", "mmd2_gaussian", "spread_l2_distance", "QuadratureTruncationWarning"]

@@ -13,7 +13,9 @@ import numpy as np
 
 from ._integration import breakpoints, check_budget, support_1d
 from ._validation import as_count, as_float_array, check_rng
-from .distributions import Cauchy, Delta, Distribution, Gaussian, Uniform, check_distribution
+from .distributions._base import Distribution, check_distribution
+from .distributions._gaussian import Delta, Gaussian
+from .distributions._univariate import Cauchy, Uniform
 from .distributions._univariate import _Univariate
 from .registry import CONVOLUTIONS, register_convolution
 

@@ -115,14 +115,15 @@ def median_heuristic_kernel(x, y=None, *, max_points=1000, rng=None):
             raise ValueError("x and y: all points are identical, so no bandwidth can be chosen; "
                              "pass an explicit kernel")
         med = float(np.median(pos))
-    from spreadlab import Gaussian
+    from .distributions._gaussian import Gaussian
 
     d = z.shape[1]
     return Gaussian(0.0, med / 2) if d == 1 else Gaussian(np.zeros(d), med / 2 * np.eye(d))
 
 
 def _factor_code(f, i):
-    from spreadlab import Cauchy, Gaussian, Laplace
+    from .distributions._gaussian import Gaussian
+    from .distributions._univariate import Cauchy, Laplace
 
     scale = float(np.asarray(getattr(f, "scale", np.nan)))
     if isinstance(f, Gaussian):
@@ -151,7 +152,9 @@ class _Plan:
 
 
 def _plan(kernel, pooled):
-    from spreadlab import Distribution, Gaussian, ProductKernel
+    from .distributions._base import Distribution
+    from .distributions._composite import ProductKernel
+    from .distributions._gaussian import Gaussian
 
     d = pooled.shape[1]
     if not isinstance(kernel, Distribution):

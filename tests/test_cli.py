@@ -96,7 +96,7 @@ def test_f_choices_come_from_the_library():
 
 def test_f_choices_accept_a_mapping(monkeypatch, capsys):
     """The lead may replace the tuple by a mapping name -> object: the CLI must not care."""
-    monkeypatch.setattr(spreadlab, "F_DIVERGENCES", {"kl": object(), "tv": object()})
+    monkeypatch.setattr(spreadlab.fdivergences, "F_DIVERGENCES", {"kl": object(), "tv": object()})
     assert main(["kl", "Delta(0)", "Delta(1)", "--f", "js"]) == 2
     assert "choose from 'kl', 'tv'" in one_error_line(capsys.readouterr().err)
 
@@ -120,7 +120,7 @@ def test_library_rejection_after_parsing_prints_nothing_on_stdout(capsys, monkey
             raise ValueError("method='quad' refuses this pair")
         return real(p, q, kernel, f, method, **kw)
 
-    monkeypatch.setattr(spreadlab, "spread_divergence", fails_for_quad)
+    monkeypatch.setattr(spreadlab.divergences, "spread_divergence", fails_for_quad)
     assert main(["kl", "Delta(0)", "Delta(1)", "--samples", "100"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -149,7 +149,7 @@ def test_internal_error_is_one_line_exit_1_asking_for_a_report(capsys, monkeypat
     def broken(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr(spreadlab, "spread_divergence", broken)
+    monkeypatch.setattr(spreadlab.divergences, "spread_divergence", broken)
     assert main(["kl", "Delta(0)", "Delta(1)"]) == 1
     captured = capsys.readouterr()
     line = one_error_line(captured.err)
@@ -163,7 +163,7 @@ def test_internal_type_error_is_still_a_user_error_by_policy(capsys, monkeypatch
     def broken(*args, **kwargs):
         raise TypeError("kernel must be a Distribution; got str")
 
-    monkeypatch.setattr(spreadlab, "spread_divergence", broken)
+    monkeypatch.setattr(spreadlab.divergences, "spread_divergence", broken)
     assert main(["kl", "Delta(0)", "Delta(1)"]) == 2
     assert "internal" not in one_error_line(capsys.readouterr().err)
 
@@ -173,7 +173,7 @@ def test_debug_shows_the_traceback_of_an_internal_error(capsys, monkeypatch, how
     def broken(*args, **kwargs):
         raise AttributeError("no attribute 'support'")
 
-    monkeypatch.setattr(spreadlab, "spread_divergence", broken)
+    monkeypatch.setattr(spreadlab.divergences, "spread_divergence", broken)
     argv = ["kl", "Delta(0)", "Delta(1)"]
     if how == "flag before":
         argv = ["--debug", *argv]
@@ -195,7 +195,7 @@ def test_nan_from_a_route_is_an_internal_error_not_a_result(capsys, monkeypatch)
             return spreadlab.Estimate(float("nan"), 0.0, "mc")
         return real(p, q, kernel, f, method, **kw)
 
-    monkeypatch.setattr(spreadlab, "spread_divergence", nan_for_mc)
+    monkeypatch.setattr(spreadlab.divergences, "spread_divergence", nan_for_mc)
     assert main(["kl", "Delta(0)", "Delta(1)", "--samples", "100"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -211,7 +211,7 @@ def test_warnings_are_one_line_each_and_only_on_success(capsys, monkeypatch):
         warnings.warn("first line\nsecond line", RuntimeWarning)
         return real(*args, **kw)
 
-    monkeypatch.setattr(spreadlab, "spread_divergence", warns)
+    monkeypatch.setattr(spreadlab.divergences, "spread_divergence", warns)
     assert main(["kl", "Delta(0)", "Delta(1)", "--samples", "100"]) == 0
     err = capsys.readouterr().err
     assert err.splitlines() == ["spreadlab kl: warning: RuntimeWarning: first line second line"]
@@ -365,7 +365,7 @@ def test_console_script_internal_error_has_no_traceback(tmp_path):
     """End to end, as a user runs it: a real internal error, one line, exit 1; traceback with env."""
     code = ("import sys, spreadlab, spreadlab.cli as c\n"
             "def broken(*a, **k): raise AttributeError('boom')\n"
-            "spreadlab.spread_divergence = broken\n"
+            "spreadlab.divergences.spread_divergence = broken\n"
             "sys.exit(c.main(['kl', 'Delta(0)', 'Delta(1)']))\n")
     env = {k: v for k, v in os.environ.items() if k != cli.DEBUG_ENV}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import special
 
 from .._integration import integrate_segments
-from ..distributions import Delta, Gaussian
+from ..distributions._gaussian import Delta, Gaussian
 from ..fdivergences import NoClosedFormError
 from ..registry import register_divergence
 from .._special import lam_minus_1_minus_log, logcosh

@@ -8,7 +8,7 @@ derived by :mod:`spreadlab.fdivergences`.
 import numpy as np
 from scipy import special
 
-from ..distributions import Cauchy, HyperbolicSecant, Laplace, Logistic, Uniform
+from ..distributions._univariate import Cauchy, HyperbolicSecant, Laplace, Logistic, Uniform
 from ..fdivergences import NoClosedFormError
 from ..registry import register_divergence
 from .._special import (

@@ -35,7 +35,7 @@ def demo_manifold(outdir, out=None, random_state=0):
     >>> paths[0].endswith("generator_manifold.png")
     True
     """
-    from ..plotting import subplots
+    from ..plotting._style import subplots
     from ._data import curve_function, make_curve
     from ._estimator import SpreadGenerator
 

@@ -44,8 +44,9 @@ def _location_scale(name, symbol):
 
 def _notations():
     """The table: distribution class -> writer(kernel, parameters), one entry per family."""
-    from .. import (Cauchy, Delta, Epanechnikov, Fejer, Gaussian, HyperbolicSecant, Laplace,
-                    Logistic, StudentT, Triangular, Uniform)
+    from ..distributions._gaussian import Delta, Gaussian
+    from ..distributions._univariate import (Cauchy, Epanechnikov, Fejer, HyperbolicSecant, Laplace,
+                                             Logistic, StudentT, Triangular, Uniform)
 
     return {
         # mathtext's calligraphic N: DejaVu Sans, matplotlib's default font, has no U+1D4A9
@@ -96,7 +97,7 @@ def kernel_notation(kernel):
     >>> kernel_notation("Gaussian(mean=0, cov=0.25)")
     '$\\mathcal{N}$(0, σ²=0.25)'
     """
-    from .. import Distribution
+    from ..distributions._base import Distribution
     from .._parse import parse_distribution
 
     if isinstance(kernel, str):

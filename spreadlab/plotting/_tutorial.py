@@ -56,7 +56,7 @@ def _ax(ax, projection=None, height=3.2):
 
 
 def _check_kernel(kernel, name="kernel"):
-    from .. import Distribution  # the public base class
+    from ..distributions._base import Distribution  # the public base class
 
     if not isinstance(kernel, Distribution) or kernel.dim != 1:
         raise TypeError(f"{name} must be a one-dimensional spreadlab distribution "
@@ -85,7 +85,8 @@ def kernel_label(kernel):
     >>> kernel_label(Cauchy(0.0, 0.5))
     'Cauchy, γ = 0.5'
     """
-    from ..distributions import Cauchy, Gaussian, Laplace
+    from ..distributions._gaussian import Gaussian
+    from ..distributions._univariate import Cauchy, Laplace
 
     _check_kernel(kernel)
     symbol = next((sym for cls, sym in ((Gaussian, "σ"), (Laplace, "b"), (Cauchy, "γ"))
@@ -183,7 +184,9 @@ def plot_spread_point_masses(mu_p, mu_q, kernel, ax=None):
     1.72449
     >>> plt.close("all")
     """
-    from .. import Delta, spread, spread_kl
+    from ..spread import spread
+    from ..distributions._gaussian import Delta
+    from ..divergences import spread_kl
 
     _check_kernel(kernel)
     mu_p, mu_q = float(mu_p), float(mu_q)
@@ -213,7 +216,7 @@ def _centre(kernel):
 def _width(kernel):
     """The kernel's width parameter as labels name it: a Gaussian's standard deviation,
     otherwise the family's ``scale``."""
-    from ..distributions import Gaussian
+    from ..distributions._gaussian import Gaussian
 
     if isinstance(kernel, Gaussian):
         return float(np.sqrt(np.asarray(kernel.cov).ravel()[0]))
