@@ -39,7 +39,8 @@ import threading
 import numba
 from numba import prange
 
-__all__ = ["jit", "prange", "limit_threads", "set_compile_messages", "cache_dir_writable"]
+__all__ = ["jit", "prange", "limit_threads", "set_compile_messages", "cache_dir_writable",
+           "cache_enabled"]
 
 _LOCK = threading.Lock()
 _MESSAGES = [True]
@@ -59,7 +60,8 @@ def cache_dir_writable(path):
         return False
 
 
-def _cache_ok(py_file):
+def cache_enabled(py_file):
+    """Whether kernels of the module file ``py_file`` are cached (see the module docstring)."""
     if os.environ.get("SPREADLAB_NUMBA_CACHE", "1").strip() == "0":
         return False
     target = os.environ.get("NUMBA_CACHE_DIR", "").strip() or os.path.join(
@@ -105,7 +107,7 @@ def jit(*, parallel=False, inline="never"):
         Numba-level inlining of a small helper into its callers.
     """
     def decorate(func):
-        cache = _cache_ok(sys.modules[func.__module__].__file__)
+        cache = cache_enabled(sys.modules[func.__module__].__file__)
         dispatcher = numba.njit(cache=cache, parallel=parallel, inline=inline)(func)
         if cache and inline == "never":
             _announce(dispatcher, func.__module__)

@@ -76,7 +76,6 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["ConvergenceWarning", "Convergence", "Progress", "Tracker", "as_generator",
            "distance_to_fixed_point", "fit_guard", "fixed_point", "rel_change",
@@ -265,7 +264,18 @@ class Tracker:
 
 def warn_not_converged(message, stacklevel=3):
     """Emit a :class:`ConvergenceWarning` with ``message`` (give the numbers in it)."""
+    from sklearn.exceptions import ConvergenceWarning
+
     warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)
+
+
+def __getattr__(name):
+    # scikit-learn's ConvergenceWarning, imported on first use: this module is imported by
+    # light modules (spreadlab.ica._start) and import spreadlab does not load scikit-learn
+    if name == "ConvergenceWarning":
+        from sklearn.exceptions import ConvergenceWarning
+        return ConvergenceWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def rel_change(P, P_prev):

@@ -243,7 +243,7 @@ def cmd_kernel_check(args, out):
 
 
 def cmd_reproduce(args, out):
-    from .experiments._ica_reproduce import _check_arguments, reproduce_ica
+    from .experiments._ica_reproduce import check_arguments as _check_arguments, reproduce_ica
 
     # the seed and the rest are checked before the folder is created (in the words of the CLI)
     try:

@@ -181,3 +181,17 @@ def test_each_module_imports_first_in_a_fresh_interpreter(module):
     out = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
                          text=True, timeout=300, cwd=str(PACKAGE.parent))
     assert out.returncode == 0, out.stderr
+
+
+def test_import_spreadlab_stays_light():
+    """scikit-learn, Numba and tqdm load on first use (an estimator, a kernel, a visible bar)."""
+    code = ("import sys, spreadlab, spreadlab.ica, spreadlab.experiments, spreadlab._trainer; "
+            "print(sorted(m for m in ('sklearn', 'numba', 'tqdm') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, cwd=str(PACKAGE.parent))
+    assert out.stdout.strip() == "[]", out.stderr
+    # positive control: the estimators do load scikit-learn
+    code = "import sys; from spreadlab.ica import SpreadICA; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, cwd=str(PACKAGE.parent))
+    assert out.stdout.strip() == "True", out.stderr

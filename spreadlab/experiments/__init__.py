@@ -11,7 +11,7 @@
 The ICA names are also exported by :mod:`spreadlab.ica` and :mod:`spreadlab`, where they
 used to live.  Loaded on first access: the estimators need scikit-learn.
 """
-import importlib
+from .._lazy import lazy_names
 
 _LAZY = {
     "run_points": "._runner",
@@ -23,12 +23,4 @@ _LAZY = {
 
 __all__ = list(_LAZY)
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__, globals())

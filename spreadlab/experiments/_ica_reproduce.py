@@ -21,8 +21,8 @@ from ..ica._estimator import SpreadICA
 from ..ica._metrics import amari_distance
 from ..ica._start import pca_start
 from ..plotting._style import FIGURE_WIDTH
-from ._ica_sweep import METHODS, ICASweepConfig, _check_n_jobs, ica_sweep, plot_ica_sweep
-from ._ica_sweep import _fastica_class as _fastica  # a module attribute: tests replace it
+from ._ica_sweep import METHODS, ICASweepConfig, check_n_jobs, ica_sweep, plot_ica_sweep
+from ._ica_sweep import fastica_class as _fastica  # a module attribute: tests replace it
 
 __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 
@@ -233,7 +233,7 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     ICML 2020, the deterministic ICA experiment and its Fig. 1.
     """
     # every argument is checked before anything is fitted or created on disk
-    outdir, n_jobs, cfg, random_state = _check_arguments(outdir, full, random_state, config,
+    outdir, n_jobs, cfg, random_state = check_arguments(outdir, full, random_state, config,
                                                          n_jobs)
     os.makedirs(outdir, exist_ok=True)
     t0 = time.perf_counter()
@@ -265,12 +265,12 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     return res
 
 
-def _check_arguments(outdir, full=False, random_state=0, config=None, n_jobs=1):
+def check_arguments(outdir, full=False, random_state=0, config=None, n_jobs=1):
     """The arguments of :func:`reproduce_ica`, checked; returns ``(outdir, n_jobs, cfg,
     random_state)`` with ``cfg`` the per-figure settings.  The CLI calls it before it
     creates the output folder."""
     outdir = _check_outdir(outdir)
-    n_jobs = _check_n_jobs(n_jobs)
+    n_jobs = check_n_jobs(n_jobs)
     _fastica()  # fail early with a clear message
     base = _PAPER if full else _SMALL
     config = {} if config is None else config

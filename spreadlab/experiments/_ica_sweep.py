@@ -29,7 +29,7 @@ METHODS = ("classical EM", "spread EM", "spread EM + ML finish", "FastICA")
 DEFAULT_METHODS = ("classical EM", "spread EM", "FastICA")
 
 
-def _fastica_class():
+def fastica_class():
     try:
         from sklearn.decomposition import FastICA
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -117,7 +117,7 @@ def _check_values(values, vary):
     return out
 
 
-def _check_n_jobs(n_jobs):
+def check_n_jobs(n_jobs):
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
         raise ValueError(f"n_jobs must be an int >= 1; got n_jobs={n_jobs!r}")
     return int(n_jobs)
@@ -170,7 +170,7 @@ def _worker_init():
 
 def _fit_point(settings):
     """Fit every method of one (value, run) point; returns its rows."""
-    FastICA = _fastica_class() if "FastICA" in settings["methods"] else None
+    FastICA = fastica_class() if "FastICA" in settings["methods"] else None
     vary, value, run = settings["vary"], settings["value"], settings["run"]
     g, n = settings["gamma"], settings["n_samples"]
     seed = settings["random_state"] + run
@@ -471,13 +471,13 @@ def ica_sweep(values, config=None, *, results=None, progress=False, n_jobs=1, **
     if unknown:
         raise TypeError(f"ica_sweep got unknown settings {unknown}; the settings are the "
                         f"fields of ICASweepConfig: {sorted(fields)}")
-    n_jobs = _check_n_jobs(n_jobs)
+    n_jobs = check_n_jobs(n_jobs)
     vary = settings.get("vary", "gamma" if config is None else config.vary)
     values = _check_values(values, vary if vary in ("gamma", "n_samples") else "gamma")
     config = (ICASweepConfig(**settings) if config is None
               else dataclasses.replace(config, **settings))
     if "FastICA" in config.methods:
-        _fastica_class()  # fail early with a clear message
+        fastica_class()  # fail early with a clear message
     names = [f"{v:g}" for v in values]
     if len(set(names)) < len(names):
         # a repeated value would be fitted twice and counted as two runs, and values equal

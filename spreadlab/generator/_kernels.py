@@ -13,30 +13,13 @@ Numba's on-disk cache is used when the cache directory (``NUMBA_CACHE_DIR``, or
 turns it off. Threads and the wait policy of idle threads: :mod:`spreadlab._numba`.
 """
 import math
-import os
-import tempfile
 
 import numpy as np
 
-from .._numba import jit, prange
+from .._numba import cache_enabled, jit, prange
 
 
-def _cache_enabled():
-    if os.environ.get("SPREADLAB_NUMBA_CACHE", "1").strip() == "0":
-        return False
-    target = os.environ.get("NUMBA_CACHE_DIR", "").strip() or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "__pycache__")
-    try:
-        os.makedirs(target, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=target, prefix=".spreadlab-probe-")
-        os.close(fd)
-        os.remove(name)
-        return True
-    except OSError:
-        return False
-
-
-CACHE_ENABLED = _cache_enabled()
+CACHE_ENABLED = cache_enabled(__file__)
 
 __all__ = ["estep_kernel", "CACHE_ENABLED"]
 

@@ -5,7 +5,7 @@ experiment itself lives in :mod:`spreadlab.experiments`.
 
 Nothing here imports Numba: the E-step kernels are compiled on first fit.
 """
-import importlib
+from .._lazy import lazy_names
 
 from ._data import make_ica_data
 from ._metrics import amari_distance, mixing_error
@@ -24,14 +24,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [
@@ -53,3 +45,5 @@ __all__ = [
     "plot_ica_traces",
     "plot_ica_sweep",
 ]
+
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, __all__, globals())

@@ -28,38 +28,16 @@ threads from spinning is :mod:`spreadlab._numba`'s.  The cache-directory probe b
 first use, never at ``import spreadlab``.
 """
 import math
-import os
-import tempfile
 
 import numpy as np
-from .._numba import jit, prange
+
+from .._numba import cache_dir_writable, cache_enabled, jit, prange  # noqa: F401 (re-exported)
 
 __all__ = ["estep_importance_kernel", "estep_exact_kernel", "laplace_posterior_kernel",
            "laplace_ml_kernel", "CACHE_ENABLED", "cache_dir_writable"]
 
 
-def cache_dir_writable(path):
-    """True if a file can be created (and removed) in directory ``path``."""
-    try:
-        os.makedirs(path, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path, prefix=".spreadlab-probe-")
-        os.close(fd)
-        os.remove(name)
-        return True
-    except OSError:
-        return False
-
-
-def _decide_cache():
-    if os.environ.get("SPREADLAB_NUMBA_CACHE", "1").strip() == "0":
-        return False
-    target = os.environ.get("NUMBA_CACHE_DIR", "").strip()
-    if not target:
-        target = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
-    return cache_dir_writable(target)
-
-
-CACHE_ENABLED = _decide_cache()
+CACHE_ENABLED = cache_enabled(__file__)
 
 _LOG2 = math.log(2.0)
 _HALF_PI = 0.5 * math.pi

@@ -3,22 +3,9 @@ import numbers
 
 import numpy as np
 
+from .._trainer import as_generator as _as_generator
+
 __all__ = ["pca_start"]
-
-
-def _as_generator(random_state, name="random_state"):
-    """A ``numpy.random.Generator`` from None, an int >= 0, a Generator or a RandomState."""
-    if random_state is None or isinstance(random_state, np.random.Generator):
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise ValueError(f"{name} must be None, an int >= 0 or a numpy.random.Generator; "
-                             f"got {name}={random_state!r}")
-        return np.random.default_rng(int(random_state))
-    raise TypeError(f"{name} must be None, an int >= 0 or a numpy.random.Generator; "
-                    f"got {type(random_state).__name__} {random_state!r}")
 
 
 def _principal_subspace(Xc, n_components):
