@@ -69,10 +69,15 @@ def curve_function(z):
     return np.column_stack([z[:, 0], np.sin(2.0 * z[:, 0])])
 
 
+# the largest data set the makers build: 2**24 points (a few hundred MB of float64 with the
+# latents); a larger request is refused up front rather than failing with a MemoryError
+MAX_SAMPLES = 2**24
+
+
 def _make(n_samples, n_latent, fn, random_state):
     from .._validation import as_count, check_rng
 
-    n_samples = as_count(n_samples, "n_samples")
+    n_samples = as_count(n_samples, "n_samples", maximum=MAX_SAMPLES)
     rng = check_rng(random_state, "random_state")
     Z = rng.standard_normal((n_samples, n_latent))
     return fn(Z), Z
@@ -89,7 +94,7 @@ def make_sheet(n_samples=1000, random_state=None, kind="saddle"):
     Parameters
     ----------
     n_samples : int, default=1000
-        Number of points.
+        Number of points, at most ``2**24``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the latent draws.
     kind : {"saddle", "bowl"}, default="saddle"
@@ -127,7 +132,7 @@ def make_curve(n_samples=1000, random_state=None):
     Parameters
     ----------
     n_samples : int, default=1000
-        Number of points.
+        Number of points, at most ``2**24``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the latent draws.
 
