@@ -7,8 +7,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from spreadlab import SpreadGenerator, make_curve, make_sheet
-from spreadlab.generator._data import curve_function
-from spreadlab.generator._metrics import mmd_permutation_test
+from spreadlab.generator import curve_function, mmd_permutation_test
 
 
 @parametrize_with_checks([SpreadGenerator(1, n_grid=30, max_iter=15, anneal_iter=5,
