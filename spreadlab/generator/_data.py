@@ -9,6 +9,19 @@ import numpy as np
 __all__ = ["make_sheet", "make_curve", "sheet_function", "bowl_function", "curve_function"]
 
 
+def as_latent(z, n_latent, name="z"):
+    """``z`` as a finite float array of shape (n, n_latent), or a TypeError/ValueError naming it."""
+    try:
+        arr = np.asarray(z, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers of shape (n_samples, {n_latent}); "
+                        f"got {type(z).__name__}") from None
+    if arr.ndim != 2 or arr.shape[1] != n_latent or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a finite array of shape (n_samples, {n_latent}); got "
+                         f"shape {arr.shape}" + ("" if np.all(np.isfinite(arr)) else " with NaN/inf"))
+    return arr
+
+
 def sheet_function(z):
     r"""The saddle of notebook 1: :math:`g(z) = (z_1, z_2, \tfrac12(z_1^2 - z_2^2))`.
 
@@ -25,7 +38,7 @@ def sheet_function(z):
     >>> sheet_function([[1.0, 0.0]]).tolist()
     [[1.0, 0.0, 0.5]]
     """
-    z = np.asarray(z, dtype=float)
+    z = as_latent(z, 2)
     return np.column_stack([z[:, 0], z[:, 1], 0.5 * (z[:, 0] ** 2 - z[:, 1] ** 2)])
 
 
@@ -45,7 +58,7 @@ def bowl_function(z):
     >>> bowl_function([[1.0, 1.0]]).tolist()
     [[1.0, 1.0, 1.0]]
     """
-    z = np.asarray(z, dtype=float)
+    z = as_latent(z, 2)
     return np.column_stack([z[:, 0], z[:, 1], 0.5 * (z[:, 0] ** 2 + z[:, 1] ** 2)])
 
 
@@ -65,7 +78,7 @@ def curve_function(z):
     >>> curve_function([[0.0]]).tolist()
     [[0.0, 0.0]]
     """
-    z = np.asarray(z, dtype=float)
+    z = as_latent(z, 1)
     return np.column_stack([z[:, 0], np.sin(2.0 * z[:, 0])])
 
 

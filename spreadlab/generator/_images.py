@@ -62,10 +62,10 @@ def render_images(z, kind="blob", size=28):
     >>> np.unravel_index(np.argmax(x), x.shape), round(float(x.max()), 4)
     ((np.int64(13), np.int64(13)), 0.9394)
     """
+    from ._data import as_latent
+
     size = _check(kind, size)
-    z = np.asarray(z, dtype=float)
-    if z.ndim != 2 or z.shape[1] != 2 or not np.all(np.isfinite(z)):
-        raise ValueError(f"z must be a finite array of shape (n_samples, 2); got shape {z.shape}")
+    z = as_latent(z, 2)
     if z.shape[0] * size * size > _MAX_PIXELS:
         raise ValueError(f"{z.shape[0]} images of {size}x{size} exceed the budget of "
                          f"{_MAX_PIXELS} pixels per call; render them in batches")

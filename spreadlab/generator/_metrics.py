@@ -18,13 +18,23 @@ __all__ = ["distance_to_manifold", "nearest_sample_distance", "mmd_permutation_t
 # budgets: search-grid nodes, and numbers held by one block of squared distances
 _MAX_SEARCH = 2**20
 _BLOCK_ENTRIES = 2**22
+# entries beyond this overflow squared distances; permutations and pooled points for the MMD
+_MAX_ABS = 1e150
+_MAX_PERMUTATIONS = 10**5
+_MAX_POOLED = 2**13
 
 
 def _as_points(X, name, n_features=None):
-    X = np.asarray(X, dtype=float)
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 2-D array of numbers; got {type(X).__name__}") from None
     if X.ndim != 2 or X.shape[0] < 1 or not np.all(np.isfinite(X)):
         raise ValueError(f"{name} must be a finite 2-D array with at least one row; got shape "
                          f"{X.shape}")
+    if X.size and np.max(np.abs(X)) > _MAX_ABS:
+        raise ValueError(f"{name} must have entries of magnitude <= {_MAX_ABS:g} (squared "
+                         f"distances must stay finite); got {np.max(np.abs(X)):.3g}")
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"{name} must have {n_features} columns; got {X.shape[1]}")
     return X
@@ -82,8 +92,9 @@ def distance_to_manifold(X, generator, n_latent, *, latent_range=4.0, n_search=N
     X = _as_points(X, "X")
     if isinstance(n_latent, bool) or not isinstance(n_latent, (int, np.integer)) or n_latent < 1:
         raise ValueError(f"n_latent must be a positive integer; got {n_latent!r}")
-    if not (np.isfinite(latent_range) and 0 < latent_range <= 1e6):
-        raise ValueError(f"latent_range must be a float in (0, 1e6]; got {latent_range!r}")
+    if isinstance(latent_range, bool) or not isinstance(latent_range, (int, float, np.number)) \
+            or not 0 < latent_range <= 1e6:
+        raise ValueError(f"latent_range must be a float in (0, 1e6]; got {latent_range!r:.80}")
     n = n_search if n_search is not None else {1: 4001, 2: 161}.get(int(n_latent), 31)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2 \
             or float(n) ** n_latent > _MAX_SEARCH:
@@ -174,6 +185,7 @@ def mmd_permutation_test(X, Y, *, bandwidth=None, n_permutations=200, random_sta
         Kernel length scale :math:`\ell`; ``None`` uses the median pairwise distance of the
         pooled sample.
     n_permutations : int, default=200
+        At most 100000; X and Y together hold at most 8192 points.
     random_state : None, int or numpy.random.Generator, default=None
 
     Returns
@@ -192,23 +204,32 @@ def mmd_permutation_test(X, Y, *, bandwidth=None, n_permutations=200, random_sta
     >>> bool(p_same > 0.05), bool(p_diff < 0.01)
     (True, True)
     """
-    X = np.asarray(X, dtype=float)
-    Y = np.asarray(Y, dtype=float)
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+    X, Y = _as_points(X, "X"), _as_points(Y, "Y")
+    if X.shape[1] != Y.shape[1]:
         raise ValueError(f"X and Y must be 2-D with the same number of columns; got shapes "
                          f"{X.shape} and {Y.shape}")
     if X.shape[0] < 2 or Y.shape[0] < 2:
         raise ValueError(f"X and Y need at least 2 rows each; got {X.shape[0]} and {Y.shape[0]}")
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
-            or n_permutations < 1:
-        raise ValueError(f"n_permutations must be a positive integer; got {n_permutations!r}")
+            or not 1 <= n_permutations <= _MAX_PERMUTATIONS:
+        raise ValueError(f"n_permutations must be an integer in [1, {_MAX_PERMUTATIONS}]; got "
+                         f"{n_permutations!r:.80}")
+    if X.shape[0] + Y.shape[0] > _MAX_POOLED:
+        raise ValueError(f"X and Y hold {X.shape[0] + Y.shape[0]} points together; the budget "
+                         f"is {_MAX_POOLED} (the Gram matrix is held whole): subsample them, or "
+                         "use spreadlab.two_sample_test")
+    from .._validation import check_rng
+
+    rng = check_rng(random_state, "random_state")
     P = np.vstack([X, Y])
     D2 = _sqdist(P, P)
     if bandwidth is None:
         med = np.median(np.sqrt(D2[np.triu_indices_from(D2, k=1)]))
         bandwidth = med if med > 0 else 1.0
-    elif not (np.isfinite(bandwidth) and bandwidth > 0):
-        raise ValueError(f"bandwidth must be a finite float > 0 or None; got {bandwidth!r}")
+    elif isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float, np.number)) \
+            or not 1e-150 <= bandwidth <= 1e150:
+        raise ValueError(f"bandwidth must be a float in [1e-150, 1e150] or None; got "
+                         f"{bandwidth!r:.80}")
     Kmat = np.exp(-0.5 * D2 / bandwidth**2)
     np.fill_diagonal(Kmat, 0.0)
     m, n = X.shape[0], Y.shape[0]
@@ -220,7 +241,6 @@ def mmd_permutation_test(X, Y, *, bandwidth=None, n_permutations=200, random_sta
         kxy = Kmat[np.ix_(a, b)].sum() / (m * n)
         return kxx + kyy - 2.0 * kxy
 
-    rng = np.random.default_rng(random_state)
     observed = stat(np.arange(m + n))
     perm = np.array([stat(rng.permutation(m + n)) for _ in range(n_permutations)])
     return float(observed), float((1 + np.sum(perm >= observed)) / (1 + n_permutations))
