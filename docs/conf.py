@@ -207,12 +207,12 @@ _GROUPS = [
     ("spreadlab.counterexample", "Kernels: the band-limited counterexample"),
     ("spreadlab.mmd", "Kernels: the MMD link"),
     ("spreadlab.ica", "Deterministic ICA by spread EM"),
+    ("spreadlab.generator", "Deterministic nonlinear generators, known manifolds and their checks"),
     ("spreadlab.plotting", "Figures"),
 ]
 _SUBPACKAGES = [
     ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
     ("spreadlab.plotting", "spreadlab.plotting: the figure style and the tutorials' figures"),
-    ("spreadlab.generator", "spreadlab.generator: deterministic generators, known manifolds, checks"),
 ]
 
 

@@ -28,6 +28,7 @@ def sheet_function(z):
     Parameters
     ----------
     z : array-like of shape (n_samples, 2)
+        Latent points (finite).
 
     Returns
     -------
@@ -48,6 +49,7 @@ def bowl_function(z):
     Parameters
     ----------
     z : array-like of shape (n_samples, 2)
+        Latent points (finite).
 
     Returns
     -------
@@ -68,6 +70,7 @@ def curve_function(z):
     Parameters
     ----------
     z : array-like of shape (n_samples, 1)
+        Latent points (finite).
 
     Returns
     -------

@@ -47,6 +47,7 @@ def render_images(z, kind="blob", size=28):
     z : array-like of shape (n_samples, 2)
         Latent points (any finite values; the prior is N(0, I)).
     kind : {"blob", "bar"}, default="blob"
+        The shape (one of ``IMAGE_KINDS``).
     size : int, default=28
         Image side in pixels (8 to 256).
 
@@ -102,9 +103,13 @@ def make_images(n_samples=1000, kind="blob", size=28, random_state=None):
     Parameters
     ----------
     n_samples : int, default=1000
+        Number of images (at most 2**26 pixels in all).
     kind : {"blob", "bar"}, default="blob"
+        The shape (one of ``IMAGE_KINDS``).
     size : int, default=28
+        Image side in pixels (8 to 256).
     random_state : None, int or numpy.random.Generator, default=None
+        Seed of the latent draws.
 
     Returns
     -------

@@ -65,6 +65,7 @@ def distance_to_manifold(X, generator, n_latent, *, latent_range=4.0, n_search=N
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        Points (e.g. model samples or reconstructions); entries of magnitude <= 1e150.
     generator : callable
         ``generator(Z)`` maps an array of shape (m, n_latent) to shape (m, n_features), e.g.
         :func:`curve_function`, :func:`sheet_function` or :func:`render_images`.
@@ -144,7 +145,9 @@ def nearest_sample_distance(X, samples):
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        Points to cover (e.g. held-out data).
     samples : array-like of shape (n_model_samples, n_features)
+        Samples of the model.
 
     Returns
     -------
@@ -179,14 +182,17 @@ def mmd_permutation_test(X, Y, *, bandwidth=None, n_permutations=200, random_sta
 
     Parameters
     ----------
-    X : ndarray of shape (m, n_features)
-    Y : ndarray of shape (n, n_features)
+    X : array-like of shape (m, n_features)
+        Sample from the first distribution (e.g. model samples), m >= 2.
+    Y : array-like of shape (n, n_features)
+        Sample from the second (e.g. held-out data), n >= 2.
     bandwidth : float, default=None
         Kernel length scale :math:`\ell`; ``None`` uses the median pairwise distance of the
         pooled sample.
     n_permutations : int, default=200
         At most 100000; X and Y together hold at most 8192 points.
     random_state : None, int or numpy.random.Generator, default=None
+        Seeds the permutations.
 
     Returns
     -------
