@@ -207,6 +207,7 @@ _GROUPS = [
     ("spreadlab.counterexample", "Kernels: the band-limited counterexample"),
     ("spreadlab.mmd", "Kernels: the MMD link"),
     ("spreadlab.ica", "Deterministic ICA by spread EM"),
+    ("spreadlab.generator", "Deterministic nonlinear generators, known manifolds and their checks"),
     ("spreadlab.experiments", "Experiments: the Fig. 1 sweep and a reusable runner"),
     ("spreadlab.plotting", "Figures"),
 ]

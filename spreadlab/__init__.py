@@ -45,7 +45,10 @@ from .distributions import *  # noqa: F401,F403
 from .divergences import *  # noqa: F401,F403
 from .fdivergences import *  # noqa: F401,F403
 from .fourier import *  # noqa: F401,F403
-from .generator import make_curve, make_sheet  # noqa: F401
+from .generator import (  # noqa: F401  (the estimators load lazily, see __getattr__)
+    IMAGE_KINDS, curve_function, distance_to_manifold, make_curve, make_images, make_sheet,
+    mmd_permutation_test, nearest_sample_distance, render_images, sheet_function,
+)
 from .ica import (  # noqa: F401  (the estimator and its users load lazily, see __getattr__)
     GaussianMixturePrior, LaplacePrior, SechPrior, amari_distance, make_ica_data, mixing_error, pca_start,
 )

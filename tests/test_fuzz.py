@@ -1064,6 +1064,50 @@ def _make_manifold_data(draw):
     return Call("make_sheet", spreadlab.make_sheet, (n, seed, kind), params=("n_samples", "random_state", "kind"))
 
 
+@target("make_images", "cheap", covers=("make_images", "render_images"))
+@st.composite
+def _make_images(draw):
+    kind = draw(st.one_of(st.sampled_from(["blob", "bar"]), HOSTILE))
+    size = draw(st.one_of(st.integers(8, 32), HOSTILE))
+    if draw(st.booleans()):
+        n = draw(st.one_of(st.integers(1, 5), HOSTILE))
+        return Call("make_images", spreadlab.make_images, (n, kind, size, 0),
+                    params=("n_samples", "kind", "size", "random_state"))
+    z = _sample_array(draw, 2) if draw(st.integers(0, 3)) else draw(HOSTILE)
+    return Call("render_images", spreadlab.render_images, (z, kind, size), params=("z", "kind", "size"))
+
+
+@target("distance_to_manifold", "cheap",
+        covers=("distance_to_manifold", "nearest_sample_distance", "curve_function", "sheet_function"))
+@st.composite
+def _manifold_metrics(draw):
+    x = _sample_array(draw, 2) if draw(st.integers(0, 3)) else draw(HOSTILE)
+    which = draw(st.integers(0, 3))
+    if which == 0:
+        r = draw(st.one_of(value(st.floats(0.1, 5.0)), HOSTILE))
+        return Call("distance_to_manifold", spreadlab.distance_to_manifold,
+                    (x, spreadlab.curve_function, 1), {"latent_range": r, "n_search": 50},
+                    params=("X", "n_latent", "latent_range", "n_search", "generator(Z)"))
+    if which == 1:
+        s = _sample_array(draw, 2) if draw(st.integers(0, 3)) else draw(HOSTILE)
+        return Call("nearest_sample_distance", spreadlab.nearest_sample_distance, (x, s),
+                    params=("X", "samples"))
+    fn = spreadlab.curve_function if which == 2 else spreadlab.sheet_function
+    return Call(fn.__name__, fn, (x,), params=("z",))
+
+
+@target("mmd_permutation_test", "cheap")
+@st.composite
+def _mmd_permutation_test(draw):
+    x = _sample_array(draw, 2) if draw(st.integers(0, 3)) else draw(HOSTILE)
+    y = _sample_array(draw, 2) if draw(st.integers(0, 3)) else draw(HOSTILE)
+    kwargs = {"n_permutations": draw(st.one_of(st.integers(1, 20), HOSTILE)), "random_state": 0}
+    if draw(st.booleans()):
+        kwargs["bandwidth"] = draw(st.one_of(value(st.floats(0.1, 5.0)), HOSTILE))
+    return Call("mmd_permutation_test", spreadlab.mmd_permutation_test, (x, y), kwargs,
+                params=("X", "Y", "n_permutations", "bandwidth"))
+
+
 @target("SpreadGenerator", "slow", covers=("SpreadGenerator", "SpreadVAE"))
 @st.composite
 def _generator_params(draw):
@@ -1294,6 +1338,7 @@ def _demo_ica(draw):
 #: Public names not fuzzed, each with the reason.
 EXEMPT = {
     "Distribution": "abstract base class; every concrete subclass is a target",
+    "IMAGE_KINDS": "a constant (the image kinds); drawn from as the kind argument of make_images",
     "F_DIVERGENCES": "a constant (the f-divergence names); drawn from as the f argument",
     "METHODS": "a constant (the method names); drawn from as the method argument",
     "NoClosedFormError": "an exception class the library raises; accepted as a clean outcome",

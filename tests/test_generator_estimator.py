@@ -7,8 +7,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from spreadlab import SpreadGenerator, make_curve, make_sheet
-from spreadlab.generator._data import curve_function
-from spreadlab.generator._metrics import mmd_permutation_test
+from spreadlab.generator import curve_function, mmd_permutation_test
 
 
 @parametrize_with_checks([SpreadGenerator(1, n_grid=30, max_iter=15, anneal_iter=5,
@@ -186,3 +185,117 @@ def test_bad_inputs(fits):
         gen.spread_log_likelihood(np.zeros((2, 2)), spread=0.0)
     with pytest.raises(ValueError, match="NaN"):
         gen.score(np.array([[np.nan, 0.0]]))
+
+
+# ----------------------------------------------------------- fitting to the optimum (issue 20)
+def test_best_iterate_is_returned_and_scored_on_the_final_draw_set(fits):
+    gen = fits[0]  # both-sided, sigma = 0.3
+    h = gen.history_
+    final = (h["n_draws"] == gen.n_draws_) & (h["spread"] == gen.spread_)
+    assert gen.n_draws_ == gen.n_draws == 16
+    # the returned generator is the best one scored on the final draw set ...
+    assert h["loglik"][gen.best_iter_] == h["loglik"][final].max()
+    assert final[gen.best_iter_]
+    # ... and draws were doubled 1 -> 16 as the fit settled, never decreased
+    assert list(np.unique(h["n_draws"][h["spread"] == gen.spread_])) == [1, 2, 4, 8, 16]
+    assert np.all(np.diff(h["n_draws"]) >= 0)
+
+
+def test_more_spread_draws_bring_the_both_sided_fit_closer_to_the_truth(curve, fits):
+    """One draw per point: the fit follows that draw's noise (of order sigma sqrt(p/N) per
+    coefficient); the default's 16 fixed draws and SQUAREM carry far less of it."""
+    X, Xt = curve
+    one_draw = SpreadGenerator(1, spread=0.3, n_draws=1, accelerate=False, random_state=0).fit(X)
+    d1 = one_draw.manifold_distance(Xt)
+    d16 = fits[0].manifold_distance(Xt)
+    diff = d1 - d16
+    # paired per held-out point; 3 standard errors
+    assert diff.mean() > 3 * diff.std(ddof=1) / np.sqrt(len(diff)), (d1.mean(), d16.mean())
+
+
+def test_squarem_finds_the_fixed_point_of_a_linear_em_map_faster():
+    """Oracle: F(t) = t* + A (t - t*) with a slow eigenvalue 0.99 has the fixed point t*; the
+    objective -|t - t*|^2 is what EM would increase. Plain iteration needs ~2000 steps to 1e-8."""
+    from spreadlab.generator._estimator import _Squarem
+
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    A = Q @ np.diag([0.99, 0.9, 0.5, 0.3, 0.1, 0.0]) @ Q.T
+    t_star = rng.standard_normal(6)
+    F = lambda t: t_star + A @ (t - t_star)  # noqa: E731
+    sq, evals = _Squarem(np.zeros(6)), 0
+    while np.linalg.norm(sq.query - t_star) > 1e-8 and evals < 2000:
+        sq.update(-np.sum((sq.query - t_star) ** 2), F(sq.query))
+        evals += 1
+    assert np.linalg.norm(sq.query - t_star) <= 1e-8
+    assert evals < 200, evals
+    # negative control: plain EM is still far after the same number of steps
+    t = np.zeros(6)
+    for _ in range(evals):
+        t = F(t)
+    assert np.linalg.norm(t - t_star) > 1e-3
+
+
+# ------------------------------------------------------------- sampling inside the fit's range
+def test_sample_stays_inside_the_latent_range_bug_issue19(curve):
+    from scipy.special import ndtr
+
+    gen = SpreadGenerator(1, latent_range=1.0, max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gen.fit(curve[0])
+    S, Z = gen.sample(20000, random_state=0)
+    assert np.all(np.abs(Z) <= 1.0)
+    np.testing.assert_allclose(gen.inverse_transform(Z), S, rtol=0, atol=1e-14)
+    # truncated N(0, 1) on [-1, 1], not clipped: no atom at the boundary ...
+    assert np.mean(np.abs(Z) == 1.0) == 0.0
+    # ... and the mass of |z| < 0.5 is (Phi(.5) - Phi(-.5)) / (Phi(1) - Phi(-1)) = 0.5633
+    p = (ndtr(0.5) - ndtr(-0.5)) / (ndtr(1.0) - ndtr(-1.0))
+    frac = np.mean(np.abs(Z) < 0.5)
+    assert abs(frac - p) < 4 * np.sqrt(p * (1 - p) / len(Z)), (frac, p)
+    # negative control: the untruncated prior would put 38% of the mass outside [-1, 1]
+    assert abs(p - (ndtr(0.5) - ndtr(-0.5))) > 4 * np.sqrt(p * (1 - p) / len(Z))
+
+
+# ------------------------------------------------------------------ hostile inputs (issue 21)
+@pytest.mark.parametrize("n_grid", [10**12, 2**63])
+def test_n_grid_10_12_and_2_63_refused_with_a_budget_bug_issue21(curve, n_grid):
+    with pytest.raises(ValueError, match=r"n_grid=\d+ gives .* the budget is 1048576 nodes"):
+        SpreadGenerator(1, n_grid=n_grid).fit(curve[0])
+
+
+def test_n_basis_beyond_the_budget_is_refused(curve):
+    with pytest.raises(ValueError, match=r"n_basis=1000 gives 1000003 basis functions.*budget"):
+        SpreadGenerator(2, n_basis=1000).fit(curve[0])
+
+
+def test_latent_range_1e300_refused_bug_issue21(curve):
+    with pytest.raises(ValueError, match=r"latent_range.*\(0.0, 20.0\]"):
+        SpreadGenerator(1, latent_range=1e300).fit(curve[0])
+
+
+def test_fit_Y_times_1e300_refused_not_linalgerror_bug_issue21(curve):
+    with pytest.raises(ValueError, match=r"X must have entries of magnitude <= 1e\+100.*rescale"):
+        SpreadGenerator(1).fit(curve[0] * 1e300)
+
+
+@pytest.mark.parametrize("name", ["tol", "ridge", "spread_start", "spread"])
+def test_tol_ridge_spread_start_10_400_refused_bug_issue21(curve, name):
+    with pytest.raises(ValueError, match=name):
+        SpreadGenerator(1, **{name: 10**400}).fit(curve[0])
+
+
+def test_n_draws_beyond_the_memory_budget_refused(curve):
+    with pytest.raises(ValueError, match=r"n_draws=100000 spread draws .* budget"):
+        SpreadGenerator(1, n_draws=100_000).fit(curve[0])
+
+
+@pytest.mark.parametrize("maker", [make_curve, make_sheet])
+def test_make_sheet_make_curve_10_12_refused_not_memoryerror_bug_issue21(maker):
+    with pytest.raises(ValueError, match=r"n_samples must be an integer <= 16777216"):
+        maker(10**12)
+
+
+def test_sample_10_12_refused_with_a_budget(fits):
+    with pytest.raises(ValueError, match=r"n_samples=1000000000000 samples .* budget"):
+        fits[0].sample(10**12)

@@ -9,12 +9,26 @@ import numpy as np
 __all__ = ["make_sheet", "make_curve", "sheet_function", "bowl_function", "curve_function"]
 
 
+def as_latent(z, n_latent, name="z"):
+    """``z`` as a finite float array of shape (n, n_latent), or a TypeError/ValueError naming it."""
+    try:
+        arr = np.asarray(z, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers of shape (n_samples, {n_latent}); "
+                        f"got {type(z).__name__}") from None
+    if arr.ndim != 2 or arr.shape[1] != n_latent or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a finite array of shape (n_samples, {n_latent}); got "
+                         f"shape {arr.shape}" + ("" if np.all(np.isfinite(arr)) else " with NaN/inf"))
+    return arr
+
+
 def sheet_function(z):
     r"""The saddle of notebook 1: :math:`g(z) = (z_1, z_2, \tfrac12(z_1^2 - z_2^2))`.
 
     Parameters
     ----------
     z : array-like of shape (n_samples, 2)
+        Latent points (finite).
 
     Returns
     -------
@@ -25,7 +39,7 @@ def sheet_function(z):
     >>> sheet_function([[1.0, 0.0]]).tolist()
     [[1.0, 0.0, 0.5]]
     """
-    z = np.asarray(z, dtype=float)
+    z = as_latent(z, 2)
     return np.column_stack([z[:, 0], z[:, 1], 0.5 * (z[:, 0] ** 2 - z[:, 1] ** 2)])
 
 
@@ -35,6 +49,7 @@ def bowl_function(z):
     Parameters
     ----------
     z : array-like of shape (n_samples, 2)
+        Latent points (finite).
 
     Returns
     -------
@@ -45,7 +60,7 @@ def bowl_function(z):
     >>> bowl_function([[1.0, 1.0]]).tolist()
     [[1.0, 1.0, 1.0]]
     """
-    z = np.asarray(z, dtype=float)
+    z = as_latent(z, 2)
     return np.column_stack([z[:, 0], z[:, 1], 0.5 * (z[:, 0] ** 2 + z[:, 1] ** 2)])
 
 
@@ -55,6 +70,7 @@ def curve_function(z):
     Parameters
     ----------
     z : array-like of shape (n_samples, 1)
+        Latent points (finite).
 
     Returns
     -------
@@ -65,14 +81,19 @@ def curve_function(z):
     >>> curve_function([[0.0]]).tolist()
     [[0.0, 0.0]]
     """
-    z = np.asarray(z, dtype=float)
+    z = as_latent(z, 1)
     return np.column_stack([z[:, 0], np.sin(2.0 * z[:, 0])])
+
+
+# the largest data set the makers build: 2**24 points (a few hundred MB of float64 with the
+# latents); a larger request is refused up front rather than failing with a MemoryError
+MAX_SAMPLES = 2**24
 
 
 def _make(n_samples, n_latent, fn, random_state):
     from .._validation import as_count, check_rng
 
-    n_samples = as_count(n_samples, "n_samples")
+    n_samples = as_count(n_samples, "n_samples", maximum=MAX_SAMPLES)
     rng = check_rng(random_state, "random_state")
     Z = rng.standard_normal((n_samples, n_latent))
     return fn(Z), Z
@@ -89,7 +110,7 @@ def make_sheet(n_samples=1000, random_state=None, kind="saddle"):
     Parameters
     ----------
     n_samples : int, default=1000
-        Number of points.
+        Number of points, at most ``2**24``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the latent draws.
     kind : {"saddle", "bowl"}, default="saddle"
@@ -127,7 +148,7 @@ def make_curve(n_samples=1000, random_state=None):
     Parameters
     ----------
     n_samples : int, default=1000
-        Number of points.
+        Number of points, at most ``2**24``.
     random_state : None, int or numpy.random.Generator, default=None
         Seed of the latent draws.
 

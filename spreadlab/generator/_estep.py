@@ -25,7 +25,7 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
-__all__ = ["estep_numpy", "estep_numba", "estep"]
+__all__ = ["estep_numpy", "estep_numba", "estep", "estep_stats"]
 
 
 def estep_numpy(Y, G, log_weights, var, block=256):
@@ -86,3 +86,54 @@ def estep_numba(Y, G, log_weights, var):
 def estep(Y, G, log_weights, var, backend="numba"):
     """Dispatch to :func:`estep_numba` or :func:`estep_numpy` by ``backend``."""
     return (estep_numba if backend == "numba" else estep_numpy)(Y, G, log_weights, var)
+
+
+def estep_stats(Y, G, log_weights, var, backend="numba", max_entries=2**21):
+    r"""Sufficient statistics of the E-step, accumulated in blocks of points.
+
+    The M-step needs only :math:`\sum_n r_{nk}` and :math:`\sum_n r_{nk}y_n`, so the
+    responsibility matrix (points x nodes) is never held whole: at most ``max_entries``
+    of it at a time, which bounds the memory of a fit with many spread draws per point.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_features)
+    G : ndarray of shape (n_nodes, n_features)
+    log_weights : ndarray of shape (n_nodes,)
+    var : float
+    backend : {"numba", "numpy"}, default="numba"
+    max_entries : int, default=2**21
+        Largest block of responsibilities computed at once.
+
+    Returns
+    -------
+    Rk : ndarray of shape (n_nodes,)
+        :math:`\sum_n r_{nk}`.
+    RtY : ndarray of shape (n_nodes, n_features)
+        :math:`\sum_n r_{nk}y_n`.
+    loglik : ndarray of shape (n_samples,)
+    n_eff : float
+        Mean effective number of nodes per point, :math:`1/\sum_k r_{nk}^2`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G, logw = np.array([[-1.0], [1.0]]), np.log([0.5, 0.5])
+    >>> Rk, RtY, ll, n_eff = estep_stats(np.array([[0.0], [5.0]]), G, logw, 1.0, "numpy")
+    >>> bool(np.isclose(Rk.sum(), 2.0)), round(n_eff, 3)
+    (True, 1.5)
+    """
+    N, D = Y.shape
+    K = G.shape[0]
+    block = max(1, max_entries // max(K, 1))
+    Rk = np.zeros(K)
+    RtY = np.zeros((K, D))
+    loglik = np.empty(N)
+    n_eff = 0.0
+    for s in range(0, N, block):
+        Yb = Y[s:s + block]
+        R, loglik[s:s + block] = estep(Yb, G, log_weights, var, backend)
+        Rk += R.sum(axis=0)
+        RtY += R.T @ Yb
+        n_eff += float(np.sum(1.0 / np.sum(R * R, axis=1)))
+    return Rk, RtY, loglik, n_eff / N

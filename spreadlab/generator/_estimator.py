@@ -25,6 +25,53 @@ _START_FACTOR = 0.5
 _END_FACTOR = 0.01
 # a fit that ends below this fraction of the grid floor is reported as stalled
 _STALL_FRACTION = 0.9
+# the N(0, 1) mass beyond 20 is 2.8e-89: a wider grid only adds nodes of zero weight
+_MAX_LATENT_RANGE = 20.0
+# budgets, refused up front: grid nodes, entries of the node design matrix, basis functions
+# (the M-step solves a system of that size), and entries of the spread draws
+_MAX_NODES = 2**20
+_MAX_DESIGN = 2**26
+_MAX_BASIS = 4096
+_MAX_DRAW_ENTRIES = 2**26
+# data beyond this magnitude overflow squared distances and covariances
+_MAX_ABS_X = 1e100
+
+
+class _Squarem:
+    """SQUAREM (Varadhan & Roland 2008, scheme S3) over single EM sweeps, as a state machine.
+
+    ``query`` is the generator to score next; :meth:`update` takes its objective and its EM
+    image. A cycle scores theta0 and theta1 = F(theta0), then the extrapolation
+    theta0 - 2 alpha r + alpha^2 v (r = theta1 - theta0, v = F(theta1) - theta1 - r,
+    alpha = -|r|/|v| <= -1); it is kept (its EM image starts the next cycle) only if its
+    objective is at least that of theta1, otherwise the next cycle starts from F(theta1):
+    with a fixed objective (common random numbers) this keeps the fit monotone in the
+    scored iterates while cutting the slow crawl of plain EM.
+    """
+
+    def __init__(self, theta):
+        self.query, self.phase, self.extrapolated = theta, 0, False
+
+    def update(self, obj, mapped):
+        if self.phase == 0:
+            self.t0, self.t1, self.query, self.phase = self.query, mapped, mapped, 1
+        elif self.phase == 1:
+            self.t2, self.obj1 = mapped, obj
+            r = self.t1 - self.t0
+            v = mapped - self.t1 - r
+            nv = float(np.linalg.norm(v))
+            if nv == 0.0 or not np.isfinite(nv):
+                self.query, self.phase = mapped, 0
+                return
+            alpha = min(-float(np.linalg.norm(r)) / nv, -1.0)
+            self.query = self.t0 - 2.0 * alpha * r + alpha * alpha * v
+            self.phase, self.extrapolated = 2, True
+        else:
+            self.query = mapped if obj >= self.obj1 else self.t2
+            self.phase, self.extrapolated = 0, False
+
+    def reject(self):
+        self.query, self.phase, self.extrapolated = self.t2, 0, False
 
 
 def _data_scale(X):
@@ -51,15 +98,21 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
 
     with a small ridge :math:`\lambda` on the RBF coefficients only (``P`` selects them),
     needed because RBF columns overlap and tail nodes receive almost no responsibility.
-    The spread data are re-drawn every sweep (the blog's outer loop); :math:`\sigma`
-    decreases geometrically from ``spread_start`` to ``spread`` over ``anneal_iter``
-    sweeps but never below what the grid resolves, half the largest distance between images
-    of neighbouring nodes (over the edges carrying 90% of the prior mass), unless
-    ``grid_floor=False``. Once :math:`\sigma` is frozen at its final value, the fitted
-    coefficients are the average of the last ``n_iter_no_change`` M-step solutions (iterate
-    averaging, Polyak & Juditsky 1992): each sweep sees a fresh spread draw, so a single M-step
-    solution carries the noise of that draw (of order :math:`\sigma\sqrt{p/N}` for p
-    coefficients per output); the average carries less.
+    The spread data :math:`y = x + \sigma\epsilon` use common random numbers: the noise
+    draws :math:`\epsilon` are drawn once and only rescaled as :math:`\sigma` changes, so the
+    objective of every sweep is a fixed function of the parameters and EM increases it
+    monotonically. :math:`\sigma` decreases geometrically from ``spread_start`` to ``spread``
+    over ``anneal_iter`` sweeps (a path from large to small spread, which smooths the
+    objective early on) but never below what the grid resolves, half the largest distance
+    between images of neighbouring nodes (over the edges carrying 90% of the prior mass),
+    unless ``grid_floor=False``. Once :math:`\sigma` is frozen at its final value, the number
+    of spread draws per data point doubles, from 1 up to ``n_draws``, each time the objective
+    settles (improves by less than ``tol`` over ``n_iter_no_change`` sweeps): the fit settles
+    first on a cheap, noisy sample of the spread data and is then refined on a larger one, so
+    the Monte Carlo error of the fitted generator (of order :math:`\sigma\sqrt{p/(NM)}` for
+    p coefficients per output and M draws) shrinks as the fit settles. ``coef_`` is the best
+    iterate on the final draw set (each sweep evaluates the objective of the generator
+    before its M-step, so the returned generator is the one that was scored).
 
     Parameters
     ----------
@@ -86,15 +139,25 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
     max_iter : int, default=300
         Maximum sweeps (one spread draw + one E-step + one M-step each).
     tol : float, default=1e-3
-        Converged when, at the final spread, the best log-likelihood of a fixed evaluation
-        draw of spread data has improved by less than ``tol`` nats per sample over the last
-        ``n_iter_no_change`` sweeps.
+        Converged when, at the final spread and with ``n_draws`` draws per point, the mean
+        log-likelihood of the (fixed) spread data has improved by less than ``tol`` nats per
+        sample over the last ``n_iter_no_change`` sweeps and the last sweep is within ``tol``
+        of the best one. A fit that runs out of sweeps, or whose objective fell more than
+        ``tol`` below its best, is not converged.
     n_iter_no_change : int, default=10
-        Also the number of final sweeps averaged into ``coef_``.
+        Sweeps over which the objective must improve by more than ``tol``.
+    n_draws : int, default=16
+        Spread draws per data point at the final spread (common random numbers, fixed for
+        the whole fit; 1 draw during the annealing). Ignored with ``spread_data=False``.
+    accelerate : bool, default=True
+        At the final spread, accelerate EM by SQUAREM (Varadhan & Roland 2008): plain EM
+        crawls along the flat directions of the likelihood (hundreds of sweeps on a curve);
+        the extrapolated steps are kept only when they do not lower the objective.
     ridge : float, default=1e-6
         Ridge on the RBF coefficients, relative to the mean diagonal of the normal matrix.
     latent_range : float, default=3.0
-        Grid and RBF centres cover :math:`[-r, r]^Z`.
+        Grid and RBF centres cover :math:`[-r, r]^Z`, and the prior is N(0, I) truncated to
+        it; at most 20 (the N(0, 1) mass beyond 20 is below 1e-88).
     backend : {"numba", "numpy"}, default="numba"
         E-step implementation (Numba compiled on first use; NumPy is the reference).
     random_state : None, int or numpy.random.Generator, default=None
@@ -115,12 +178,14 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         Grid resolution floor at the end of the fit.
     history_ : dict of ndarray
         Per sweep: ``"spread"``, ``"floor"`` (grid resolution floor), ``"loglik"`` (mean
-        log-likelihood of that sweep's spread draw), ``"eval_loglik"`` (a fixed evaluation
-        draw, once the spread is frozen; NaN before) and ``"n_eff"`` (mean effective
-        number of nodes per point, :math:`1/\sum_k r_{nk}^2`).
+        log-likelihood of that sweep's spread data under the generator before its M-step),
+        ``"n_draws"`` (spread draws per point) and ``"n_eff"`` (mean effective number of
+        nodes per point, :math:`1/\sum_k r_{nk}^2`).
     n_iter_ : int
-    n_averaged_ : int
-        Sweeps averaged into ``coef_`` (the last ones at the final spread).
+    best_iter_ : int
+        Sweep (0-based) whose generator is ``coef_``.
+    n_draws_ : int
+        Spread draws per point at the end of the fit.
     converged_ : bool
     n_features_in_ : int
 
@@ -150,15 +215,18 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         "n_grid": [Interval(Integral, 3, None, closed="left"), None],
         # spread <= 1e100: sigma^2 and the squared distances must stay representable
         "spread": [Interval(Real, 0, 1e100, closed="right"), StrOptions({"auto"})],
-        "spread_start": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "spread_start": [Interval(Real, 0, 1e100, closed="right"), StrOptions({"auto"})],
         "anneal_iter": [Interval(Integral, 0, None, closed="left")],
         "spread_data": ["boolean"],
         "grid_floor": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        # tol and ridge <= 1e100: they are added to and multiplied with finite floats
+        "tol": [Interval(Real, 0, 1e100, closed="both")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "ridge": [Interval(Real, 0, None, closed="left")],
-        "latent_range": [Interval(Real, 0, None, closed="neither")],
+        "n_draws": [Interval(Integral, 1, None, closed="left")],
+        "accelerate": ["boolean"],
+        "ridge": [Interval(Real, 0, 1e100, closed="both")],
+        "latent_range": [Interval(Real, 0, _MAX_LATENT_RANGE, closed="right")],
         "backend": [StrOptions({"numba", "numpy"})],
         "random_state": [None, Interval(Integral, 0, None, closed="left"), np.random.Generator],
         "verbose": ["verbose"],
@@ -166,7 +234,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
 
     def __init__(self, n_latent=2, *, n_basis=8, n_grid=None, spread="auto", spread_start="auto",
                  anneal_iter=60, spread_data=True, grid_floor=True, max_iter=300, tol=1e-3,
-                 n_iter_no_change=10, ridge=1e-6, latent_range=3.0, backend="numba",
+                 n_iter_no_change=10, n_draws=16, accelerate=True, ridge=1e-6, latent_range=3.0, backend="numba",
                  random_state=None, verbose=False):
         self.n_latent = n_latent
         self.n_basis = n_basis
@@ -179,6 +247,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.n_draws = n_draws
+        self.accelerate = accelerate
         self.ridge = ridge
         self.latent_range = latent_range
         self.backend = backend
@@ -209,10 +279,9 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         h = lengths[order][min(np.searchsorted(cum, _FLOOR_MASS), len(order) - 1)]
         return _FLOOR_FACTOR * float(h)
 
-    def _mstep(self, Y, R):
-        Rk = R.sum(axis=0)
+    def _mstep(self, Rk, RtY):
         A = self._Phi_nodes.T @ (Rk[:, None] * self._Phi_nodes)
-        B = self._Phi_nodes.T @ (R.T @ Y)
+        B = self._Phi_nodes.T @ RtY
         n_rbf = self.centres_.shape[0]
         lam = self.ridge * np.trace(A) / A.shape[0]
         A[np.arange(n_rbf), np.arange(n_rbf)] += lam
@@ -244,14 +313,42 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(X)
 
+    def _check_budget(self, X):
+        """Refuse, before allocating anything, a grid, basis or draw set beyond the budgets."""
+        N, D = X.shape
+        Zd = self.n_latent
+        n_grid = self.n_grid if self.n_grid is not None else (200 if Zd == 1 else 60)
+        n_nodes = n_grid**Zd
+        n_coef = self.n_basis**Zd + Zd + 1
+        if n_coef > _MAX_BASIS:
+            raise ValueError(
+                f"n_basis={self.n_basis!r} gives {n_coef} basis functions for n_latent={Zd}; "
+                f"the budget is {_MAX_BASIS} (the M-step solves a system of that size)")
+        if n_nodes > _MAX_NODES or n_nodes * n_coef > _MAX_DESIGN:
+            raise ValueError(
+                f"n_grid={n_grid!r} gives n_grid**n_latent = {n_nodes} grid nodes with "
+                f"{n_coef} basis functions each; the budget is {_MAX_NODES} nodes and "
+                f"{_MAX_DESIGN} design-matrix entries (memory and E-step time grow with both)")
+        draws = self.n_draws if self.spread_data else 1
+        if draws * N * D > _MAX_DRAW_ENTRIES:
+            raise ValueError(
+                f"n_draws={self.n_draws!r} spread draws of {N} x {D} data need {draws * N * D} "
+                f"numbers; the budget is {_MAX_DRAW_ENTRIES}: lower n_draws")
+        big = float(np.max(np.abs(X)))
+        if big > _MAX_ABS_X:
+            raise ValueError(
+                f"X must have entries of magnitude <= {_MAX_ABS_X:g} (squared distances and "
+                f"covariances must stay finite); got max |X| = {big:.3g}: rescale X")
+        return n_grid
+
     def _fit(self, X):
         from tqdm.auto import tqdm
 
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         N, D = X.shape
         Zd = self.n_latent
+        self._n_grid = self._check_budget(X)
         rng = np.random.default_rng(self.random_state)
-        self._n_grid = self.n_grid if self.n_grid is not None else (200 if Zd == 1 else 60)
         self.nodes_, self.log_weights_, _ = _basis.latent_grid(Zd, self._n_grid, self.latent_range)
         axis = np.linspace(-self.latent_range, self.latent_range, self.n_basis)
         mesh = np.meshgrid(*([axis] * Zd), indexing="ij")
@@ -271,6 +368,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"spread_start must be >= spread (the schedule only decreases); got "
                     f"spread_start={self.spread_start!r} < spread={self.spread!r}")
+        tol = float(self.tol)
 
         # PCA initialisation: the linear terms span the leading principal subspace
         mean = X.mean(axis=0)
@@ -285,19 +383,23 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         coef[n_rbf:n_rbf + Zd] = (U * np.sqrt(np.maximum(lam, 0.0))).T
         coef[-1] = mean
 
-        eps_eval = rng.standard_normal(X.shape)
-        hist = {"spread": [], "floor": [], "loglik": [], "eval_loglik": [], "n_eff": []}
-        best, best_at = -np.inf, 0
+        # common random numbers: every spread draw is fixed for the whole fit and only
+        # rescaled by sigma, so each sweep's objective is a fixed function of the generator
+        n_draws = self.n_draws if self.spread_data else 1
+        eps = rng.standard_normal((n_draws, N, D)) if self.spread_data else None
+        hist = {"spread": [], "floor": [], "loglik": [], "n_draws": [], "n_eff": []}
         self.converged_ = False
-        sigma = s_start
-        floor = 0.0
-        final = None
-        n_avg, avg, window = 0, None, []
+        sigma, floor, final = s_start, 0.0, None
+        m = 1                                  # draws per point in use
+        best, best_at, best_coef, best_iter = -np.inf, 0, coef, 0
+        status = "max_iter"
         bar = tqdm(total=self.max_iter, disable=not self.verbose, desc="SpreadGenerator",
                    leave=False)
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
+                sq = None
                 for it in range(self.max_iter):
+                    coef = sq.query if sq is not None else coef
                     G = self._Phi_nodes @ coef
                     floor = self._floor(G)
                     frac = min(it / self.anneal_iter, 1.0) if self.anneal_iter > 0 else 1.0
@@ -308,42 +410,54 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                         # the schedule ends here: sigma is frozen, so the objective is fixed
                         final = max(s_end, floor) if self.grid_floor else s_end
                         sigma = final
-                    var = sigma * sigma
-                    Y = X + sigma * rng.standard_normal(X.shape) if self.spread_data else X
-                    R, loglik = _estep.estep(Y, G, self.log_weights_, var, self.backend)
-                    coef = self._mstep(Y, R)
-                    if final is not None:
-                        # average of the last n_iter_no_change iterates at the frozen sigma:
-                        # each sweep's fresh spread draw makes the M-step noisy, the average
-                        # much less so; a window (not all iterates) forgets the early ones
-                        window.append(coef)
-                        if len(window) > self.n_iter_no_change:
-                            window.pop(0)
-                        avg = np.mean(window, axis=0)
-                        n_avg = len(window)
-                        # the fixed evaluation draw, scored with the averaged generator
-                        Ye = X + sigma * eps_eval if self.spread_data else X
-                        ll_eval = np.mean(_estep.estep(Ye, self._Phi_nodes @ avg,
-                                                       self.log_weights_, var, self.backend)[1])
-                    else:
-                        ll_eval = np.nan
+                        sq = _Squarem(coef) if self.accelerate else None
+                    Y = ((X[None] + sigma * eps[:m]).reshape(-1, D) if self.spread_data else X)
+                    try:
+                        Rk, RtY, loglik, n_eff = _estep.estep_stats(Y, G, self.log_weights_,
+                                                                    sigma * sigma, self.backend)
+                    except FloatingPointError:
+                        if sq is None or not sq.extrapolated:
+                            raise
+                        # an extrapolated step overflowed: reject it, continue from plain EM
+                        sq.reject()
+                        continue
+                    obj = float(np.mean(loglik))
                     hist["spread"].append(sigma)
                     hist["floor"].append(floor)
-                    hist["loglik"].append(float(np.mean(loglik)))
-                    hist["eval_loglik"].append(float(ll_eval))
-                    hist["n_eff"].append(float(np.mean(1.0 / np.sum(R * R, axis=1))))
+                    hist["loglik"].append(obj)
+                    hist["n_draws"].append(m)
+                    hist["n_eff"].append(n_eff)
                     bar.update(1)
-                    bar.set_postfix(sigma=f"{sigma:.3g}", loglik=f"{hist['loglik'][-1]:.4f}")
+                    bar.set_postfix(sigma=f"{sigma:.3g}", loglik=f"{obj:.4f}", draws=m)
                     self.n_iter_ = it + 1
-                    # the stopping rule is applied only once the schedule has reached its end
-                    if final is None:
-                        best, best_at = -np.inf, it
-                        continue
-                    if hist["eval_loglik"][-1] > best + self.tol:
-                        best, best_at = hist["eval_loglik"][-1], it
-                    elif it - best_at >= self.n_iter_no_change:
-                        self.converged_ = True
-                        break
+                    if final is not None:
+                        # the stopping rule runs only once the schedule has reached its end;
+                        # `coef` is the generator just scored, so the best one is kept exactly
+                        if obj > best + tol:
+                            best, best_at, best_coef, best_iter = obj, it, coef, it
+                        elif obj > best:
+                            # a gain below tol: keep the generator, but do not reset the clock
+                            best, best_coef, best_iter = obj, coef, it
+                        if it - best_at >= self.n_iter_no_change:
+                            if obj < best - tol and sq is None:
+                                status = "diverged"   # plain EM fell below its best
+                                break
+                            if m < n_draws:
+                                # settled on m draws: double them (the first m are kept) and
+                                # restart from the best generator
+                                m = min(2 * m, n_draws)
+                                best, best_at = -np.inf, it + 1
+                                coef = best_coef
+                                sq = _Squarem(coef) if self.accelerate else None
+                                continue
+                            self.converged_ = True
+                            status = "converged"
+                            break
+                    mapped = self._mstep(Rk, RtY)
+                    if sq is not None:
+                        sq.update(obj, mapped)
+                    else:
+                        coef = mapped
         except FloatingPointError as exc:
             raise FloatingPointError(
                 f"SpreadGenerator fit failed with a floating-point fault at sweep "
@@ -351,8 +465,13 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                 "a larger spread") from exc
         finally:
             bar.close()
-        self.coef_ = avg if avg is not None else coef
-        self.n_averaged_ = n_avg
+        if final is not None:
+            self.coef_ = best_coef
+            self.best_iter_ = best_iter
+        else:
+            self.coef_ = coef
+            self.best_iter_ = self.n_iter_ - 1
+        self.n_draws_ = m
         self.spread_ = float(sigma)
         self.spread_floor_ = self._floor(self._Phi_nodes @ self.coef_)
         self.history_ = {k: np.asarray(v) for k, v in hist.items()}
@@ -367,12 +486,18 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                 f"point {hist['n_eff'][-1]:.2f}); responsibilities have hardened. Use "
                 "grid_floor=True, a larger spread or a larger n_grid.",
                 ConvergenceWarning, stacklevel=4)
+        elif status == "diverged":
+            warnings.warn(
+                f"SpreadGenerator did not converge: the objective fell to {hist['loglik'][-1]:.6g}, "
+                f"more than tol={tol:g} below its best {best:.6g} (sweep {self.best_iter_}); "
+                "the best generator is returned.", ConvergenceWarning, stacklevel=4)
         elif not self.converged_:
             warnings.warn(
                 f"SpreadGenerator did not converge: max_iter={self.max_iter} sweeps ran out at "
                 f"spread {self.spread_:.3g} (target {s_end:.3g}, grid floor "
-                f"{self.spread_floor_:.3g}); the evaluation log-likelihood improved by more than "
-                f"tol={self.tol:g} within the last {self.n_iter_no_change} sweeps. Increase "
+                f"{self.spread_floor_:.3g}) with {m} of n_draws={n_draws} spread draws per "
+                f"point; the log-likelihood improved by more than tol={tol:g} within the last "
+                f"{self.n_iter_no_change} sweeps or the schedule had not ended. Increase "
                 "max_iter or anneal faster.", ConvergenceWarning, stacklevel=4)
         return self
 
@@ -421,10 +546,15 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         return self._phi(Z) @ self.coef_
 
     def sample(self, n_samples=1, random_state=None):
-        r"""Exact samples of the deterministic generator: :math:`z\sim\mathcal N(0,I)`, :math:`x=g(z)`.
+        r"""Exact samples of the deterministic generator on the latent range it was fitted on.
 
-        The latent draws are continuous (not grid nodes), so every sample lies exactly on the
-        fitted manifold.
+        :math:`z` is drawn from the prior of the fit, N(0, I) *truncated* to
+        :math:`[-r, r]^Z` (``r = latent_range``; each coordinate by inversion of the normal
+        CDF restricted to :math:`[\Phi(-r), \Phi(r)]`), and :math:`x = g(z)`. Truncation,
+        not clipping: the grid the generator was fitted on covers only :math:`[-r, r]^Z`, so
+        beyond it the basis extrapolates (far off the data), while clipping would pile the
+        tail mass onto the boundary. The draws are continuous (not grid nodes), so every
+        sample lies exactly on the fitted manifold.
 
         Parameters
         ----------
@@ -435,11 +565,22 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         -------
         X : ndarray of shape (n_samples, n_features)
         Z : ndarray of shape (n_samples, n_latent)
+            Latent draws, all in :math:`[-r, r]^Z`.
         """
+        from scipy.stats import truncnorm
+
         check_is_fitted(self)
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got n_samples={n_samples!r}")
-        Z = np.random.default_rng(random_state).standard_normal((n_samples, self.n_latent))
+        n_out = max(self.coef_.shape[1], self.n_latent)
+        if n_samples * n_out > _MAX_DRAW_ENTRIES:
+            raise ValueError(
+                f"n_samples={n_samples!r} samples of {n_out} numbers exceed the budget of "
+                f"{_MAX_DRAW_ENTRIES} numbers; draw them in batches")
+        r = float(self.latent_range)
+        Z = truncnorm.rvs(-r, r, size=(int(n_samples), self.n_latent),
+                          random_state=np.random.default_rng(random_state))
+        Z = np.clip(Z, -r, r)  # guards the last ulp of the inversion; truncnorm stays inside
         return self._phi(Z) @ self.coef_, Z
 
     def score_samples(self, X):

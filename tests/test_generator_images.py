@@ -1,0 +1,106 @@
+"""Images on a known manifold and the generator metrics: independent checks."""
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from spreadlab.generator import (IMAGE_KINDS, curve_function, distance_to_manifold,
+                                 make_images, mmd_permutation_test, nearest_sample_distance,
+                                 render_images)
+
+
+@pytest.fixture(scope="module")
+def rng():
+    return np.random.default_rng(20)
+
+
+def test_make_images_is_the_true_generator_applied_to_its_latents():
+    for kind in IMAGE_KINDS:
+        X, Z = make_images(50, kind=kind, random_state=3)
+        assert X.shape == (50, 784) and Z.shape == (50, 2)
+        np.testing.assert_array_equal(X, render_images(Z, kind))      # deterministic
+        np.testing.assert_array_equal(X, make_images(50, kind=kind, random_state=3)[0])
+        assert X.min() >= 0.0 and X.max() <= 1.0
+
+
+def test_blob_peaks_at_its_position(rng):
+    z = rng.uniform(-2, 2, size=(40, 2))
+    X = render_images(z, "blob").reshape(-1, 28, 28)
+    peak = np.array([np.unravel_index(np.argmax(x), x.shape) for x in X])
+    # the centre is 13.5 + 4 z (rows, cols); the brightest pixel is the nearest one
+    np.testing.assert_array_equal(peak, np.round(13.5 + 4 * z - 1e-9).astype(int))
+
+
+def test_bar_angle_from_image_moments(rng):
+    """Independent oracle: the principal axis of the intensity-weighted second moments."""
+    z = np.column_stack([rng.uniform(-2, 2, 30), rng.uniform(-0.5, 0.5, 30)])
+    X = render_images(z, "bar").reshape(-1, 28, 28)
+    r, c = np.meshgrid(np.arange(28.0), np.arange(28.0), indexing="ij")
+    for x, zz in zip(X, z):
+        w = x / x.sum()
+        mr, mc = (w * r).sum(), (w * c).sum()
+        crr, ccc, crc = (w * (r - mr) ** 2).sum(), (w * (c - mc) ** 2).sum(), (w * (r - mr) * (c - mc)).sum()
+        angle = 0.5 * np.arctan2(2 * crc, ccc - crr)   # from the column axis towards the rows
+        # pixelation and the finite image bias the moments slightly: 0.03 rad (1.7 degrees)
+        assert abs(angle - 0.6 * zz[0]) < 0.03, (angle, 0.6 * zz[0])
+
+
+def test_distance_to_manifold_along_a_normal_of_the_image_manifold(rng):
+    """x = g(z) + delta n with n orthogonal to the tangent plane: the distance is delta (to
+    O(delta^2) curvature); points on the manifold are at distance ~0."""
+    z = rng.uniform(-1.5, 1.5, size=(20, 2))
+    G = render_images(z)
+    h = 1e-6
+    J = np.stack([(render_images(z + h * e) - render_images(z - h * e)) / (2 * h)
+                  for e in np.eye(2)], axis=2)                    # (n, 784, 2)
+    n = rng.standard_normal(G.shape)
+    for i in range(len(z)):
+        q, _ = np.linalg.qr(J[i])
+        n[i] -= q @ (q.T @ n[i])
+    n /= np.linalg.norm(n, axis=1, keepdims=True)
+    delta = 0.05          # the images have norm ~ 3.5: a small step off the manifold
+    d = distance_to_manifold(G + delta * n, render_images, 2)
+    # a random normal direction sees curvature ~ (tangent step)^2: within 1% of delta
+    np.testing.assert_allclose(d, delta, rtol=1e-2)
+    assert distance_to_manifold(G, render_images, 2).max() < 1e-6
+    # negative control: the grid search alone (no refinement) is measurably worse
+    coarse = distance_to_manifold(G, render_images, 2, n_refine=0)
+    assert coarse.max() > 1e-3
+
+
+def test_distance_to_curve_matches_brute_force(rng):
+    X = curve_function(rng.standard_normal((30, 1))) + 0.2 * rng.standard_normal((30, 2))
+    zz = np.linspace(-4, 4, 400001)[:, None]   # spacing 2e-5
+    G = curve_function(zz)
+    brute = np.sqrt(cdist(X, G, "sqeuclidean").min(axis=1))
+    d = distance_to_manifold(X, curve_function, 1)
+    assert np.all(d <= brute + 1e-12)           # never worse than the brute-force grid
+    assert np.max(brute - d) < 1e-6             # and the grid is within (2e-5 * |g'|)^2 / d
+
+
+def test_nearest_sample_distance_matches_cdist(rng):
+    X, S = rng.standard_normal((70, 5)), rng.standard_normal((300, 5))
+    np.testing.assert_allclose(nearest_sample_distance(X, S), cdist(X, S).min(axis=1),
+                               rtol=1e-12)
+
+
+def test_mmd_permutation_test_is_public_and_detects_a_shift(rng):
+    a, b = make_images(150, random_state=1)[0], make_images(150, random_state=2)[0]
+    c = render_images(np.random.default_rng(3).standard_normal((150, 2)) + 0.7)
+    _, p_same = mmd_permutation_test(a, b, random_state=0)
+    _, p_shift = mmd_permutation_test(a, c, random_state=0)
+    assert p_same > 0.01 and p_shift < 0.01
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: make_images(10**12), r"n_samples must be an integer <="),
+    (lambda: make_images(5, kind="face"), "kind must be one of"),
+    (lambda: make_images(5, size=10**6), r"size must be an integer <= 256"),
+    (lambda: render_images(np.zeros((2, 3))), r"shape \(n_samples, 2\)"),
+    (lambda: distance_to_manifold(np.zeros((2, 2)), curve_function, 1, n_search=10**7),
+     "n_search"),
+    (lambda: distance_to_manifold(np.zeros((2, 3)), curve_function, 1), "3 columns|2 columns"),
+    (lambda: nearest_sample_distance(np.zeros((2, 2)), np.zeros((2, 3))), "samples must have"),
+])
+def test_hostile_inputs_are_named(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
