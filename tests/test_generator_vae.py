@@ -115,7 +115,7 @@ def test_learnt_noise_vae_is_a_noisy_model(curve_vae):
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"spread": 0.0}, "spread"), ({"noise": "fixed"}, "noise"), ({"learning_rate": -1.0}, "learning_rate"),
+    ({"spread": 0.0}, "spread"), ({"noise": "fixd"}, "noise"), ({"learning_rate": -1.0}, "learning_rate"),
 ])
 def test_bad_parameters_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):

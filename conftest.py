@@ -1,0 +1,16 @@
+"""Doctests of the JAX layer carry the ``jax`` marker and skip, with a reason, without JAX."""
+import importlib.util
+
+import pytest
+
+_JAX_MODULES = ("_jax.py", "_jax_fit.py")
+_HAVE_JAX = all(importlib.util.find_spec(m) is not None for m in ("jax", "optax"))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if str(item.path).endswith(_JAX_MODULES):
+            item.add_marker(pytest.mark.jax)
+            if not _HAVE_JAX:
+                item.add_marker(pytest.mark.skip(
+                    reason="JAX layer: install the jax extra (pip install '.[jax]')"))
