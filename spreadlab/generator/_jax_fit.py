@@ -71,15 +71,20 @@ class JaxModel:
         self._decode = jax.jit(lambda p, z: dec(p, z).reshape(z.shape[0], -1))
 
     def _check_shapes(self, D):
-        z = np.zeros((2, self.n_latent), self.dtype)
-        x = self.decode(z)
-        if x.shape != (2, D):
+        """Output shapes of the user functions, by abstract evaluation (nothing compiled)."""
+        import jax
+        with x64(self.x64):
+            z = jax.ShapeDtypeStruct((2, self.n_latent), self.dtype)
+            y = jax.ShapeDtypeStruct((2, D), self.dtype)
+            x = jax.eval_shape(self.decoder, self.params, z)
+            mu, logs = jax.eval_shape(self.encoder, self.params, y)
+        if int(np.prod(x.shape)) != 2 * D:
             raise ValueError(f"decoder(params, z) must return n_features={D} values per row "
-                             f"(any shape that flattens to it); got {x.shape[1]}")
-        mu = self.encode(np.zeros((2, D), self.dtype))
-        if mu.shape != (2, self.n_latent):
+                             f"(any shape that flattens to it); got shape {x.shape} for 2 rows")
+        if mu.shape != (2, self.n_latent) or logs.shape != (2, self.n_latent):
             raise ValueError(f"encoder(params, y) must return (mean, log_std) of shape "
-                             f"(batch, n_latent={self.n_latent}); got mean {mu.shape}")
+                             f"(batch, n_latent={self.n_latent}); got {mu.shape}, {logs.shape} "
+                             "for 2 rows")
 
     def _run(self, fn, *args):
         with x64(self.x64):
