@@ -4,7 +4,16 @@ import importlib.util
 import pytest
 
 _JAX_MODULES = ("_jax.py", "_jax_fit.py")
-_HAVE_JAX = all(importlib.util.find_spec(m) is not None for m in ("jax", "optax"))
+
+
+def _have(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a None entry in sys.modules
+        return False
+
+
+_HAVE_JAX = _have("jax") and _have("optax")
 
 
 def pytest_collection_modifyitems(config, items):
