@@ -335,7 +335,8 @@ def spread_elbo(decoder, encoder, params, y, kernel, prior=None, key=None, *, ep
     encoder : callable
         ``encoder(params, y) -> (mean, log_std)``, each (batch, n_latent).
     params : pytree
-    y : jax array of shape (batch, *event_shape)
+        Parameters of both functions.
+    y : jax array of shape (batch, n_features)
         Spread data (``x + noise``), or raw data for the one-sided fixed-noise VAE.
     kernel : JaxLaw or Distribution
         The spread kernel :math:`K` (see :func:`as_jax_law`).
@@ -398,6 +399,7 @@ def spread_log_likelihood(decoder, encoder, params, y, kernel, prior=None, key=N
     decoder, encoder, params, y, kernel, prior
         As in :func:`spread_elbo`.
     key : jax.random key
+        Draws the importance samples.
     n_importance : int, default=100
         K, the number of importance draws per row.
 
@@ -422,14 +424,38 @@ def spread_log_likelihood(decoder, encoder, params, y, kernel, prior=None, key=N
 
 # -- the built-in one-hidden-layer tanh MLP, as JAX functions (same parameters as the NumPy path)
 def mlp_decoder(params, z):
-    """The built-in decoder :math:`\\tanh(zW_1 + b_1)W_2 + b_2` (parameter names of SpreadVAE)."""
+    r"""The built-in decoder :math:`\tanh(zW_1 + b_1)W_2 + b_2`, in JAX.
+
+    Parameters
+    ----------
+    params : dict
+        ``W1, b1, W2, b2`` as in ``SpreadVAE(...).params_`` (other keys are ignored).
+    z : jax array of shape (batch, n_latent)
+        Latent points.
+
+    Returns
+    -------
+    jax array of shape (batch, n_features)
+    """
     jnp = _jnp()
     return jnp.tanh(z @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
 
 
 def mlp_encoder(params, y):
-    """The built-in encoder: :math:`u = \\tanh(yV_1 + c_1)`, mean :math:`uV_m + c_m`, log-std
-    :math:`uV_s + c_s`."""
+    r"""The built-in encoder, in JAX: :math:`u = \tanh(yV_1 + c_1)`, mean :math:`uV_m + c_m`,
+    log-std :math:`uV_s + c_s`.
+
+    Parameters
+    ----------
+    params : dict
+        ``V1, c1, Vm, cm, Vs, cs`` as in ``SpreadVAE(...).params_`` (other keys are ignored).
+    y : jax array of shape (batch, n_features)
+        Data (spread or raw).
+
+    Returns
+    -------
+    mean, log_std : jax arrays of shape (batch, n_latent)
+    """
     jnp = _jnp()
     u = jnp.tanh(_flat(y) @ params["V1"] + params["c1"])
     return u @ params["Vm"] + params["cm"], u @ params["Vs"] + params["cs"]
