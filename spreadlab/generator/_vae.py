@@ -312,6 +312,9 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         epochs while its median over them stayed far below the best (by more than 10 of the
         best bound's standard errors plus half its magnitude). The best iterate is returned
         and a warning says so. (A transient fall that recovers is neither.)
+    model_ : object
+        The trained model behind ``transform``/``sample``/``score`` (the NumPy MLP, or the
+        jit-compiled JAX model, which is dropped on pickling and rebuilt from ``params_``).
     n_features_in_ : int
 
     Warns
@@ -455,7 +458,6 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         return model, draw, sigma
 
     def _jax_model(self, X, rng):
-        from ..distributions import Gaussian
         from ._jax import mlp_decoder, mlp_encoder
         from ._jax_fit import JaxModel
 
@@ -471,7 +473,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
                 raise ValueError("init_params is required with a user decoder/encoder (a pytree "
                                  "or a callable init_params(X, rng) -> pytree)")
             params = _init_params(D, self.n_latent, self.n_hidden, X.mean(axis=0), rng)
-        kernel = Gaussian(0.0, self.spread**2) if self.kernel is None else self.kernel
+        kernel = self._kernel()
         model = JaxModel(self.decoder, self.encoder, params, kernel, self.prior, self.optimizer,
                          self.learning_rate, self.dtype, D, self.n_latent)
 
@@ -562,7 +564,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
                 break
         bar.close()
         model.restore(best_snap)
-        self._model = model
+        self.model_ = model
         self.params_ = model.numpy_params()
         self.best_iter_ = best_iter
         self.diverged_ = failure is not None
@@ -600,6 +602,26 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
                 f"spread {sigma:.3g}) is below {_COLLAPSE_STD:g} of the prior's: the posterior "
                 "has collapsed to the spread's resolution, and held-out spread likelihood and "
                 "samples degrade; increase spread", SpreadCollapseWarning, stacklevel=4)
+    def _fitted_model(self):
+        """The trained model; a JAX model is rebuilt from ``params_`` after unpickling."""
+        check_is_fitted(self)
+        if self.model_ is None:
+            from ._jax_fit import JaxModel
+            self.model_ = JaxModel(self.decoder, self.encoder, self.params_, self._kernel(),
+                                   self.prior, self.optimizer, self.learning_rate, self.dtype,
+                                   self.n_features_in_, self.n_latent)
+        return self.model_
+
+    def _kernel(self):
+        from ..distributions import Gaussian
+        return Gaussian(0.0, self.spread**2) if self.kernel is None else self.kernel
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "model_" in state and not isinstance(state["model_"], _NumpyMLP):
+            state = {**state, "model_": None}  # jit-compiled closures do not pickle
+        return state
+
     def _check_X(self, X):
         check_is_fitted(self)
         return validate_data(self, X, dtype=np.float64, reset=False)
@@ -616,7 +638,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_latent)
         """
         X = self._check_X(X)
-        return self._model.encode(X)
+        return self._fitted_model().encode(X)
 
     def inverse_transform(self, X):
         r"""The deterministic decoder :math:`g_\theta(z)`.
@@ -634,7 +656,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         if Z.ndim != 2 or Z.shape[1] != self.n_latent or not np.all(np.isfinite(Z)):
             raise ValueError(f"X must be a finite array of shape (n_samples, {self.n_latent}) "
                              f"(n_latent={self.n_latent}); got shape {Z.shape}")
-        return self._model.decode(Z)
+        return self._fitted_model().decode(Z)
 
     def sample(self, n_samples=1, random_state=None):
         r"""Exact samples of the deterministic decoder, :math:`x = g_\theta(z)`, :math:`z\sim p(z)`.
@@ -657,7 +679,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         rng = np.random.default_rng(random_state)
         Z = (rng.standard_normal((n_samples, self.n_latent)) if self.prior is None
              else _draw_noise(self.prior, (n_samples, self.n_latent), rng))
-        return self._model.decode(Z), Z
+        return self._fitted_model().decode(Z), Z
 
     def spread_log_likelihood(self, X, spread=None, n_importance=200, random_state=None):
         r"""Importance-weighted estimate of :math:`\log\tilde p(y)` for spread data :math:`y=x+\sigma\epsilon`.
@@ -693,14 +715,14 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
                 or n_importance < 1:
             raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}")
         rng = np.random.default_rng(random_state)
-        if isinstance(self._model, _NumpyMLP):
+        if isinstance(self._fitted_model(), _NumpyMLP):
             Y = X + sigma * rng.standard_normal(X.shape)
-            return self._model.log_likelihood(Y, sigma, n_importance, rng)
+            return self._fitted_model().log_likelihood(Y, sigma, n_importance, rng)
         from ..distributions import Gaussian
         kernel = (self.kernel if spread is None and self.kernel is not None
                   else Gaussian(0.0, sigma**2))
         Y = X + _draw_noise(kernel, X.shape, rng)
-        return self._model.log_likelihood(Y, kernel, n_importance, rng)
+        return self._fitted_model().log_likelihood(Y, kernel, n_importance, rng)
 
     def score(self, X, y=None):
         """Mean :meth:`spread_log_likelihood` at ``spread`` (seeded by ``random_state``).
