@@ -274,17 +274,19 @@ def _bench_models():
     return module
 
 
-def test_transposed_convolution_decoder_trains_on_28x28_images():
+@pytest.mark.parametrize("kernel", [Gaussian(0.0, 0.0025), Laplace(0.0, 0.05)],
+                         ids=["gaussian", "laplace"])
+def test_transposed_convolution_decoder_trains_on_28x28_images(kernel):
     m = _bench_models()
     X, _ = m.blob_images(64, random_state=0)
     dec, enc, init = m.conv_model(2, hidden=32, channels=(4, 4))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        vae = SpreadVAE(2, kernel=Laplace(0.0, 0.05), decoder=dec, encoder=enc, init_params=init,
+        vae = SpreadVAE(2, kernel=kernel, decoder=dec, encoder=enc, init_params=init,
                         max_iter=4, batch_size=32, learning_rate=3e-3, dtype="float32",
                         random_state=0).fit(X)
     h = vae.history_["eval_elbo"]
-    assert h.max() > h[0]  # measured: about +20 nats/image in 3 epochs
+    assert h.max() > h[0] + 1.0  # it learns (measured: +135 Gaussian, +22 Laplace nats/image)
     S, _ = vae.sample(3, random_state=0)
     assert S.shape == (3, 784) and S.dtype == np.float64 and np.all(np.isfinite(S))
 

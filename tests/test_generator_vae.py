@@ -254,3 +254,11 @@ def test_numpy_path_refuses_what_only_jax_does():
         SpreadVAE(1, dtype="float32").fit(X)
     with pytest.raises(ValueError, match="decoder and encoder must be given together"):
         SpreadVAE(1, decoder=lambda p, z: z).fit(X)
+
+
+def test_importance_budget_is_a_named_refusal_not_a_memoryerror(curve_vae):
+    X, vae = curve_vae
+    with pytest.raises(ValueError, match=r"n_importance=1000000000000 .*budget"):
+        vae.spread_log_likelihood(X[:10], n_importance=10**12)
+    with pytest.raises(ValueError, match="spread must be in"):
+        vae.spread_log_likelihood(X[:10], spread=1e-160)

@@ -127,9 +127,11 @@ class JaxModel:
     def decode(self, Z):
         return np.asarray(self._run(self._decode, self.params, np.asarray(Z, self.dtype)), float)
 
-    def log_likelihood(self, Y, kernel, n_importance, rng, batch=256):
+    def log_likelihood(self, Y, kernel, n_importance, rng):
         import jax
         D = Y.shape[1]
+        # rows per call: K x rows x D decoded values stay below 2^23 (64 MB in float64)
+        batch = int(max(1, min(256, 2**23 // (n_importance * D))))
         law = as_jax_law(kernel, D) if kernel is not None else self.kernel
         fn = jax.jit(lambda p, y, k: spread_log_likelihood(
             self.decoder, self.encoder, p, y, law, self.prior, k, n_importance=n_importance))

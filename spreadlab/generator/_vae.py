@@ -187,6 +187,7 @@ _COLLAPSE_STD = 0.02
 # fraction of its magnitude, is a divergence rather than stochastic-gradient noise
 _DIVERGE_SE, _DIVERGE_REL = 10.0, 0.5
 _MAX_PARAMS = 10**7  # parameter budget of the built-in MLP (x5 arrays in float64: 400 MB)
+_MAX_WEIGHTS = 10**9  # importance weights per spread_log_likelihood call (one row of K at a time)
 
 
 def _draw_noise(kernel, shape, rng):
@@ -714,6 +715,12 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         if isinstance(n_importance, bool) or not isinstance(n_importance, Integral) \
                 or n_importance < 1:
             raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}")
+        if len(X) * n_importance > _MAX_WEIGHTS:
+            raise ValueError(
+                f"n_importance={n_importance} with {len(X)} samples needs {len(X) * n_importance:.3g}"
+                f" importance weights; the budget is {_MAX_WEIGHTS:.0e} (score fewer rows at a time)")
+        if not 1e-50 <= sigma <= 1e50:
+            raise ValueError(f"spread must be in [1e-50, 1e50]; got spread={sigma!r}")
         rng = np.random.default_rng(random_state)
         if isinstance(self._fitted_model(), _NumpyMLP):
             Y = X + sigma * rng.standard_normal(X.shape)
