@@ -48,7 +48,7 @@ def test_jax_path_reproduces_the_numpy_path_fit():
         warnings.simplefilter("ignore", ConvergenceWarning)
         a = SpreadVAE(1, **kw).fit(X)
         b = SpreadVAE(1, decoder=mlp_decoder, encoder=mlp_encoder, **kw).fit(X)
-    # 9 Adam steps amplify rounding differences a little; measured agreement ~1e-14 relative
+    # 9 Adam steps could amplify rounding differences; measured agreement 4e-16 relative
     np.testing.assert_allclose(b.history_["eval_elbo"], a.history_["eval_elbo"], rtol=1e-9)
     np.testing.assert_allclose(b.history_["kl_per_dim"], a.history_["kl_per_dim"], rtol=1e-8)
     np.testing.assert_allclose(b.transform(X[:5]), a.transform(X[:5]), rtol=1e-8)
@@ -204,7 +204,7 @@ def test_user_three_layer_mlp_trains_and_every_method_works(kernel):
         vae = SpreadVAE(1, kernel=kernel, decoder=dec, encoder=enc, init_params=init, max_iter=15,
                         learning_rate=1e-2, random_state=0).fit(X)
     h = vae.history_["eval_elbo"]
-    assert h[vae.best_iter_ - 1] > h[0] + 1.0  # it learns (measured: about +5 nats)
+    assert h[vae.best_iter_ - 1] > h[0] + 1.0  # it learns (measured: +4.7 Gaussian, +1.7 Laplace)
     S, Z = vae.sample(7, random_state=0)
     assert S.shape == (7, 2) and Z.shape == (7, 1) and np.all(np.isfinite(S))
     assert vae.transform(X[:4]).shape == (4, 1)
