@@ -262,3 +262,11 @@ def test_importance_budget_is_a_named_refusal_not_a_memoryerror(curve_vae):
         vae.spread_log_likelihood(X[:10], n_importance=10**12)
     with pytest.raises(ValueError, match="spread must be in"):
         vae.spread_log_likelihood(X[:10], spread=1e-160)
+
+
+def test_a_user_model_without_jax_names_the_extra(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "jax", None)  # as if JAX were not installed
+    X, _ = make_curve(20, random_state=0)
+    with pytest.raises(ImportError, match=r"pip install 'spreadlab\[jax\]'"):
+        SpreadVAE(1, decoder=lambda p, z: z, encoder=lambda p, y: (y, y), init_params={}).fit(X)
