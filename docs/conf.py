@@ -212,7 +212,6 @@ _GROUPS = [
 _SUBPACKAGES = [
     ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
     ("spreadlab.plotting", "spreadlab.plotting: the figure style and the tutorials' figures"),
-    ("spreadlab.generator", "spreadlab.generator: the JAX spread-training layer"),
 ]
 
 
