@@ -7,10 +7,10 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["SpreadVAE"]
+__all__ = ["SpreadVAE", "SpreadCollapseWarning"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
@@ -101,67 +101,234 @@ def elbo_and_grad(p, Y, eps, log_std):
     return elbo, g
 
 
+class SpreadCollapseWarning(UserWarning):
+    """The spread is too small for the fit to be trusted (see :class:`SpreadVAE`)."""
+
+
+class _NumpyMLP:
+    """The built-in one-hidden-layer tanh MLP with its hand-derived gradient and Adam.
+
+    Same interface as :class:`spreadlab.generator._jax_fit.JaxModel`.
+    """
+
+    def __init__(self, params, learning_rate, log_std):
+        self.params = params
+        self.lr = learning_rate
+        self.log_std = log_std  # None: learnt output noise (parameter ``tau``)
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t = 0
+
+    def step(self, y, eps):
+        val, g = elbo_and_grad(self.params, y, eps, self.log_std)
+        self.t += 1
+        p, m, v, t = self.params, self.m, self.v, self.t
+        for k in p:  # Adam, ascending
+            m[k] = _ADAM_B1 * m[k] + (1 - _ADAM_B1) * g[k]
+            v[k] = _ADAM_B2 * v[k] + (1 - _ADAM_B2) * g[k] * g[k]
+            mh = m[k] / (1 - _ADAM_B1**t)
+            vh = v[k] / (1 - _ADAM_B2**t)
+            p[k] = p[k] + self.lr * mh / (np.sqrt(vh) + _ADAM_EPS)
+        return val
+
+    def evaluate(self, y, eps):
+        p = self.params
+        mu, logs, _ = _encode(p, y)
+        s = np.exp(logs)
+        xh = _decode(p, mu + s * eps)
+        lstd = p["tau"][0] if self.log_std is None else self.log_std
+        D = y.shape[1]
+        rec = (-0.5 * D * (_LOG_2PI + 2.0 * lstd)
+               - 0.5 * math.exp(-2.0 * lstd) * np.sum((y - xh) ** 2, axis=1))
+        kl_terms = 0.5 * (mu * mu + s * s - 1.0 - 2.0 * logs)
+        return rec - kl_terms.sum(axis=1), mu, s, kl_terms.mean(axis=0)
+
+    def snapshot(self):
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def restore(self, snap):
+        self.params = snap
+
+    def numpy_params(self):
+        return self.params
+
+    def encode(self, X):
+        return _encode(self.params, X)[0]
+
+    def decode(self, Z):
+        return _decode(self.params, Z)
+
+    def log_likelihood(self, Y, sigma, n_importance, rng):
+        mu, logs, _ = _encode(self.params, Y)
+        s = np.exp(logs)
+        N, D = Y.shape
+        Zd = mu.shape[1]
+        out = np.empty((N, n_importance))
+        for k in range(n_importance):
+            eps = rng.standard_normal(mu.shape)
+            z = mu + s * eps
+            r = Y - _decode(self.params, z)
+            log_lik = -0.5 * np.sum(r * r, axis=1) / sigma**2 - 0.5 * D * (_LOG_2PI
+                                                                           + 2 * math.log(sigma))
+            log_prior = -0.5 * np.sum(z * z, axis=1) - 0.5 * Zd * _LOG_2PI
+            log_q = np.sum(-0.5 * eps * eps - logs, axis=1) - 0.5 * Zd * _LOG_2PI
+            out[:, k] = log_lik + log_prior - log_q
+        return logsumexp(out, axis=1) - math.log(n_importance)
+
+
+# the fraction of the data's scale below which sigma is "a few percent" of it, and the mean
+# encoder std (prior std 1) below which the posterior has collapsed (see SpreadVAE, "Warns").
+# Measured on digits / 16 (scale 0.27), Z = 8: the encoder std tracks sigma (1.0-1.5 sigma at
+# sigma = 0.01 ... 0.2), so the ratio to sigma cannot tell collapse from health; its absolute
+# size and sigma's size against the data can.
+_SMALL_SPREAD = 0.05
+_COLLAPSE_STD = 0.02
+# a drop of the evaluation bound by more than this many of its standard errors, plus this
+# fraction of its magnitude, is a divergence rather than stochastic-gradient noise
+_DIVERGE_SE, _DIVERGE_REL = 10.0, 0.5
+_MAX_PARAMS = 10**7  # parameter budget of the built-in MLP (x5 arrays in float64: 400 MB)
+_MAX_WEIGHTS = 10**9  # importance weights per spread_log_likelihood call (one row of K at a time)
+
+
+def _draw_noise(kernel, shape, rng):
+    """Spread noise of the given shape from a spreadlab distribution (NumPy draws)."""
+    if kernel.dim == 1:
+        return np.asarray(kernel.sample(int(np.prod(shape)), rng), float).reshape(shape)
+    return np.asarray(kernel.sample(shape[0], rng), float).reshape(shape)
+
+
 class SpreadVAE(TransformerMixin, BaseEstimator):
     r"""Deterministic decoder and Gaussian encoder trained on the ELBO of spread data.
 
     The blog's recipe ("a simple modification of standard VAE training with an outer loop
-    sampling from the spread data"): the generator :math:`x = g_\theta(z)`, a one-hidden-layer
-    tanh network with no output noise, is trained by maximising the evidence lower bound of
-    the spread model :math:`\tilde p(y)=\int\mathcal N(y; g_\theta(z),\sigma^2I)\,
-    \mathcal N(z;0,I)\,dz` on spread data :math:`y = x + \sigma\epsilon`, re-drawn every
-    epoch, with a Gaussian encoder :math:`q_\phi(z\mid y)=\mathcal N(\mu_\phi(y),
-    \operatorname{diag}s_\phi(y)^2)`:
+    sampling from the spread data"): the generator :math:`x = g_\theta(z)`, with no output
+    noise, is trained by maximising the evidence lower bound of the spread model
+    :math:`\tilde p(y)=\int K(y - g_\theta(z))\,p(z)\,dz` on spread data :math:`y = x + \eta`,
+    :math:`\eta\sim K`, re-drawn every epoch, with a Gaussian encoder
+    :math:`q_\phi(z\mid y)=\mathcal N(\mu_\phi(y), \operatorname{diag}s_\phi(y)^2)`:
 
-    .. math:: \log\tilde p(y)\ \ge\ \mathbb E_{q}\bigl[\log\mathcal N(y; g_\theta(z),
-              \sigma^2 I)\bigr] - \mathrm{KL}\bigl(q_\phi(z\mid y)\,\|\,\mathcal N(0,I)\bigr).
+    .. math:: \log\tilde p(y)\ \ge\ \mathbb E_{q}\bigl[\log K(y - g_\theta(z))\bigr]
+              - \mathrm{KL}\bigl(q_\phi(z\mid y)\,\|\,p(z)\bigr).
 
-    Gradients are derived by hand (reparameterisation :math:`z=\mu+s\odot\epsilon`) and
-    checked against finite differences in the tests; the optimiser is Adam.
+    Two back ends, one estimator:
 
-    ``noise="learn"`` gives the standard VAE for comparison: raw (unspread) data and a learnt
-    output standard deviation :math:`e^\tau`, so the noise can absorb what the decoder does
-    not fit and the decoder is no longer a deterministic model of the data.
+    * default (``decoder=None``): a one-hidden-layer tanh MLP in NumPy, gradients derived by
+      hand (checked against finite differences and against JAX autodiff in the tests), Adam,
+      float64, an isotropic Gaussian spread :math:`K=\mathcal N(0,\sigma^2 I)` and an
+      :math:`\mathcal N(0, I)` prior;
+    * ``decoder=..., encoder=..., init_params=...``: any JAX generator, trained through
+      :func:`spreadlab.generator.spread_elbo` with an optax optimiser, any spread kernel that
+      :func:`spreadlab.generator.as_jax_law` accepts (Gaussian isotropic/diagonal/full,
+      Laplace, products of 1-D Gaussian/Laplace kernels; each checked with
+      :func:`spreadlab.fourier_check`), float32 or float64. Needs ``pip install
+      'spreadlab[jax]'``; JAX is imported only then.
+
+    ``noise`` chooses what is spread:
+
+    * ``"spread"``: data and model both spread by :math:`K` (the spread VAE, unbiased);
+    * ``"fixed"``: raw data, output noise fixed at :math:`K` -- the standard VAE with fixed
+      noise, i.e. the one-sided spread (noise on the model only);
+    * ``"learn"``: raw data, learnt isotropic Gaussian output noise :math:`e^\tau` (a standard
+      VAE; the noise can absorb what the decoder does not fit). Built-in MLP only.
 
     Parameters
     ----------
     n_latent : int, default=2
-        Latent dimension (up to about 8).
+        Latent dimension.
     n_hidden : int, default=64
-        Hidden units of the encoder and the decoder.
+        Hidden units of the built-in encoder and decoder (ignored for user models).
     spread : float, default=0.1
-        Spread :math:`\sigma` of data and model (data units).
-    noise : {"spread", "learn"}, default="spread"
-        ``"spread"``: spread data, output noise fixed at ``spread`` (the spread VAE).
-        ``"learn"``: raw data, learnt output noise (a standard VAE).
+        Spread :math:`\sigma` of data and model (data units), in [1e-50, 1e50]; the kernel is
+        :math:`\mathcal N(0, \sigma^2 I)` unless ``kernel`` is given.
+    kernel : Distribution, default=None
+        The spread kernel :math:`K` itself (it replaces ``spread``): a one-dimensional law
+        acts on each coordinate independently, a ``n_features``-dimensional one jointly. The
+        built-in MLP accepts only a zero-mean one-dimensional Gaussian.
+    noise : {"spread", "fixed", "learn"}, default="spread"
+        See above.
+    decoder : callable, default=None
+        ``decoder(params, z) -> x`` in JAX, z of shape (batch, n_latent), x of any shape that
+        flattens to (batch, n_features).
+    encoder : callable, default=None
+        ``encoder(params, y) -> (mean, log_std)`` in JAX, y of shape (batch, n_features).
+    init_params : pytree or callable, default=None
+        Initial parameters of the user model, or ``init_params(X, rng) -> pytree``. May be
+        ``None`` only with :func:`~spreadlab.generator.mlp_decoder` /
+        :func:`~spreadlab.generator.mlp_encoder` (the built-in MLP's initialisation).
+    prior : Distribution, default=None
+        Latent prior; ``None`` is N(0, I) (KL in closed form). JAX path only.
+    optimizer : optax.GradientTransformation, default=None
+        ``None`` is ``optax.adam(learning_rate)``. Pass e.g.
+        ``optax.adam(optax.cosine_decay_schedule(1e-2, 2000))`` for a learning-rate schedule,
+        under which a plateau can mean convergence. JAX path only.
+    dtype : {"float64", "float32"}, default="float64"
+        Floating-point type of the JAX computation (set per call with ``jax.enable_x64``; the
+        process-wide JAX setting is not touched). The built-in MLP is float64 only.
     max_iter : int, default=200
         Maximum epochs (one spread draw per data point per epoch).
     batch_size : int, default=128
-        Minibatch size of the Adam steps.
+        Minibatch size of the optimiser steps.
     learning_rate : float, default=3e-3
-        Adam step size.
+        Adam step size, in (0, 1e100] (ignored when ``optimizer`` is given).
     tol : float, default=1e-3
-        Converged when the ELBO of a fixed evaluation draw (spread noise and reparameterisation
-        draws fixed at the start) has not improved by more than ``tol`` nats per sample for
-        ``n_iter_no_change`` epochs.
+        Relative tolerance in [0, 1]: an epoch improves the fit when its evaluation bound beats
+        the best so far by more than ``tol * max(|best|, 1)`` nats per sample.
     n_iter_no_change : int, default=20
         Epochs without improvement of the evaluation bound before stopping.
     random_state : None, int or numpy.random.Generator, default=None
-        Seeds the initial weights, the spread draws and the minibatches.
+        Seeds the initial weights, the spread draws, the minibatches and the
+        reparameterisation draws (all NumPy draws, in both back ends).
     verbose : bool, default=False
         tqdm progress bar.
 
     Attributes
     ----------
-    params_ : dict of ndarray
-        Encoder (``V1, c1, Vm, cm, Vs, cs``) and decoder (``W1, b1, W2, b2``) weights, and
-        ``tau`` (log output std; used only with ``noise="learn"``).
+    params_ : dict of ndarray or pytree
+        Parameters of the best iterate (see ``best_iter_``). Built-in MLP: encoder (``V1, c1,
+        Vm, cm, Vs, cs``), decoder (``W1, b1, W2, b2``) and ``tau`` (log output std, used
+        only with ``noise="learn"``); user models: their pytree, as NumPy arrays.
     noise_std_ : float
-        Output standard deviation of the fitted model (``spread``, or the learnt one).
+        Output noise scale of the fitted model: the spread's root mean per-coordinate
+        standard deviation, or the learnt one.
     history_ : dict of ndarray
-        Per epoch: ``"elbo"`` (mean over the epoch's batches) and ``"eval_elbo"``.
+        Per epoch: ``"elbo"`` (mean over the epoch's batches), ``"eval_elbo"`` (the bound on
+        fixed evaluation draws), ``"eval_se"`` (its standard error over the samples),
+        ``"encoder_std"`` (mean encoder standard deviation), ``"kl_per_dim"`` (shape (n_epochs,
+        n_latent): mean KL of each latent coordinate to the prior; absent for a non-factorised
+        prior) and ``"active_units"`` (coordinates whose encoder mean varies over the data by
+        more than 0.01 in variance, Burda et al. 2016).
+    best_iter_ : int
+        Epochs run by the returned parameters: ``history_["eval_elbo"][best_iter_ - 1]`` is
+        their bound (0: no epoch beat the initial parameters).
     n_iter_ : int
+        Epochs run.
     converged_ : bool
+        True when the evaluation bound stopped improving by more than the relative ``tol``
+        for ``n_iter_no_change`` epochs. With a constant learning rate this is a plateau of a
+        noisy stochastic ascent, not a stationary point; a decaying schedule (``optimizer``)
+        makes the two closer. Never true after a divergence.
+    diverged_ : bool
+        True when the fit stopped because the evaluation bound turned non-finite, a
+        floating-point fault occurred, or the bound did not improve for ``n_iter_no_change``
+        epochs while its median over them stayed far below the best (by more than 10 of the
+        best bound's standard errors plus half its magnitude). The best iterate is returned
+        and a warning says so. (A transient fall that recovers is neither.)
+    model_ : object
+        The trained model behind ``transform``/``sample``/``score`` (the NumPy MLP, or the
+        jit-compiled JAX model, which is dropped on pickling and rebuilt from ``params_``).
     n_features_in_ : int
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``max_iter`` runs out while the bound still improves, or the fit diverged.
+    SpreadCollapseWarning
+        When the spread is below 5% of the data's scale (root of the mean feature variance),
+        or the mean encoder standard deviation of the returned fit is below 0.02 (the prior's
+        is 1): the posterior has collapsed to the spread's resolution (the encoder's standard
+        deviation tracks the spread, about 1-1.5 sigma on digits), and held-out spread
+        likelihood and samples degrade; increase ``spread``. Not checked for
+        ``noise="learn"``.
 
     References
     ----------
@@ -170,6 +337,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
     M. Zhang, P. Hayes, T. Bird, R. Habib, D. Barber, "Spread Divergence", ICML 2020,
     https://arxiv.org/abs/1811.08968, section 3.
     D. P. Kingma, M. Welling, "Auto-encoding variational Bayes", ICLR 2014.
+    Y. Burda, R. Grosse, R. Salakhutdinov, "Importance weighted autoencoders", ICLR 2016.
 
     Examples
     --------
@@ -187,26 +355,41 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "n_latent": [Interval(Integral, 1, None, closed="left")],
-        "n_hidden": [Interval(Integral, 1, None, closed="left")],
-        # spread <= 1e100: sigma^2 must stay representable
-        "spread": [Interval(Real, 0, 1e100, closed="right")],
-        "noise": [StrOptions({"spread", "learn"})],
+        "n_hidden": [Interval(Integral, 1, _MAX_PARAMS, closed="both")],
+        # sigma^2 and 1/sigma^2 (and the squared gradients they scale) stay representable
+        "spread": [Interval(Real, 1e-50, 1e50, closed="both")],
+        "kernel": [None, HasMethods(["logpdf", "sample", "cf"])],
+        "noise": [StrOptions({"spread", "fixed", "learn"})],
+        "decoder": [None, callable],
+        "encoder": [None, callable],
+        "init_params": "no_validation",
+        "prior": [None, HasMethods(["logpdf", "sample", "cf"])],
+        "optimizer": [None, HasMethods(["init", "update"])],
+        "dtype": [StrOptions({"float64", "float32"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, 1e100, closed="right")],
+        "tol": [Interval(Real, 0, 1, closed="both")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "random_state": [None, Interval(Integral, 0, None, closed="left"), np.random.Generator],
         "verbose": ["verbose"],
     }
 
-    def __init__(self, n_latent=2, *, n_hidden=64, spread=0.1, noise="spread", max_iter=200,
-                 batch_size=128, learning_rate=3e-3, tol=1e-3, n_iter_no_change=20,
-                 random_state=None, verbose=False):
+    def __init__(self, n_latent=2, *, n_hidden=64, spread=0.1, kernel=None, noise="spread",
+                 decoder=None, encoder=None, init_params=None, prior=None, optimizer=None,
+                 dtype="float64", max_iter=200, batch_size=128, learning_rate=3e-3, tol=1e-3,
+                 n_iter_no_change=20, random_state=None, verbose=False):
         self.n_latent = n_latent
         self.n_hidden = n_hidden
         self.spread = spread
+        self.kernel = kernel
         self.noise = noise
+        self.decoder = decoder
+        self.encoder = encoder
+        self.init_params = init_params
+        self.prior = prior
+        self.optimizer = optimizer
+        self.dtype = dtype
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -235,6 +418,78 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(X)
 
+    # -- the two back ends -------------------------------------------------------------------
+    def _numpy_model(self, X, rng):
+        N, D = X.shape
+        for name in ("prior", "optimizer"):
+            if getattr(self, name) is not None:
+                raise ValueError(f"{name}= needs a JAX model (decoder=..., encoder=...); the "
+                                 f"built-in NumPy MLP has an N(0, I) prior and Adam")
+        if self.dtype != "float64":
+            raise ValueError(f"dtype={self.dtype!r} needs a JAX model (decoder=..., encoder=..."
+                             "); the built-in NumPy MLP is float64")
+        sigma = self.spread
+        if self.kernel is not None:
+            k = self.kernel
+            is_iso = (type(k).__name__ == "Gaussian" and k.dim == 1
+                      and float(k.mean[0]) == 0.0 and float(k.cov[0, 0]) > 0)
+            if not is_iso:
+                raise ValueError(
+                    f"kernel={k!r} needs a JAX model: the built-in NumPy MLP spreads with an "
+                    "isotropic zero-mean Gaussian only. Pass decoder=mlp_decoder, encoder="
+                    "mlp_encoder (spreadlab.generator) for the same MLP through JAX")
+            sigma = math.sqrt(float(k.cov[0, 0]))
+            if not 1e-50 <= sigma <= 1e50:
+                raise ValueError(f"the kernel's standard deviation must be in [1e-50, 1e50]; "
+                                 f"got {sigma!r}")
+        H, Z = self.n_hidden, self.n_latent
+        n_params = (D + 1) * H + 2 * (H + 1) * Z + (Z + 1) * H + (H + 1) * D
+        if n_params > _MAX_PARAMS:
+            raise ValueError(
+                f"n_hidden={H} with n_features={D} and n_latent={Z} needs {n_params:.3g} "
+                f"parameters; the budget of the built-in MLP is {_MAX_PARAMS:.0e}")
+        p = _init_params(D, Z, H, X.mean(axis=0), rng)
+        learn = self.noise == "learn"
+        if learn:
+            p["tau"][0] = math.log(max(float(np.sqrt(np.mean(np.var(X, axis=0)))), 1e-12))
+        model = _NumpyMLP(p, self.learning_rate, None if learn else math.log(sigma))
+
+        def draw(shape, rng):
+            return sigma * rng.standard_normal(shape)
+        return model, draw, sigma
+
+    def _jax_model(self, X, rng):
+        from ._jax import mlp_decoder, mlp_encoder
+        from ._jax_fit import JaxModel
+
+        if self.noise == "learn":
+            raise ValueError("noise='learn' (learnt output noise) is implemented by the built-in "
+                             "NumPy MLP only; use noise='fixed' or 'spread' with a JAX model")
+        N, D = X.shape
+        params = self.init_params
+        if callable(params):
+            params = params(X, rng)
+        elif params is None:
+            if not (self.decoder is mlp_decoder and self.encoder is mlp_encoder):
+                raise ValueError("init_params is required with a user decoder/encoder (a pytree "
+                                 "or a callable init_params(X, rng) -> pytree)")
+            params = _init_params(D, self.n_latent, self.n_hidden, X.mean(axis=0), rng)
+        kernel = self._kernel()
+        model = JaxModel(self.decoder, self.encoder, params, kernel, self.prior, self.optimizer,
+                         self.learning_rate, self.dtype, D, self.n_latent)
+
+        def draw(shape, rng):
+            return _draw_noise(kernel, shape, rng)
+        return model, draw, model.kernel.std
+
+    def _make_model(self, X, rng):
+        if (self.decoder is None) != (self.encoder is None):
+            raise ValueError("decoder and encoder must be given together (or neither, for the "
+                             f"built-in MLP); got decoder={self.decoder!r}, "
+                             f"encoder={self.encoder!r}")
+        return (self._numpy_model if self.decoder is None else self._jax_model)(X, rng)
+
+    # -- the fit -------------------------------------------------------------------------------
     def _fit(self, X):
         from tqdm.auto import tqdm
 
@@ -242,65 +497,131 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         N, D = X.shape
         Zd = self.n_latent
         rng = np.random.default_rng(self.random_state)
-        p = _init_params(D, Zd, self.n_hidden, X.mean(axis=0), rng)
+        model, draw, sigma = self._make_model(X, rng)
         spread_data = self.noise == "spread"
-        log_std = math.log(self.spread) if spread_data else None
-        if not spread_data:
-            p["tau"][0] = math.log(max(float(np.sqrt(np.mean(np.var(X, axis=0)))), 1e-12))
-        m = {k: np.zeros_like(v) for k, v in p.items()}
-        v2 = {k: np.zeros_like(v) for k, v in p.items()}
-        Y_eval = X + self.spread * rng.standard_normal(X.shape) if spread_data else X
+        Y_eval = X + draw(X.shape, rng) if spread_data else X
         eps_eval = rng.standard_normal((N, Zd))
-        hist = {"elbo": [], "eval_elbo": []}
-        best, best_at, t = -np.inf, 0, 0
-        self.converged_ = False
-        bar = tqdm(total=self.max_iter, disable=not self.verbose, desc="SpreadVAE", leave=False)
+        hist = {"elbo": [], "eval_elbo": [], "eval_se": [], "encoder_std": [], "kl_per_dim": [],
+                "active_units": []}
+
+        def evaluate():
+            terms, mu, s, kl = model.evaluate(Y_eval, eps_eval)
+            if not np.all(np.isfinite(terms)):
+                return -np.inf, np.inf, mu, s, kl
+            return (float(np.mean(terms)), float(np.std(terms) / math.sqrt(N)), mu, s, kl)
+
         try:
             with np.errstate(over="raise", invalid="raise", divide="raise"):
-                for epoch in range(self.max_iter):
+                best, best_se = evaluate()[:2]
+        except FloatingPointError as exc:
+            raise ValueError(f"SpreadVAE cannot evaluate its initial bound on X: {exc}. "
+                             "Standardise X") from exc
+        if not math.isfinite(best):
+            raise ValueError("SpreadVAE's initial bound on X is not finite: standardise X")
+        best_snap, best_iter, failure = model.snapshot(), 0, None
+        self.converged_ = False
+        bar = tqdm(total=self.max_iter, disable=not self.verbose, desc="SpreadVAE", leave=False)
+        for epoch in range(1, self.max_iter + 1):
+            try:
+                with np.errstate(over="raise", invalid="raise", divide="raise"):
                     # the blog's outer loop: a fresh draw of the spread data every epoch
-                    Y = X + self.spread * rng.standard_normal(X.shape) if spread_data else X
+                    Y = X + draw(X.shape, rng) if spread_data else X
                     order = rng.permutation(N)
                     total = 0.0
                     for s in range(0, N, self.batch_size):
                         idx = order[s:s + self.batch_size]
-                        val, g = elbo_and_grad(p, Y[idx], rng.standard_normal((len(idx), Zd)),
-                                               log_std)
-                        total += val * len(idx)
-                        t += 1
-                        for k in p:  # Adam, ascending
-                            m[k] = _ADAM_B1 * m[k] + (1 - _ADAM_B1) * g[k]
-                            v2[k] = _ADAM_B2 * v2[k] + (1 - _ADAM_B2) * g[k] * g[k]
-                            mh = m[k] / (1 - _ADAM_B1**t)
-                            vh = v2[k] / (1 - _ADAM_B2**t)
-                            p[k] = p[k] + self.learning_rate * mh / (np.sqrt(vh) + _ADAM_EPS)
-                    ev = elbo_and_grad(p, Y_eval, eps_eval, log_std)[0]
-                    hist["elbo"].append(total / N)
-                    hist["eval_elbo"].append(ev)
-                    self.n_iter_ = epoch + 1
-                    bar.update(1)
-                    bar.set_postfix(elbo=f"{ev:.4f}")
-                    if ev > best + self.tol:
-                        best, best_at = ev, epoch
-                    elif epoch - best_at >= self.n_iter_no_change:
-                        self.converged_ = True
-                        break
-        except FloatingPointError as exc:
-            raise FloatingPointError(
-                f"SpreadVAE fit failed with a floating-point fault in epoch {len(hist['elbo']) + 1}"
-                f": {exc}. Standardise X or lower learning_rate") from exc
-        finally:
-            bar.close()
-        self.params_ = p
-        self.noise_std_ = self.spread if spread_data else float(math.exp(p["tau"][0]))
-        self.history_ = {k: np.asarray(v) for k, v in hist.items()}
-        if not self.converged_:
+                        total += model.step(Y[idx], rng.standard_normal((len(idx), Zd))) * len(idx)
+                    ev, se, mu, enc_s, kl = evaluate()
+            except FloatingPointError as exc:
+                failure = f"a floating-point fault ({exc})"
+            self.n_iter_ = epoch
+            if failure is None and not (math.isfinite(ev) and math.isfinite(total)):
+                failure = "a non-finite bound"
+            if failure is not None:
+                break
+            hist["elbo"].append(total / N)
+            hist["eval_elbo"].append(ev)
+            hist["eval_se"].append(se)
+            hist["encoder_std"].append(float(np.mean(enc_s)))
+            if kl is not None:
+                hist["kl_per_dim"].append(kl)
+            hist["active_units"].append(int(np.sum(np.var(mu, axis=0) > 0.01)))
+            bar.update(1)
+            bar.set_postfix(elbo=f"{ev:.4f}")
+            scale = max(abs(best), 1.0)
+            if ev > best + self.tol * scale:
+                best, best_se, best_iter, best_snap = ev, se, epoch, model.snapshot()
+            elif epoch - best_iter >= self.n_iter_no_change:
+                # a plateau, or a fall: the median bound since the best far below it
+                typical = float(np.median(hist["eval_elbo"][best_iter:]))
+                if best - typical > _DIVERGE_SE * best_se + _DIVERGE_REL * scale:
+                    failure = (
+                        f"the evaluation bound fell from {best:.6g} (epoch {best_iter}) to a "
+                        f"median {typical:.6g} over the {epoch - best_iter} epochs since (more "
+                        f"than {_DIVERGE_SE:g} standard errors ({best_se:.3g}) plus "
+                        f"{_DIVERGE_REL:g} of its magnitude)")
+                else:
+                    self.converged_ = True
+                break
+        bar.close()
+        model.restore(best_snap)
+        self.model_ = model
+        self.params_ = model.numpy_params()
+        self.best_iter_ = best_iter
+        self.diverged_ = failure is not None
+        self.noise_std_ = (float(math.exp(self.params_["tau"][0])) if self.noise == "learn"
+                           else float(sigma))
+        self.history_ = {k: np.asarray(v) for k, v in hist.items() if v or k != "kl_per_dim"}
+        if failure is not None:
+            warnings.warn(
+                f"SpreadVAE diverged in epoch {self.n_iter_}: {failure}. Returning the best "
+                f"iterate (epoch {best_iter}, evaluation bound {best:.6g}); lower learning_rate "
+                "or standardise X.", ConvergenceWarning, stacklevel=4)
+        elif not self.converged_:
             warnings.warn(
                 f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
-                f"evaluation ELBO still improved by more than tol={self.tol:g} within "
-                f"{self.n_iter_no_change} epochs (last {hist['eval_elbo'][-1]:.4f}). Increase "
-                "max_iter.", ConvergenceWarning, stacklevel=4)
+                f"evaluation bound still improved by more than tol={self.tol:g} (relative) "
+                f"within {self.n_iter_no_change} epochs (best {best:.6g} at epoch {best_iter}). "
+                "Increase max_iter.", ConvergenceWarning, stacklevel=4)
+        if self.noise != "learn":
+            self._warn_small_spread(X, sigma, evaluate()[3])
         return self
+
+    def _warn_small_spread(self, X, sigma, enc_s):
+        data_scale = float(np.sqrt(np.mean(np.var(X, axis=0))))
+        if sigma < _SMALL_SPREAD * data_scale:
+            warnings.warn(
+                f"spread {sigma:.3g} is {100 * sigma / data_scale:.2g}% of the data's scale "
+                f"{data_scale:.3g} (root mean feature variance), below {100 * _SMALL_SPREAD:g}%: "
+                "the spread ELBO then rewards a posterior that collapses onto the spread's "
+                "resolution; increase spread (or anneal it from a larger value)",
+                SpreadCollapseWarning, stacklevel=4)
+        mean_s = float(np.mean(enc_s))
+        if mean_s < _COLLAPSE_STD:
+            warnings.warn(
+                f"the mean encoder standard deviation {mean_s:.3g} ({mean_s / sigma:.2g} x the "
+                f"spread {sigma:.3g}) is below {_COLLAPSE_STD:g} of the prior's: the posterior "
+                "has collapsed to the spread's resolution, and held-out spread likelihood and "
+                "samples degrade; increase spread", SpreadCollapseWarning, stacklevel=4)
+    def _fitted_model(self):
+        """The trained model; a JAX model is rebuilt from ``params_`` after unpickling."""
+        check_is_fitted(self)
+        if self.model_ is None:
+            from ._jax_fit import JaxModel
+            self.model_ = JaxModel(self.decoder, self.encoder, self.params_, self._kernel(),
+                                   self.prior, self.optimizer, self.learning_rate, self.dtype,
+                                   self.n_features_in_, self.n_latent)
+        return self.model_
+
+    def _kernel(self):
+        from ..distributions import Gaussian
+        return Gaussian(0.0, self.spread**2) if self.kernel is None else self.kernel
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "model_" in state and not isinstance(state["model_"], _NumpyMLP):
+            state = {**state, "model_": None}  # jit-compiled closures do not pickle
+        return state
 
     def _check_X(self, X):
         check_is_fitted(self)
@@ -318,7 +639,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_latent)
         """
         X = self._check_X(X)
-        return _encode(self.params_, X)[0]
+        return self._fitted_model().encode(X)
 
     def inverse_transform(self, X):
         r"""The deterministic decoder :math:`g_\theta(z)`.
@@ -336,10 +657,12 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         if Z.ndim != 2 or Z.shape[1] != self.n_latent or not np.all(np.isfinite(Z)):
             raise ValueError(f"X must be a finite array of shape (n_samples, {self.n_latent}) "
                              f"(n_latent={self.n_latent}); got shape {Z.shape}")
-        return _decode(self.params_, Z)
+        return self._fitted_model().decode(Z)
 
     def sample(self, n_samples=1, random_state=None):
-        r"""Exact samples of the deterministic decoder, :math:`x = g_\theta(z)`, :math:`z\sim\mathcal N(0,I)`.
+        r"""Exact samples of the deterministic decoder, :math:`x = g_\theta(z)`, :math:`z\sim p(z)`.
+
+        :math:`p(z)` is N(0, I), or ``prior`` when one was given.
 
         Parameters
         ----------
@@ -354,8 +677,10 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got n_samples={n_samples!r}")
-        Z = np.random.default_rng(random_state).standard_normal((n_samples, self.n_latent))
-        return _decode(self.params_, Z), Z
+        rng = np.random.default_rng(random_state)
+        Z = (rng.standard_normal((n_samples, self.n_latent)) if self.prior is None
+             else _draw_noise(self.prior, (n_samples, self.n_latent), rng))
+        return self._fitted_model().decode(Z), Z
 
     def spread_log_likelihood(self, X, spread=None, n_importance=200, random_state=None):
         r"""Importance-weighted estimate of :math:`\log\tilde p(y)` for spread data :math:`y=x+\sigma\epsilon`.
@@ -373,7 +698,8 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
         spread : float, default=None
-            :math:`\sigma`; ``None`` uses ``spread``.
+            :math:`\sigma` of an isotropic Gaussian spread; ``None`` uses the fitted kernel
+            (``kernel``, or ``spread``).
         n_importance : int, default=200
         random_state : None, int or numpy.random.Generator, default=None
             Seeds the spread draw and the importance draws.
@@ -389,22 +715,21 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         if isinstance(n_importance, bool) or not isinstance(n_importance, Integral) \
                 or n_importance < 1:
             raise ValueError(f"n_importance must be a positive integer; got {n_importance!r}")
+        if len(X) * n_importance > _MAX_WEIGHTS:
+            raise ValueError(
+                f"n_importance={n_importance} with {len(X)} samples needs {len(X) * n_importance:.3g}"
+                f" importance weights; the budget is {_MAX_WEIGHTS:.0e} (score fewer rows at a time)")
+        if not 1e-50 <= sigma <= 1e50:
+            raise ValueError(f"spread must be in [1e-50, 1e50]; got spread={sigma!r}")
         rng = np.random.default_rng(random_state)
-        Y = X + sigma * rng.standard_normal(X.shape)
-        mu, logs, _ = _encode(self.params_, Y)
-        s = np.exp(logs)
-        N, D = Y.shape
-        out = np.empty((N, n_importance))
-        for k in range(n_importance):
-            eps = rng.standard_normal(mu.shape)
-            z = mu + s * eps
-            r = Y - _decode(self.params_, z)
-            log_lik = -0.5 * np.sum(r * r, axis=1) / sigma**2 - 0.5 * D * (_LOG_2PI
-                                                                           + 2 * math.log(sigma))
-            log_prior = -0.5 * np.sum(z * z, axis=1) - 0.5 * self.n_latent * _LOG_2PI
-            log_q = np.sum(-0.5 * eps * eps - logs, axis=1) - 0.5 * self.n_latent * _LOG_2PI
-            out[:, k] = log_lik + log_prior - log_q
-        return logsumexp(out, axis=1) - math.log(n_importance)
+        if isinstance(self._fitted_model(), _NumpyMLP):
+            Y = X + sigma * rng.standard_normal(X.shape)
+            return self._fitted_model().log_likelihood(Y, sigma, n_importance, rng)
+        from ..distributions import Gaussian
+        kernel = (self.kernel if spread is None and self.kernel is not None
+                  else Gaussian(0.0, sigma**2))
+        Y = X + _draw_noise(kernel, X.shape, rng)
+        return self._fitted_model().log_likelihood(Y, kernel, n_importance, rng)
 
     def score(self, X, y=None):
         """Mean :meth:`spread_log_likelihood` at ``spread`` (seeded by ``random_state``).

@@ -1,0 +1,146 @@
+"""The JAX model behind ``SpreadVAE(decoder=..., encoder=...)``: one interface with the NumPy MLP
+(``step``, ``evaluate``, ``snapshot``/``restore``, ``encode``, ``decode``, ``log_likelihood``)."""
+import math
+
+import numpy as np
+
+from ._jax import as_jax_law, spread_elbo, spread_log_likelihood, standard_normal_law
+
+
+def _jax():
+    try:
+        import jax
+        import optax
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "SpreadVAE(decoder=..., encoder=...) trains through JAX: install the extra with "
+            "pip install 'spreadlab[jax]' (jax, jaxlib, optax)") from exc
+    return jax, optax
+
+
+def x64(enabled):
+    """Context manager for double precision in JAX, per call (``jax.enable_x64`` where JAX has
+    it, ``jax.experimental.enable_x64``/``disable_x64`` otherwise)."""
+    import jax
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(enabled)
+    from jax import experimental
+    return experimental.enable_x64() if enabled else experimental.disable_x64()
+
+
+class JaxModel:
+    """User decoder/encoder trained by optax on the spread ELBO (jit-compiled once per fit)."""
+
+    def __init__(self, decoder, encoder, params, kernel, prior, optimizer, learning_rate, dtype,
+                 n_features, n_latent):
+        jax, optax = _jax()
+        self.x64 = dtype == "float64"
+        self.dtype = np.dtype(dtype)
+        self.decoder, self.encoder = decoder, encoder
+        self.kernel = as_jax_law(kernel, n_features)
+        self.prior = (standard_normal_law(n_latent) if prior is None
+                      else as_jax_law(prior, n_latent, check=False))
+        self.prior_1d = None if prior is None or prior.dim != 1 else as_jax_law(prior, 1, False)
+        self.opt = optax.adam(learning_rate) if optimizer is None else optimizer
+        self.n_latent = n_latent
+        with x64(self.x64):
+            self.params = jax.tree.map(lambda a: jax.numpy.asarray(a, self.dtype), params)
+            self.opt_state = self.opt.init(self.params)
+            self._compile(jax, optax)
+        self._check_shapes(n_features)
+
+    def _compile(self, jax, optax):
+        dec, enc, K, P = self.decoder, self.encoder, self.kernel, self.prior
+
+        def loss(params, y, eps):
+            return -spread_elbo(dec, enc, params, y, K, P, eps=eps)
+
+        def step(params, opt_state, y, eps):
+            val, g = jax.value_and_grad(loss)(params, y, eps)
+            updates, opt_state = self.opt.update(g, opt_state, params)
+            return optax.apply_updates(params, updates), opt_state, -val
+
+        def evaluate(params, y, eps):
+            terms = spread_elbo(dec, enc, params, y, K, P, eps=eps, per_sample=True)
+            mu, logs = enc(params, y)
+            return terms, mu, logs
+
+        self._step = jax.jit(step)
+        self._evaluate = jax.jit(evaluate)
+        self._encode = jax.jit(lambda p, y: enc(p, y)[0])
+        self._decode = jax.jit(lambda p, z: dec(p, z).reshape(z.shape[0], -1))
+
+    def _check_shapes(self, D):
+        """Output shapes of the user functions, by abstract evaluation (nothing compiled)."""
+        import jax
+        with x64(self.x64):
+            z = jax.ShapeDtypeStruct((2, self.n_latent), self.dtype)
+            y = jax.ShapeDtypeStruct((2, D), self.dtype)
+            x = jax.eval_shape(self.decoder, self.params, z)
+            mu, logs = jax.eval_shape(self.encoder, self.params, y)
+        if int(np.prod(x.shape)) != 2 * D:
+            raise ValueError(f"decoder(params, z) must return n_features={D} values per row "
+                             f"(any shape that flattens to it); got shape {x.shape} for 2 rows")
+        if mu.shape != (2, self.n_latent) or logs.shape != (2, self.n_latent):
+            raise ValueError(f"encoder(params, y) must return (mean, log_std) of shape "
+                             f"(batch, n_latent={self.n_latent}); got {mu.shape}, {logs.shape} "
+                             "for 2 rows")
+
+    def _run(self, fn, *args):
+        with x64(self.x64):
+            return fn(*args)
+
+    def step(self, y, eps):
+        self.params, self.opt_state, val = self._run(
+            self._step, self.params, self.opt_state, y.astype(self.dtype), eps.astype(self.dtype))
+        return float(val)
+
+    def evaluate(self, y, eps):
+        terms, mu, logs = self._run(self._evaluate, self.params, y.astype(self.dtype),
+                                    eps.astype(self.dtype))
+        terms, mu, logs = (np.asarray(a, float) for a in (terms, mu, logs))
+        s = np.exp(logs)
+        if self.prior.standard_normal:
+            kl = np.mean(0.5 * (mu * mu + s * s - 1.0 - 2.0 * logs), axis=0)
+        elif self.prior_1d is not None:  # one-draw estimate per coordinate
+            e = eps
+            z = mu + s * e
+            log_p = np.asarray(self._run(self.prior_1d.logpdf, z[..., None]), float)
+            kl = np.mean(-0.5 * e * e - logs - 0.5 * _LOG_2PI - log_p, axis=0)
+        else:
+            kl = None
+        return terms, mu, s, kl
+
+    def snapshot(self):
+        return self.params  # immutable JAX arrays: a reference is a copy
+
+    def restore(self, snap):
+        self.params = snap
+
+    def numpy_params(self):
+        import jax
+        return jax.tree.map(np.asarray, self.params)
+
+    def encode(self, X):
+        return np.asarray(self._run(self._encode, self.params, np.asarray(X, self.dtype)), float)
+
+    def decode(self, Z):
+        return np.asarray(self._run(self._decode, self.params, np.asarray(Z, self.dtype)), float)
+
+    def log_likelihood(self, Y, kernel, n_importance, rng):
+        import jax
+        D = Y.shape[1]
+        # rows per call: K x rows x D decoded values stay below 2^23 (64 MB in float64)
+        batch = int(max(1, min(256, 2**23 // (n_importance * D))))
+        law = as_jax_law(kernel, D) if kernel is not None else self.kernel
+        fn = jax.jit(lambda p, y, k: spread_log_likelihood(
+            self.decoder, self.encoder, p, y, law, self.prior, k, n_importance=n_importance))
+        out = []
+        for s in range(0, len(Y), batch):
+            key = jax.random.key(int(rng.integers(2**62)))
+            out.append(np.asarray(self._run(fn, self.params, np.asarray(Y[s:s + batch],
+                                                                         self.dtype), key), float))
+        return np.concatenate(out)
+
+
+_LOG_2PI = math.log(2.0 * math.pi)
