@@ -161,7 +161,7 @@ def as_jax_law(dist, dim, *, check=True):
         if dist.dim != dim:
             raise ValueError(f"the JaxLaw has dim={dist.dim}; this model needs dim={dim}")
         return dist
-    from ..distributions import Distribution
+    from ..distributions._base import Distribution
     if not isinstance(dist, Distribution):
         raise TypeError(f"kernel must be a spreadlab Distribution or a JaxLaw; got {dist!r}")
     if getattr(dist, "batch_shape", ()) != ():
@@ -236,7 +236,9 @@ def _law(dim, parts, source, standard_normal=False):
 
 
 def _register_builtins():
-    from ..distributions import Gaussian, Laplace, ProductKernel
+    from ..distributions._composite import ProductKernel
+    from ..distributions._gaussian import Gaussian
+    from ..distributions._univariate import Laplace
 
     @register_jax_law(Gaussian)
     def _gaussian(dist, dim):

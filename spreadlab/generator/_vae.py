@@ -614,7 +614,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         return self.model_
 
     def _kernel(self):
-        from ..distributions import Gaussian
+        from ..distributions._gaussian import Gaussian
         return Gaussian(0.0, self.spread**2) if self.kernel is None else self.kernel
 
     def __getstate__(self):
@@ -725,7 +725,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         if isinstance(self._fitted_model(), _NumpyMLP):
             Y = X + sigma * rng.standard_normal(X.shape)
             return self._fitted_model().log_likelihood(Y, sigma, n_importance, rng)
-        from ..distributions import Gaussian
+        from ..distributions._gaussian import Gaussian
         kernel = (self.kernel if spread is None and self.kernel is not None
                   else Gaussian(0.0, sigma**2))
         Y = X + _draw_noise(kernel, X.shape, rng)
