@@ -24,8 +24,8 @@ os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the package is normally installed; this is a fallback
-# the notebooks import their helper module notebooks/_helpers.py; the kernels myst-nb starts
-# inherit this environment (the same is done by tests/test_notebooks.py)
+# notebook 07 still imports the shim notebooks/_helpers.py (the others import spreadlab.course);
+# the kernels myst-nb starts inherit this environment (as in tests/test_notebooks.py)
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(ROOT / "notebooks")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 )
@@ -212,6 +212,8 @@ _GROUPS = [
 _SUBPACKAGES = [
     ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
     ("spreadlab.plotting", "spreadlab.plotting: the figure style and the tutorials' figures"),
+    ("spreadlab.course", "spreadlab.course: the tutorials' worked examples"),
+    ("spreadlab.exercises", "spreadlab.exercises: the exercise checker and the student edition"),
 ]
 
 
