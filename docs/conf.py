@@ -204,6 +204,7 @@ _GROUPS = [
     ("spreadlab.spread", "Spreading"),
     ("spreadlab.divergences", "Divergences"),
     ("spreadlab.fourier", "Kernels: Fourier checks"),
+    ("spreadlab.formula_check", "Checking a formula of your own"),
     ("spreadlab.counterexample", "Kernels: the band-limited counterexample"),
     ("spreadlab.mmd", "Kernels: the MMD link"),
     ("spreadlab.ica", "Deterministic ICA by spread EM"),
