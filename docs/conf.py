@@ -297,8 +297,36 @@ def _constant_page(mod, name):
             f".. data:: {name}\n   :value: {value!r}\n\n{body}\n")
 
 
+_IMPORT = re.compile(r"from spreadlab(?:\.\w+)* import (?:\(([^)]*)\)|([\w ,]+))")
+
+
+def _tutorial_uses():
+    """{public name: [tutorial stems]}: the names each notebook imports from spreadlab."""
+    import json
+
+    uses = {}
+    for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        names = {n for m in _IMPORT.finditer(code)
+                 for n in re.findall(r"[A-Za-z_]\w*", re.sub(r"#.*", "", m.group(1) or m.group(2)))}
+        for name in sorted(names):
+            uses.setdefault(name, []).append(nb.stem)
+    return uses
+
+
+def _used_in(name, uses):
+    """The "Used in tutorials" rubric of an API page (a small backreference, built offline)."""
+    stems = uses.get(name, [])
+    if not stems:
+        return ""
+    links = "\n".join(f"* :doc:`/tutorials/{stem}`" for stem in stems)
+    return f"\n.. rubric:: Used in tutorials\n\n{links}\n"
+
+
 def _write_api_stubs():
     API_DIR.mkdir(parents=True, exist_ok=True)
+    uses = _tutorial_uses()
     wanted = set()
     for _, mod, names in _api_sections():
         module = importlib.import_module(mod)
@@ -310,6 +338,7 @@ def _write_api_stubs():
                     f".. auto{kind}:: {name}\n{options}")
             if kind == "data":
                 text = _constant_page(mod, name)
+            text += _used_in(name, uses)
             path = API_DIR / f"{full}.rst"
             wanted.add(path.name)
             if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -350,7 +379,21 @@ def _api_source(app, docname, source):
 _write_api_stubs()
 
 
+# -- the course page: the notebooks as downloadable .ipynb files ----------------------------
+def _copy_notebooks(app, exception):
+    """Copy notebooks/*.ipynb to <build>/notebooks/, linked from course.md as real downloads."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+
+    dest = pathlib.Path(app.outdir) / "notebooks"
+    dest.mkdir(parents=True, exist_ok=True)
+    for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        shutil.copyfile(nb, dest / nb.name)
+
+
 def setup(app):
+    app.connect("build-finished", _copy_notebooks)
     app.connect("source-read", _benchmarks_source)
     app.connect("source-read", _api_source)
     app.connect("build-finished", _copy_mathjax)

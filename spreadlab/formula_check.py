@@ -61,6 +61,8 @@ class FormulaCheck:
     method : str
         The reference used: ``"quad"``, ``"mc"`` where quadrature does not apply, or
         ``"exact"`` (the registered closed form) for laws without densities.
+    rtol : float
+        The relative tolerance the comparison used.
     """
 
     def __init__(self, passed, worst_relative_error, worst_parameters, failures, n_checked, method, rtol):
