@@ -140,3 +140,28 @@ def test_spread_kl_of_laplaces_by_quadrature_uses_the_exact_densities():
     assert abs(fast - slow) <= fast.error + slow.error + 1e-12
     # and lies below the unspread KL (spreading lowers an f-divergence): 1/e here
     assert fast < np.exp(-1.0)
+
+
+@pytest.mark.parametrize("p", [Laplace(0.0, 1e-300), Laplace(0.0, 1e300), Cauchy(0.0, 1e-300),
+                               Cauchy(0.0, 1e300), Uniform(0.0, 1e-300), Uniform(-1e300, 1e300)],
+                         ids=lambda d: repr(d))
+@pytest.mark.parametrize("variance", [1e-300, 1.0, 1e300])
+def test_extreme_parameters_never_give_nan_bug_found_by_probing(p, variance):
+    """Closed forms at extreme scale ratios produced NaN (overflowing s^2/b^2, voigt_profile
+    returning 0 at g/s = 1e10, -inf minus -inf): they now decline, hand points to the numeric
+    route, or return -inf where the density is below the log-space range."""
+    import warnings
+
+    y = np.array([-np.inf, -1e300, -1e10, -40.0, -1.0, 0.0, 1.0, 40.0, 1e10, 1e300, np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the numeric route may warn about its own accuracy
+        out = spread(p, Gaussian(0.0, variance)).logpdf(y)
+    assert not np.any(np.isnan(out)) and not np.any(out == np.inf)
+    assert out[0] == -np.inf and out[-1] == -np.inf
+
+
+def test_declines_where_the_formula_loses_accuracy():
+    assert isinstance(spread(Laplace(0.0, 1e-4), Gaussian(0.0, 1.0)), Convolution)      # s/b = 1e4
+    assert isinstance(spread(Uniform(0.0, 1e-7), Gaussian(0.0, 1.0)), Convolution)      # w/s = 1e-7
+    narrow = spread(Cauchy(2.0, 1.0), Gaussian(0.5, 1e-18))                              # s/g = 1e-9
+    assert isinstance(narrow, Cauchy) and float(narrow.loc) == 2.5

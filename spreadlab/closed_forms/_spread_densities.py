@@ -16,8 +16,11 @@ interval ``[loc, loc + width]``, as in scipy):
 * Uniform(a, w) * N(0, s^2): :math:`[\Phi((y - a)/s) - \Phi((y - a - w)/s)]/w`, from
   ``log_ndtr`` on the side of the interval's midpoint where it does not cancel.
 
-Each declines (returns ``None``, so the numeric route applies) for batched parameters and
-reduces to a shift when the Gaussian is a point mass (variance 0).
+Each declines (returns ``None``, so the numeric :class:`~spreadlab.Convolution` applies) for
+batched parameters and where its formula loses accuracy (Laplace: ``s > 1e3 b``; uniform:
+``width < 1e-6 s``), reduces to a shift when the Gaussian is a point mass (variance 0), and the
+Voigt profile is the Cauchy law itself when ``s <= 1e-8 g`` (to rounding). A point the closed
+form cannot represent (a subnormal Voigt value near the core) is evaluated numerically.
 """
 
 import numpy as np
@@ -53,8 +56,16 @@ class _GaussianSpread(_SumOfTwo):
     def logpdf(self, x):
         u = self._u(x)
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-            out = self._logpdf_centred(u)
-        return np.where(np.isinf(u), -np.inf, out)
+            out = np.asarray(self._logpdf_centred(u), dtype=float)
+        out = np.where(np.isinf(u), -np.inf, out)
+        lost = np.isnan(out)
+        if np.any(lost):  # a point the closed form cannot represent: the numeric route, point by point
+            from ..spread import Convolution
+
+            y = np.broadcast_to(as_float_array(x, "x", allow_inf=True), out.shape)
+            out = np.array(out, copy=True)
+            out[lost] = Convolution(self.p, self.kernel).logpdf(y[lost])
+        return out
 
 
 class LaplaceGaussianSpread(_GaussianSpread):
@@ -96,12 +107,15 @@ class VoigtSpread(_GaussianSpread):
         g, s = float(self.p.scale), self._s
         value = voigt_profile(u, s, g)
         au = np.abs(u)
-        # asymptotic tail (relative error O((s^2 + g^2)^2 / u^4)): used where the profile is
-        # subnormal or zero, i.e. |u| > ~1e150 g^(1/2), where the correction is far below 1e-16
+        # asymptotic tail g / (pi u^2) (1 + (3 s^2 - g^2) / u^2), next term O((s^2 + g^2)^2 / u^4):
+        # used where the profile is subnormal or zero and |u| >= 1e4 max(s, g), so that term is
+        # below 2e-15; a subnormal value nearer the core (g << s, deep in the Gaussian part) is
+        # left NaN here and evaluated by the numeric route
+        far = au >= 1e4 * max(s, g)
         with np.errstate(divide="ignore"):
             tail = (np.log(g / np.pi) - 2.0 * np.log(au)
                     + np.log1p((3.0 * s * s - g * g) / np.maximum(au, 1e-300) ** 2))
-        return np.where(value > 1e-300, np.log(value), tail)
+        return np.where(value > 1e-300, np.log(value), np.where(far, tail, np.nan))
 
 
 class UniformGaussianSpread(_GaussianSpread):
@@ -125,20 +139,41 @@ class UniformGaussianSpread(_GaussianSpread):
         right = lo + hi > 0          # right of the midpoint: upper tails, Phi(-lo) - Phi(-hi)
         big = np.where(right, log_ndtr(-lo), log_ndtr(hi))
         small = np.where(right, log_ndtr(-hi), log_ndtr(lo))
-        return big + np.log(-np.expm1(small - big)) - np.log(w)
+        out = big + np.log(-np.expm1(small - big)) - np.log(w)
+        # both cdf terms below the log-space range (|u| ~ 1e154 s and beyond): the density is too
+        return np.where(big == -np.inf, -np.inf, out)
 
 
 def _scalar_1d(*laws):
     return all(d.dim == 1 and getattr(d, "batch_shape", ()) == () for d in laws)
 
 
-def _make(cls):
+def _laplace_rule(p, s):
+    # laplace_spread_logpdf adds s^2/(2 b^2) to a log_ndtr term of about minus that size: beyond
+    # s/b = 1e3 the cancellation costs more than ~5e-11 (absolute, in log p), so the numeric route decides
+    return s <= 1e3 * float(p.scale)
+
+
+def _voigt_rule(p, s):
+    return True
+
+
+def _uniform_rule(p, s):
+    # Phi(hi) - Phi(lo) with hi - lo = w / s: below w/s = 1e-6 the difference keeps < 10 digits
+    return float(p.scale) >= 1e-6 * s
+
+
+def _make(cls, usable):
     def by_gaussian(p, kernel):
         if not _scalar_1d(p, kernel):
             return None
         if kernel.rank == 0:  # a point-mass kernel shifts p
             return p.shifted(float(kernel.mean[0]))
-        return cls(p, kernel)
+        s = float(np.sqrt(kernel.cov[0, 0]))
+        if cls is VoigtSpread and s <= 1e-8 * float(p.scale):
+            # Voigt / Cauchy - 1 is at most 3 s^2 / g^2 <= 3e-16: the Cauchy law itself, shifted
+            return p.shifted(float(kernel.mean[0]))
+        return cls(p, kernel) if usable(p, s) else None
 
     def gaussian_by(p, kernel):  # convolution commutes: the same law with the roles swapped
         return by_gaussian(kernel, p)
@@ -147,5 +182,6 @@ def _make(cls):
     register_convolution(Gaussian, cls.family)(gaussian_by)
 
 
-for _cls in (LaplaceGaussianSpread, VoigtSpread, UniformGaussianSpread):
-    _make(_cls)
+for _cls, _usable in ((LaplaceGaussianSpread, _laplace_rule), (VoigtSpread, _voigt_rule),
+                      (UniformGaussianSpread, _uniform_rule)):
+    _make(_cls, _usable)
