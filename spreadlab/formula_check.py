@@ -129,7 +129,7 @@ def _formula_function(formula, available):
         symbols = [sympy.Symbol(n) for n in names]
         expr = formula.subs({s: sympy.Symbol(s.name) for s in formula.free_symbols})
         fn = sympy.lambdify(symbols, expr, modules=["numpy", "scipy"])
-        return (lambda **kw: fn(*(kw[n] for n in names))), names
+        return (lambda _laws=None, **kw: fn(*(kw[n] for n in names))), names
     if isinstance(formula, str):
         raise TypeError("formula must be a callable or a sympy expression; for a string, pass "
                         "sympy.sympify(text) (the CLI does this)")
@@ -140,11 +140,13 @@ def _formula_function(formula, available):
         if par.kind in (par.VAR_POSITIONAL, par.VAR_KEYWORD):
             raise TypeError("formula must name its parameters (no *args or **kwargs)")
         names.append(par.name)
+    if names in (["p", "q"], ["p", "q", "kernel"]):  # a register_divergence-style closed form
+        return (lambda _laws=None, **kw: formula(*_laws[:len(names)])), names
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(f"formula takes {unknown[0]!r}, which is not a parameter; the parameters are "
                          f"{', '.join(available)}")
-    return (lambda **kw: formula(**{n: kw[n] for n in names})), names
+    return (lambda _laws=None, **kw: formula(**{n: kw[n] for n in names})), names
 
 
 def _range(spec, name):
@@ -208,7 +210,9 @@ def check_formula(formula, p, q, *, kernel=None, f="kl", alpha=None, ranges=None
         function of named parameters ``<name>_p``, ``<name>_q``, ``<name>_k``, where
         ``<name>`` is a constructor parameter of the family (``loc``, ``scale``; ``mean``,
         ``cov`` for :class:`~spreadlab.Gaussian`, whose ``cov`` is a variance). A sympy
-        expression uses the same names as its symbols.
+        expression uses the same names as its symbols. A function of ``(p, q)`` or
+        ``(p, q, kernel)`` is called with the distributions themselves, as a closed form for
+        :func:`~spreadlab.register_divergence` would be.
     p, q : type or str
         The families the formula claims to cover (``Laplace`` or ``"Laplace"``).
     kernel : type or str, default=None
@@ -357,7 +361,7 @@ def _compare(fn, families, kernel, fd, alpha, n_samples, seed, rtol, label, para
         err = 5.0 * err  # 5 standard errors: a right formula fails ~1 in 1.7 million
     with np.errstate(all="ignore"):
         try:
-            value = float(np.asarray(fn(**params), dtype=float))
+            value = float(np.asarray(fn(_laws=(dp, dq, dk), **params), dtype=float))
         except (ArithmeticError, ValueError) as exc:
             value = math.nan
             label = f"{label} (formula raised {type(exc).__name__})"

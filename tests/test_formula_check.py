@@ -111,3 +111,12 @@ def test_cli_check_formula(capsys):
     assert "DISAGREES" in capsys.readouterr().out
     assert main(["check-formula", "(loc_p", "Delta", "Delta"]) == 2
     assert "is not a sympy expression" in capsys.readouterr().err
+
+
+def test_register_style_closed_form_is_called_with_the_distributions():
+    # the shape a register_kl function has: (p, q) -> number
+    def laplace_kl_of(p, q):
+        return laplace_kl(float(p.loc), float(p.scale), float(q.loc), float(q.scale))
+
+    assert check_formula(laplace_kl_of, Laplace, Laplace, n_random=3).passed
+    assert not check_formula(lambda p, q: 2 * laplace_kl_of(p, q), Laplace, Laplace, n_random=3).passed
