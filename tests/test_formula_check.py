@@ -101,6 +101,7 @@ def test_hostile_input_raises_named_errors(kwargs, error, match):
 
 
 def test_cli_check_formula(capsys):
+    pytest.importorskip("sympy", reason="check-formula reads the formula with sympy")
     from spreadlab.cli import main
 
     assert main(["check-formula", "(loc_p - loc_q)**2 / (2*cov_k)", "Delta", "Delta", "--kernel", "Gaussian",
