@@ -6,7 +6,6 @@ a relative tolerance of 1e-12 on |log p| (at least 1e-12 absolute): the closed f
 log-space terms with log_ndtr, whose rounding is a few ulps of each term.
 """
 
-import mpmath
 import numpy as np
 import pytest
 
@@ -15,7 +14,8 @@ from spreadlab.closed_forms._spread_densities import (
     LaplaceGaussianSpread, UniformGaussianSpread, VoigtSpread,
 )
 
-mpmath.mp.dps = 40
+mpmath = pytest.importorskip("mpmath", reason="the oracle integrates at 40 digits (mpmath comes with sympy)")
+DPS = 40  # set per computation (mpmath.workdps), not globally: other test modules share mpmath
 
 
 def _normal(t, s):
@@ -32,6 +32,11 @@ def _log_conv(y, density, s, points):
     f = lambda x: density(x) * _normal(y - x, s)  # noqa: E731
     value = mpmath.quad(f, [-mpmath.inf] + pts + [mpmath.inf], maxdegree=10)
     return float(mpmath.log(value))
+
+
+def _log_conv_40(*args):
+    with mpmath.workdps(DPS):
+        return _log_conv(*args)
 
 
 def _assert_log_close(got, expected, cancel=0.0):
@@ -54,7 +59,7 @@ def test_laplace_gaussian_matches_the_convolution_integral(loc, b, s):
         # laplace_spread_logpdf adds s^2/(2 b^2) to log Phi(u/s - s/b) ~ -(u/s - s/b)^2 / 2: for s >> b
         # the two cancel and leave ~eps s^2/(2 b^2) absolute error (5e-11 at s/b = 1000; the erfcx
         # form would avoid it)
-        _assert_log_close(float(law.logpdf(y)), _log_conv(y, dens, s, [loc + k * b for k in range(-40, 41)]),
+        _assert_log_close(float(law.logpdf(y)), _log_conv_40(y, dens, s, [loc + k * b for k in range(-40, 41)]),
                           cancel=s * s / (2 * b * b))
 
 
@@ -68,7 +73,7 @@ def test_voigt_matches_the_convolution_integral(loc, g, s):
     dens = lambda x: g / (mpmath.pi * ((x - loc) ** 2 + g * g))  # noqa: E731
     for y in [-1e4, -30.0, -1.0, 0.0, 0.3, 5.0, 1e3]:
         # voigt_profile (Faddeeva) is good to ~1e-13 relative: compare the density, 5e-13
-        expected = _log_conv(y, dens, s, [loc + k * g for k in range(-40, 41)])
+        expected = _log_conv_40(y, dens, s, [loc + k * g for k in range(-40, 41)])
         got = float(law.logpdf(y))
         assert abs(got - expected) <= 5e-13 * max(1.0, abs(expected)), (y, got, expected)
 
@@ -77,7 +82,8 @@ def test_voigt_far_tail_is_finite_and_asymptotic():
     law = spread(Cauchy(0.0, 1.0), Gaussian(0.0, 4.0))
     for u in [1e160, -1e200, 1e300]:
         # g/(pi u^2) (1 + (3 s^2 - g^2)/u^2): the correction is below 1e-300 here
-        expected = float(mpmath.log(mpmath.mpf(1) / (mpmath.pi * mpmath.mpf(u) ** 2)))
+        with mpmath.workdps(DPS):
+            expected = float(mpmath.log(mpmath.mpf(1) / (mpmath.pi * mpmath.mpf(u) ** 2)))
         _assert_log_close(float(law.logpdf(u)), expected)
     # where the profile is still normal, the tail formula and the profile agree
     from scipy.special import voigt_profile
@@ -97,9 +103,11 @@ def test_uniform_gaussian_matches_normal_cdfs_in_mpmath(a, w, s):
     assert isinstance(law, UniformGaussianSpread)
     for y in [a - 30 * s, a - 3 * s, a, a + w / 2, a + w, a + w + 0.5 * s, a + w + 35 * s]:
         # exact: (Phi((y - a)/s) - Phi((y - a - w)/s)) / w with erfc at 40 digits
-        hi, lo = mpmath.mpf(y - a) / s, mpmath.mpf(y - a - w) / s
-        val = (mpmath.erfc(-hi / mpmath.sqrt(2)) - mpmath.erfc(-lo / mpmath.sqrt(2))) / (2 * w)
-        _assert_log_close(float(law.logpdf(y)), float(mpmath.log(val)))
+        with mpmath.workdps(DPS):
+            hi, lo = mpmath.mpf(y - a) / s, mpmath.mpf(y - a - w) / s
+            val = (mpmath.erfc(-hi / mpmath.sqrt(2)) - mpmath.erfc(-lo / mpmath.sqrt(2))) / (2 * w)
+            expected = float(mpmath.log(val))
+        _assert_log_close(float(law.logpdf(y)), expected)
 
 
 @pytest.mark.parametrize("p, kernel", [
