@@ -6,7 +6,9 @@ the table gives the fastest and slowest run and the kernel start-up included in 
 Nothing is asserted: the tests only run the notebooks.
 
 Run: ``python benchmarks/bench_notebooks.py [--repeats 3] [names ...]`` from the repository
-root (writes a Markdown table to stdout).
+root (writes a Markdown table to stdout). ``--thumbnails DIR`` also writes the first figure of
+each notebook, 360 px wide, to ``DIR/<notebook>.png`` (the gallery of docs/course.md); figures
+need the inline backend then (as in Jupyter and the docs build), so those runs use it.
 """
 
 import argparse
@@ -23,7 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
-def run_once(path):
+def run_once(path, thumbnail=None):
     import nbclient
     import nbformat
 
@@ -33,33 +35,60 @@ def run_once(path):
                                          resources={"metadata": {"path": tmp}})
         start = time.perf_counter()
         client.execute()
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+    if thumbnail is not None:
+        _save_thumbnail(nb, thumbnail)
+    return elapsed
+
+
+def _save_thumbnail(nb, dest, width=360):
+    """The notebook's first PNG figure, scaled to ``width`` pixels, written to ``dest``."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" in data:
+                img = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+                img = img.convert("RGB").resize((width, round(img.height * width / img.width)), Image.LANCZOS)
+                img.save(dest, optimize=True)
+                return
+    raise RuntimeError(f"no figure in {dest}")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--thumbnails", default=None, metavar="DIR",
+                        help="write each notebook's first figure to DIR/<notebook>.png")
     parser.add_argument("names", nargs="*", help="notebook file names (default: all)")
     args = parser.parse_args(argv)
-    os.environ["MPLBACKEND"] = "Agg"
+    os.environ["MPLBACKEND"] = ("module://matplotlib_inline.backend_inline" if args.thumbnails else "Agg")
+    if args.thumbnails:
+        os.makedirs(args.thumbnails, exist_ok=True)
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(NOTEBOOKS)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
     paths = ([NOTEBOOKS / n for n in args.names] if args.names
              else sorted(NOTEBOOKS.glob("*.ipynb")))
 
     print_machine()
+    print(f"load average before: {os.getloadavg()[0]:.1f}; matplotlib backend {os.environ['MPLBACKEND']}\n")
     print(f"| notebook | runs | fastest (s) | median (s) | slowest (s) |\n|---|---|---|---|---|")
     total_median = 0.0
     for path in paths:
         try:
-            times = [run_once(path) for _ in range(args.repeats)]
+            thumb = os.path.join(args.thumbnails, path.stem + ".png") if args.thumbnails else None
+            times = [run_once(path, thumb if i == 0 else None) for i in range(args.repeats)]
         except Exception as exc:  # a broken notebook is reported, not hidden
             print(f"| {path.name} | failed: {type(exc).__name__} | | | |")
             continue
         med = statistics.median(times)
         total_median += med
         print(f"| {path.name} | {len(times)} | {min(times):.1f} | {med:.1f} | {max(times):.1f} |")
-    print(f"\nSum of the medians: {total_median:.1f} s")
+    print(f"\nSum of the medians: {total_median:.1f} s; load average after: {os.getloadavg()[0]:.1f}")
     return 0
 
 

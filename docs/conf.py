@@ -24,8 +24,8 @@ os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))  # the package is normally installed; this is a fallback
-# the notebooks import their helper module notebooks/_helpers.py; the kernels myst-nb starts
-# inherit this environment (the same is done by tests/test_notebooks.py)
+# notebook 07 still imports the shim notebooks/_helpers.py (the others import spreadlab.course);
+# the kernels myst-nb starts inherit this environment (as in tests/test_notebooks.py)
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(ROOT / "notebooks")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
 )
@@ -204,6 +204,7 @@ _GROUPS = [
     ("spreadlab.spread", "Spreading"),
     ("spreadlab.divergences", "Divergences"),
     ("spreadlab.fourier", "Kernels: Fourier checks"),
+    ("spreadlab.formula_check", "Checking a formula of your own"),
     ("spreadlab.counterexample", "Kernels: the band-limited counterexample"),
     ("spreadlab.mmd", "Kernels: the MMD link"),
     ("spreadlab.ica", "Deterministic ICA by spread EM"),
@@ -215,6 +216,8 @@ _SUBPACKAGES = [
     ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
     ("spreadlab.experiments", "spreadlab.experiments: sweeps and reproductions (not the library)"),
     ("spreadlab.plotting", "spreadlab.plotting: the figure style and the tutorials' figures"),
+    ("spreadlab.course", "spreadlab.course: the tutorials' worked examples"),
+    ("spreadlab.exercises", "spreadlab.exercises: the exercise checker and the student edition"),
 ]
 
 
@@ -297,8 +300,36 @@ def _constant_page(mod, name):
             f".. data:: {name}\n   :value: {value!r}\n\n{body}\n")
 
 
+_IMPORT = re.compile(r"from spreadlab(?:\.\w+)* import (?:\(([^)]*)\)|([\w ,]+))")
+
+
+def _tutorial_uses():
+    """{public name: [tutorial stems]}: the names each notebook imports from spreadlab."""
+    import json
+
+    uses = {}
+    for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        names = {n for m in _IMPORT.finditer(code)
+                 for n in re.findall(r"[A-Za-z_]\w*", re.sub(r"#.*", "", m.group(1) or m.group(2)))}
+        for name in sorted(names):
+            uses.setdefault(name, []).append(nb.stem)
+    return uses
+
+
+def _used_in(name, uses):
+    """The "Used in tutorials" rubric of an API page (a small backreference, built offline)."""
+    stems = uses.get(name, [])
+    if not stems:
+        return ""
+    links = "\n".join(f"* :doc:`/tutorials/{stem}`" for stem in stems)
+    return f"\n.. rubric:: Used in tutorials\n\n{links}\n"
+
+
 def _write_api_stubs():
     API_DIR.mkdir(parents=True, exist_ok=True)
+    uses = _tutorial_uses()
     wanted = set()
     for _, mod, names in _api_sections():
         module = importlib.import_module(mod)
@@ -310,6 +341,7 @@ def _write_api_stubs():
                     f".. auto{kind}:: {name}\n{options}")
             if kind == "data":
                 text = _constant_page(mod, name)
+            text += _used_in(name, uses)
             path = API_DIR / f"{full}.rst"
             wanted.add(path.name)
             if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -350,7 +382,21 @@ def _api_source(app, docname, source):
 _write_api_stubs()
 
 
+# -- the course page: the notebooks as downloadable .ipynb files ----------------------------
+def _copy_notebooks(app, exception):
+    """Copy notebooks/*.ipynb to <build>/notebooks/, linked from course.md as real downloads."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+
+    dest = pathlib.Path(app.outdir) / "notebooks"
+    dest.mkdir(parents=True, exist_ok=True)
+    for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
+        shutil.copyfile(nb, dest / nb.name)
+
+
 def setup(app):
+    app.connect("build-finished", _copy_notebooks)
     app.connect("source-read", _benchmarks_source)
     app.connect("source-read", _api_source)
     app.connect("build-finished", _copy_mathjax)

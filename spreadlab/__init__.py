@@ -16,6 +16,8 @@ The public names are re-exported from the modules that define them:
 * :mod:`spreadlab.spread` -- ``spread`` and the numeric ``Convolution``;
 * :mod:`spreadlab.divergences` -- ``kl``, ``divergence``, ``spread_kl``, ``spread_divergence``;
 * :mod:`spreadlab.fourier` -- Fourier-positivity checks of kernels;
+* :mod:`spreadlab.formula_check` -- ``check_formula``: a hand-derived divergence formula against
+  quadrature over random and corner parameters;
 * :mod:`spreadlab.counterexample` -- two laws a band-limited kernel cannot tell apart;
 * :mod:`spreadlab.mmd` -- the MMD link: spread L2 distances;
 * :mod:`spreadlab.ica` -- deterministic linear ICA trained with spread EM (Numba compiled
@@ -32,6 +34,7 @@ from . import counterexample as _counterexample
 from . import distributions as _distributions
 from . import divergences as _divergences
 from . import fdivergences as _fdivergences
+from . import formula_check as _formula_check
 from . import fourier as _fourier
 from . import generator as _generator  # estimators load lazily, see __getattr__ below
 from . import ica as _ica
@@ -44,6 +47,7 @@ from .counterexample import *  # noqa: F401,F403
 from .distributions import *  # noqa: F401,F403
 from .divergences import *  # noqa: F401,F403
 from .fdivergences import *  # noqa: F401,F403
+from .formula_check import *  # noqa: F401,F403
 from .fourier import *  # noqa: F401,F403
 from .generator import (  # noqa: F401  (the estimators load lazily, see __getattr__)
     IMAGE_KINDS, curve_function, distance_to_manifold, make_curve, make_images, make_sheet,
@@ -68,6 +72,7 @@ __all__ = [
     *_spread_module.__all__,
     *_divergences.__all__,
     *_fourier.__all__,
+    *_formula_check.__all__,
     *_counterexample.__all__,
     *_mmd.__all__,
     *_ica.__all__,

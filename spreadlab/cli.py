@@ -351,6 +351,11 @@ def build_parser():
     from ._cli_test import add_parser as add_test_parser
 
     add_test_parser(sub).set_defaults(buffered=True)
+
+    from ._cli_course import add_check_formula_parser, add_parser as add_course_parser
+
+    add_course_parser(sub)
+    add_check_formula_parser(sub)
     return parser
 
 

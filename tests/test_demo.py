@@ -62,7 +62,12 @@ def test_demo_kernels_reports_the_fejer_band_to_infinity(tmp_path):
     fejer = next(line for line in text.splitlines() if line.strip().startswith("Fejér, s = 1"))
     assert fejer.split()[-1] == "∞)" and "[2, ∞)" in fejer
     laplace = next(line for line in text.splitlines() if "Laplace, b = 1" in line)
-    assert laplace.split()[-4:] == ["yes", "yes", "yes", "none"]
+    assert laplace.split()[-5:] == ["yes", "yes", "yes", "yes", "none"]
+    # the "valid spread?" column: isolated zeros keep spreading one-to-one, a band does not
+    assert "valid spread?" in text
+    uniform = next(line for line in text.splitlines() if "Uniform on [-1, 1]" in line)
+    assert uniform.split()[-6:-1] == ["no", "yes", "no", "yes", "3.142,"]
+    assert fejer.split()[-6:-2] == ["no", "no", "yes", "no"]
 
 
 def test_band_text_keeps_a_finite_band_finite():

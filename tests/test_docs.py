@@ -8,6 +8,7 @@ shipped inside the build; it saves screenshots (CI artifacts) in ``SCREENSHOT_DI
 
 import html.parser
 import importlib.util
+import json
 import os
 import pathlib
 import re
@@ -238,6 +239,23 @@ def test_every_public_name_has_an_api_page():
     assert {("spreadlab", n) for n in spreadlab.__all__} <= listed
     for mod, name in listed:
         assert (DOCS / "api" / "generated" / f"{mod}.{name}.rst").exists(), f"{mod}.{name}"
+
+
+def test_course_page_has_its_gallery_and_notebook_downloads(built_docs):
+    """docs/course.md: a thumbnail per notebook (real PNGs in the build) and .ipynb downloads."""
+    res, out = built_docs
+    assert res.returncode == 0, "the documentation build failed (see the first test)"
+    page = out / "course.html"
+    text = page.read_text(encoding="utf-8")
+    thumbs = [src for src in _read_page(text).images if "gallery/" in src]
+    names = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    assert sorted(pathlib.Path(src).stem for src in thumbs) == names
+    for src in thumbs:
+        data = (page.parent / src).resolve().read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000, src
+    for name in names:  # a real notebook file, not a .ipynb.txt
+        assert f'href="notebooks/{name}.ipynb"' in text, name
+        assert json.loads((out / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"]
 
 
 def test_notebooks_are_linked_into_the_docs():

@@ -1366,6 +1366,10 @@ EXEMPT = {
                  "the rest reaches make_ica_data and SpreadICA, which are targets",
     "plot_ica_sweep": "draws the rows ica_sweep returns (tests/test_ica_reproduce.py)",
     "plot_ica_traces": "draws EM traces that SpreadICA records (tests/test_ica_em.py)",
+    "check_formula": "takes a user's formula and families, not numbers; hostile formulas, families, ranges, "
+                     "ties, counts and tolerances are tested in tests/test_formula_check.py, and every "
+                     "reference it computes goes through divergence/spread_divergence, which are targets",
+    "FormulaCheck": "result record of check_formula (tests/test_formula_check.py)",
     "reproduce_ica": "experiment driver: ~75 s at reduced scale, ~25 min with full=True (run by "
                      "tests/test_ica_reproduce.py, which also feeds it hostile n_jobs, random_state, config "
                      "and outdir); the rest reaches ica_sweep",

@@ -168,55 +168,5 @@ def test_convention_check_rejects_a_bare_notebook():
         assert missing in problems
 
 
-# ----------------------------------------------------------------------------------------------
-# The exercise checkers of notebooks 6-8 (notebooks/_helpers.py): each accepts the right answer
-# and rejects a wrong one -- a checker that cannot fail would make its exercise vacuous.
-# (Notebooks 1-5: tests/test_tutorial.py.)
-# ----------------------------------------------------------------------------------------------
-def _helpers():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("_helpers", NOTEBOOK_DIR / "_helpers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# right answers from their derivations (not from the checkers); wrong ones are the mistakes a
-# student is likely to make
-CHECKER_ANSWERS = {
-    # 6.1: P = [[1, 0.5], [0, 1]]: rows 0.5 + 0, columns 0 + 0.5, over 2 Z (Z - 1) = 4.
-    #      Wrong: the bracket without the normalisation (1.0)
-    "6.1": (0.25, 1.0),
-    # 6.2: a step proportional to sigma^2 -> ratio 4 (measured 3.9994); wrong: linear in sigma
-    "6.2": (3.9994, 2.0),
-    # 6.3: iterations ~ gamma^-2 (measured -1.986); wrong: ~ 1/gamma
-    "6.3": (-1.986, -1.0),
-    # 7.1: sqrt(|a|^2 - sigma^2) = sqrt(5 - 0.64); wrong: the unbiased length |a| = sqrt(5)
-    "7.1": (float(np.sqrt(4.36)), float(np.sqrt(5.0))),
-    # 7.2: 1-D KL of N(0, 5.25) from N(0, 4.61), (r - 1 - log r) / 2; wrong: the unspread variances
-    "7.2": (0.5 * (5.25 / 4.61 - 1 - np.log(5.25 / 4.61)), 0.5 * (5 / 4.36 - 1 - np.log(5 / 4.36))),
-    # 7.3: log p~(y) by quadrature (-6.532759, computed in the notebook); wrong: the Gaussian's
-    #      normalisation -log(2 pi sigma^2) = 3.67 nats left out
-    "7.3": (-6.532759, -6.532759 + np.log(2 * np.pi * 0.01)),
-    # 8.1: |Delta|^2 / (2 sigma^2 a^-(d-1)/d) = 2 / (2 * 8^(-2/3)) = 4; wrong: the isotropic 1
-    "8.1": (4.0, 1.0),
-    # 8.2: 1 / (2 eps) = 500; wrong: eps / 2, the variance put along Delta the other way round
-    "8.2": (500.0, 5e-4),
-    # 8.3: 0.36 / (2 (1 + 4 * 10^(-7/8))) = 0.11742...; wrong: the isotropic 0.36 / (2 * 5) = 0.036
-    "8.3": (0.36 / (2 * (1 + 4 * 10 ** (-7 / 8))), 0.036),
-}
-
-
-def test_every_checker_of_notebooks_6_to_8_has_a_test():
-    later = {e for e in _helpers().EXERCISES if e.split(".")[0] in {"6", "7", "8"}}
-    assert later == set(CHECKER_ANSWERS)
-
-
-@pytest.mark.parametrize("exercise", sorted(CHECKER_ANSWERS))
-def test_checker_accepts_the_right_answer_and_rejects_a_wrong_one(exercise):
-    helpers = _helpers()
-    right, wrong = CHECKER_ANSWERS[exercise]
-    assert helpers.check(exercise, right) is True
-    with pytest.raises(AssertionError, match="expected"):
-        helpers.check(exercise, wrong)
+# The exercise checkers of every notebook (spreadlab.exercises) and the student edition are
+# tested in tests/test_exercises.py.
