@@ -73,7 +73,7 @@ def _subclasses(cls):
         yield from _subclasses(sub)
 
 
-def _classes():
+def named_classes():
     """The built-in names, then every user-defined Distribution subclass already imported.
 
     A class defined outside the ``spreadlab`` package (a user's own family, e.g. one with a
@@ -153,7 +153,7 @@ def parse_distribution(text):
     except (RecursionError, MemoryError, ValueError):
         # CPython's parser gives up on very deep nesting (e.g. 100,000 unary minus signs)
         raise ValueError(f"cannot parse {_quote(text)}: the expression is nested too deeply") from None
-    classes = _classes()
+    classes = named_classes()
     names = ", ".join(classes)
     call = tree.body
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):

@@ -33,9 +33,9 @@ from scipy import optimize
 
 from scipy import stats
 
-from .distributions import (
-    Cauchy, Epanechnikov, Fejer, Gaussian, HyperbolicSecant, Laplace, Logistic, StudentT,
-    Triangular, Uniform,
+from .distributions._gaussian import Gaussian
+from .distributions._univariate import (
+    Cauchy, Epanechnikov, Fejer, HyperbolicSecant, Laplace, Logistic, StudentT, Triangular, Uniform,
 )
 from .divergences import spread_divergence
 from .spread import spread
@@ -303,7 +303,7 @@ def two_delta_widget(kind="gaussian"):
         return None
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_spread_point_masses
+    from .plotting._tutorial import plot_spread_point_masses
 
     def draw(mu_p=0.0, mu_q=1.0, sigma=0.5, kind=kind):
         plot_spread_point_masses(mu_p, mu_q, make_kernel(kind, sigma))

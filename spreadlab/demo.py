@@ -264,7 +264,10 @@ def _plain_spread_em(n_samples, n_features, n_sources, random_state=0):
     """Amari distance of spread EM without the ML finish, on demo_ica's data and start."""
     import numpy as np
 
-    from . import SpreadICA, amari_distance, make_ica_data, pca_start
+    from .ica._data import make_ica_data
+    from .ica._estimator import SpreadICA
+    from .ica._metrics import amari_distance
+    from .ica._start import pca_start
 
     X, A, _ = make_ica_data(n_samples, n_features, n_sources, random_state=random_state)
     start = pca_start(X, n_sources, random_state=np.random.default_rng(random_state))

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._integration import QuadratureTruncationWarning
 from ._validation import check_choice
-from .distributions import Distribution
+from .distributions._base import Distribution
 from .fdivergences import get_f_divergence
 
 __all__ = ["check_formula", "FormulaCheck"]
@@ -93,9 +93,9 @@ class FormulaCheck:
 
 def _family(value, name):
     if isinstance(value, str):
-        import spreadlab
+        from ._parse import named_classes
 
-        cls = getattr(spreadlab, value, None)
+        cls = named_classes().get(value)
         if not (isinstance(cls, type) and issubclass(cls, Distribution)):
             raise ValueError(f"{name} must name a spreadlab distribution family; got {value!r}")
         return cls

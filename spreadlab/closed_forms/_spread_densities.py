@@ -27,7 +27,8 @@ import numpy as np
 from scipy.special import log_ndtr, voigt_profile
 
 from .._validation import as_float_array
-from ..distributions import Cauchy, Gaussian, Laplace, Uniform
+from ..distributions._gaussian import Gaussian
+from ..distributions._univariate import Cauchy, Laplace, Uniform
 from ..ica._whitened import laplace_spread_logpdf
 from ..registry import register_convolution
 from ..spread import _SumOfTwo
