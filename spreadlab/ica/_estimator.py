@@ -295,7 +295,10 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         ``gradient`` (max-abs relative gradient at the estimate),
         ``objective`` (mean noiseless
         log-likelihood per sample, whitened coordinates), ``smoothing``
-        (:math:`\sigma_*` levels), ``stall`` (why it stopped unconverged).
+        (:math:`\sigma_*` levels), ``stall`` (why it stopped unconverged),
+        ``roundoff`` (True when the last level stopped at the round-off floor
+        of its Newton step, above ``tol``: converged to machine precision,
+        ``distance`` is then the achieved step).
     spread_ : float
         Spread of the last spread-EM stage (units of the source scale).
     spread_schedule_ : list of float
@@ -672,7 +675,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         self.n_estep_ += info["evaluations"]
         self.ml_stage_ = {k: info[k] for k in ("converged", "iters", "evaluations", "distance",
                                                "tol", "gradient", "objective", "smoothing",
-                                               "stall")}
+                                               "stall", "roundoff")}
         return W
 
     def _set_mixing(self, A):
