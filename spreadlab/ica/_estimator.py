@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from .._validation import _short, as_count, as_float_array
 from . import _estep
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
+from . import _noisy
 from ._start import _as_generator, _principal_subspace, _random_rotation
 from ._whitened import (ML_SMOOTHING, noiseless_ml, noiseless_objective, polar, whitened_em_map,
                         whitened_objective)
@@ -356,7 +357,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         "estep": [StrOptions({"auto", "whitened", "importance", "exact"})],
         "n_draws": [Interval(Integral, 1, 100_000, closed="both")],
         "anneal": [StrOptions({"auto"}), Interval(Integral, 0, 40, closed="both")],
-        "finish": [StrOptions({"ml"}), None],
+        "finish": [StrOptions({"ml", "noisy_ml"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "accelerate": [StrOptions({"squarem"}), None],
@@ -449,7 +450,8 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         prior = get_prior(self.prior)
         estep = self.estep
         if estep == "whitened":
-            if not isinstance(prior, LaplacePrior) or self.noise != 0:
+            if not isinstance(prior, LaplacePrior) or (self.noise != 0
+                                                       and self.finish != "noisy_ml"):
                 raise ValueError(
                     "estep='whitened' needs noise=0 and prior='laplace'; got "
                     f"noise={self.noise!r}, prior={self.prior!r}"
@@ -467,7 +469,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                     f"{_MAX_EXACT_COMBINATIONS}; use estep='importance'"
                 )
         elif estep == "auto":
-            if isinstance(prior, LaplacePrior) and self.noise == 0:
+            if isinstance(prior, LaplacePrior) and (self.noise == 0 or self.finish == "noisy_ml"):
                 estep = "whitened"
             else:
                 cand = GaussianMixturePrior.laplace_gsm() if isinstance(prior, LaplacePrior) else prior
@@ -539,7 +541,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 self._eps_ext = _estep.extend_pool(rng.standard_normal((Z, pool)), self.n_draws)
                 self._offsets = rng.integers(0, pool, size=n).astype(np.int64)
         self._to_mixing = to_mixing
-        ml_finish = self.finish == "ml" and self.estep_ == "whitened"
+        ml_finish = self.finish in ("ml", "noisy_ml") and self.estep_ == "whitened"
         # with the terminal ML stage the spread schedule only has to reach the basin of the
         # optimum (its bias is removed by that stage): "auto" is then the first stage alone
         n_fixed = (1 if ml_finish else None) if self.anneal == "auto" else self.anneal + 1
@@ -593,6 +595,15 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 W = P.T                                   # unmixing, whitened coordinates
                 if ml_finish and not self._stopped_by_callback:
                     W = self._ml_stage(Uw, W, history)
+                # --- terminal stage for noisy data (finish="noisy_ml", spreadlab.ica._noisy):
+                # from the noiseless-ML estimate to ML of x = A s + noise * eps
+                if (self.finish == "noisy_ml" and ml_finish and not self._stopped_by_callback
+                        and self.ml_stage_["converged"]):
+                    W, info = _noisy.noisy_stage(self, Xc, lam, Uw, W, rng)
+                    self.n_estep_ += info["evaluations"]
+                    self.n_iter_ += sum(info["iters"])
+                    history.append(info["objective"])
+                    self.ml_stage_ = info
         except FloatingPointError as exc:
             raise FloatingPointError(
                 f"SpreadICA fit failed with a floating-point fault after {self.n_estep_} "
