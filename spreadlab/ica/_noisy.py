@@ -50,7 +50,7 @@ __all__ = ["estimate_noise", "smooth_laplace_logpdf", "noisy_objective", "noisy_
            "noisy_ml", "noise_draws", "NOISY_DRAWS", "NOISY_SMOOTHING"]
 
 # Draws of the noise per data point (shared: common random numbers).
-NOISY_DRAWS = 16
+NOISY_DRAWS = 64
 # Smoothing delta of |s| in the Laplace log density (source units).
 NOISY_SMOOTHING = 1e-3
 # Rows per chunk of the (n_samples * n_draws, Z) source array (bounds memory at ~20 MB).
@@ -139,10 +139,22 @@ def noise_draws(n_draws, noise_std, random_state=None):
     return ndtri(u) * noise_std
 
 
-def _passes(U, W, draws, scale, derivs):
-    """Mean log-likelihood term and (optionally) <sum_k w psi(s) s^T>, chunked over rows."""
+_KERNEL_CHUNK = 64  # samples per chunk of the Numba pass (fixes the summation order)
+
+
+def _passes(U, W, draws, scale, derivs, backend="numpy"):
+    """Mean log-likelihood term and (optionally) <sum_k w psi(s) s^T>, NumPy or Numba."""
     N, Z = U.shape
     K = draws.shape[0]
+    if backend == "numba":
+        from ._estep import load_kernels
+
+        c = 1.0 / scale
+        L, G = load_kernels().noisy_ml_kernel(np.ascontiguousarray(U @ W.T),
+                                              np.ascontiguousarray(draws @ W.T), c,
+                                              NOISY_SMOOTHING ** 2, bool(derivs), _KERNEL_CHUNK)
+        mean = float(L.sum() / N) - Z * math.log(2.0 * scale) - math.log(K)
+        return mean, (G.sum(axis=0) / N if derivs else None)
     rows = max(1, _CHUNK_ROWS // K)
     total = 0.0
     M = np.zeros((Z, Z))
@@ -160,7 +172,7 @@ def _passes(U, W, draws, scale, derivs):
     return total / N - math.log(K), (M / N if derivs else None)
 
 
-def noisy_objective(U, W, draws, scale):
+def noisy_objective(U, W, draws, scale, backend="numpy"):
     r"""Simulated mean log-likelihood per sample of the noisy model in whitened coordinates.
 
     :math:`\log|\det W| + \frac1N\sum_n\log\frac1K\sum_k\prod_i p((W(u_n+n_k))_i)`
@@ -184,16 +196,16 @@ def noisy_objective(U, W, draws, scale):
     sign, logdet = np.linalg.slogdet(W)
     if sign == 0:
         return -np.inf
-    return float(logdet + _passes(U, W, draws, scale, False)[0])
+    return float(logdet + _passes(U, W, draws, scale, False, backend)[0])
 
 
-def noisy_gradient(U, W, draws, scale):
+def noisy_gradient(U, W, draws, scale, backend="numpy"):
     r"""Relative gradient :math:`\partial\ell((I+E)W)/\partial E` at E = 0 (zero at a stationary point)."""
-    return np.eye(W.shape[0]) + _passes(U, W, draws, scale, True)[1]
+    return np.eye(W.shape[0]) + _passes(U, W, draws, scale, True, backend)[1]
 
 
 def noisy_ml(U, W0, noise_std, scale, *, n_draws=NOISY_DRAWS, random_state=None, tol=1e-4,
-             max_iter=500):
+             max_iter=500, backend="numpy"):
     r"""Maximum likelihood of the noisy ICA model in whitened coordinates (module docstring).
 
     Parameters
@@ -207,7 +219,7 @@ def noisy_ml(U, W0, noise_std, scale, *, n_draws=NOISY_DRAWS, random_state=None,
         :math:`\gamma/\sqrt{\lambda_j}`.
     scale : float
         Laplace scale b of the sources.
-    n_draws : int, default=16
+    n_draws : int, default=64
         Noise draws K (common random numbers).
     random_state : numpy.random.Generator or int, default=None
         Seeds the draws.
@@ -215,6 +227,7 @@ def noisy_ml(U, W0, noise_std, scale, *, n_draws=NOISY_DRAWS, random_state=None,
         Converged when the max-abs relative gradient is below ``tol``.
     max_iter : int, default=500
         L-BFGS iterations.
+    backend : {"numpy", "numba"}, default="numpy"
 
     Returns
     -------
@@ -245,7 +258,7 @@ def noisy_ml(U, W0, noise_std, scale, *, n_draws=NOISY_DRAWS, random_state=None,
         count[0] += 1
         if sign == 0:
             return np.inf, np.zeros_like(w)
-        mean, M = _passes(U, W, draws, scale, True)
+        mean, M = _passes(U, W, draws, scale, True, backend)
         # Euclidean gradient of -l: -(W^{-T} + M W^{-T}) = -(I + M) W^{-T}
         grad = -(np.eye(Z) + M) @ np.linalg.inv(W).T
         return -(logdet + mean), grad.ravel()
@@ -256,9 +269,9 @@ def noisy_ml(U, W0, noise_std, scale, *, n_draws=NOISY_DRAWS, random_state=None,
     W = res.x.reshape(Z, Z)
     if not np.all(np.isfinite(W)) or -res.fun < -f(W0.ravel())[0]:
         W = W0                                      # never return worse than the start
-    G = noisy_gradient(U, W, draws, scale)
+    G = noisy_gradient(U, W, draws, scale, backend)
     g = float(np.max(np.abs(G)))
-    obj = noisy_objective(U, W, draws, scale)
+    obj = noisy_objective(U, W, draws, scale, backend)
     converged = g < tol
     roundoff = False
     msg = str(res.message)
@@ -301,6 +314,6 @@ def noisy_stage(est, Xc, lam, U, W0, rng):
                          f"n_components={Z}")
     W, info = noisy_ml(U, W0, gamma / np.sqrt(lam), est.prior_.scale,
                        random_state=int(rng.integers(2**63 - 1)), tol=est.tol,
-                       max_iter=est.max_iter)
+                       max_iter=est.max_iter, backend=est.backend)
     info["noise"] = gamma
     return W, info
