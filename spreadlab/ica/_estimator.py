@@ -236,10 +236,19 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         importance sampling.
     n_draws : int, default=100
         Importance samples per data point, in [1, 100000].
-    finish : {"ml", None}, default="ml"
+    finish : {"ml", "noisy_ml", None}, default="ml"
         Terminal noiseless-ML stage after the spread schedule, used with
         ``estep_="whitened"`` (other E-steps have none; ``ml_stage_`` is then
-        None).
+        None).  ``"noisy_ml"`` (Laplace prior) fits noisy data
+        :math:`x = As + \gamma\epsilon`: after the noiseless-ML stage it ends
+        at the maximum-likelihood estimate of the noisy model
+        (:mod:`spreadlab.ica._noisy`: the noiseless likelihood averaged over
+        the noise with 64 common quasi-random draws, by L-BFGS), with
+        :math:`\gamma` = ``noise`` when positive, else estimated from the
+        trailing eigenvalues of the data covariance (needs ``n_features >
+        n_components``); ``ml_stage_`` then describes this stage and holds
+        ``noise``.  With ``"noisy_ml"`` a positive ``noise`` does not change
+        the E-step (whitened).
     anneal : "auto" or int, default="auto"
         Number of halvings of the spread after the first stage (an int in
         [0, 40]), or ``"auto"`` for the data-chosen schedule above (the first
