@@ -649,8 +649,9 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                 advice.append("a rate near 1 means EM is stalled (for classical EM: the noise is "
                               "too small); increase max_iter or the spread")
             if ml_bad:
+                kind = "noisy" if "noise" in ml else "noiseless"   # finish="noisy_ml" or "ml"
                 parts.append(
-                    f"noiseless-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
+                    f"{kind}-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
                     f"{sum(ml['iters'])} Newton iterations, stopped by {ml['stall']}, "
                     f"estimated distance to the stationary point {ml['distance']:.3g} > "
                     f"tol={ml['tol']:g}, max |relative gradient| {ml['gradient']:.3g}")
