@@ -108,9 +108,10 @@ def summarise(rows, gammas):
         print(f"| {g:g} | {len(sel)} | {np.median(ours):.4f} | " + " | ".join(cells) +
               f" | {walls} |")
     unconv = sum(not r["info"][OURS]["converged"] for r in rows)
+    ratio = {g: np.median([r["info"][OURS]["noise"] / g for r in rows if r["gamma"] == g])
+             for g in gammas if any(r["gamma"] == g for r in rows)}
     print(f"\n{OURS} not converged on {unconv} of {len(rows)} fits; estimated noise / true: "
-          + ", ".join(f"{g:g}: {np.median([r['info'][OURS]['noise'] / g for r in rows if r['gamma'] == g]):.3f}"
-                      for g in gammas if any(r["gamma"] == g for r in rows)))
+          + ", ".join(f"{g:g}: {q:.3f}" for g, q in ratio.items()))
 
 
 def main():

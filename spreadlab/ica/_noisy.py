@@ -111,7 +111,8 @@ def smooth_laplace_logpdf(s, scale, delta=NOISY_SMOOTHING):
 
 
 def noise_draws(n_draws, noise_std, random_state=None):
-    r"""Common noise draws :math:`n_k`: scrambled Sobol points mapped to :math:`\mathcal N(0, \mathrm{diag}(\tau^2))`.
+    r"""Common noise draws :math:`n_k`: scrambled Sobol points mapped to
+    :math:`\mathcal N(0, \mathrm{diag}(\tau^2))`.
 
     Quasi-random points integrate the smooth noise average with a much smaller
     error than pseudo-random ones of the same number (randomised by the
@@ -200,7 +201,8 @@ def noisy_objective(U, W, draws, scale, backend="numpy"):
 
 
 def noisy_gradient(U, W, draws, scale, backend="numpy"):
-    r"""Relative gradient :math:`\partial\ell((I+E)W)/\partial E` at E = 0 (zero at a stationary point)."""
+    r"""Relative gradient :math:`\partial\ell((I+E)W)/\partial E` at E = 0
+    (zero at a stationary point)."""
     return np.eye(W.shape[0]) + _passes(U, W, draws, scale, True, backend)[1]
 
 
@@ -277,7 +279,8 @@ def noisy_ml(U, W0, noise_std, scale, *, n_draws=NOISY_DRAWS, random_state=None,
     msg = str(res.message)
     stall = None
     if not converged:
-        if "REL_REDUCTION_OF_F" in msg.upper().replace(" ", "_") or "RELATIVE REDUCTION" in msg.upper():
+        words = msg.upper().replace("_", " ")
+        if "REL REDUCTION OF F" in words or "RELATIVE REDUCTION" in words:
             # the objective no longer changes above round-off: converged to machine
             # precision only if the ascent a step could still make is below that
             # resolution (0.5 g^2 with Hessian eigenvalues ~1)
