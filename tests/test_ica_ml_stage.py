@@ -155,9 +155,17 @@ def test_default_fit_ends_at_a_stationary_point_of_the_noiseless_likelihood(data
     S = est.transform(X)
     d1 = laplace_spread_logpdf(S, sigma, B)[1]
     G = np.eye(3) + d1.T @ S / S.shape[0]
-    # Newton step below 1e-9 and Hessian eigenvalues ~1..3: gradient ~1e-9
-    assert np.abs(G).max() < 1e-7
-    assert np.abs(G).max() == pytest.approx(est.ml_stage_["gradient"], rel=1e-3, abs=1e-9)
+    ml = est.ml_stage_
+    # the stage stops below tol or at the round-off floor of its own Newton step (which
+    # BLAS kernel decides where that lies: SkylakeX and Haswell differ in the last bits);
+    # the floor is only reached once the promised ascent is below the objective's
+    # resolution, i.e. for steps far below the statistical error 1/sqrt(N) = 0.02
+    assert ml["distance"] < 1e-9 or (ml["roundoff"] and ml["distance"] < 1e-6)
+    # G ~ H D with the relative Hessian's eigenvalues <= ~3 at a Laplace optimum (4 is a
+    # margin), plus the round-off of G recomputed from transform: 2000 terms of size
+    # |psi(s) s| ~ 1, summed, ~1e-13
+    assert np.abs(G).max() < 4 * ml["distance"] + 1e-12
+    assert np.abs(G).max() == pytest.approx(ml["gradient"], rel=1e-3, abs=1e-12)
     # far from the start: the stage did real work on this seed
     assert sum(est.ml_stage_["iters"]) >= 2
 
@@ -195,15 +203,38 @@ def test_ml_stage_that_runs_out_of_iterations_is_not_converged(data):
     assert info["distance"] > 1e-9
 
 
-def test_ml_stage_at_tol_zero_stops_without_converging(data):
-    # tol=0 can never be met: Newton reaches round-off, the line search finds no
-    # ascent and the stage stops (no hang), unconverged
+def test_ml_stage_at_tol_zero_stops_at_the_round_off_floor_issue21(data):
+    # tol=0 can never be met: Newton reaches the round-off floor of its own step, where
+    # a line search would be decided by round-off (it used to run hundreds of no-op
+    # halved steps to max_iter).  The stage stops there, converged "to machine
+    # precision", with the achieved distance reported
     X, _ = data
     U, _ = _whiten(X, 3)
     W, info = noiseless_ml(U, _off_start(U), B, tol=0.0, max_iter=200)
-    assert not info["converged"] and info["stall"] is not None
-    assert sum(info["iters"]) < 200 * 2
-    assert np.abs(noiseless_gradient(U, W, 1e-3, B)).max() < 1e-8
+    assert info["converged"] and info["roundoff"] and info["stall"] is None
+    # quadratic convergence from 0.2 off: each level needs ~10 steps, not max_iter
+    assert max(info["iters"]) <= 20
+    # the floor of the Newton step: a few ulps of the relative W (|W| ~ 1)
+    assert 0 < info["distance"] < 1e3 * np.finfo(float).eps
+    assert np.abs(noiseless_gradient(U, W, 1e-3, B)).max() < 1e3 * np.finfo(float).eps
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_ml_stage_restarted_at_its_optimum_stops_at_once_issue21(data, backend):
+    # started at the round-off floor with a tol below it: one or two trial steps, no hang
+    X, _ = data
+    U, _ = _whiten(X, 3)
+    W, info = noiseless_ml(U, _off_start(U), B, tol=1e-12, backend=backend)
+    W2, info2 = noiseless_ml(U, W, B, smoothing=(1e-3,), tol=1e-300, max_iter=500,
+                             backend=backend)
+    assert info2["converged"] and info2["roundoff"] and info2["iters"][0] <= 3
+    assert info2["evaluations"] <= 4
+    assert amari_like(W2, W) < 1e3 * np.finfo(float).eps
+
+
+def amari_like(W1, W2):
+    """Relative difference of two unmixing matrices (no permutation: same start)."""
+    return float(np.linalg.norm(W1 - W2) / np.linalg.norm(W2))
 
 
 def test_stalled_ml_stage_warns_with_numbers_and_is_not_converged(data):

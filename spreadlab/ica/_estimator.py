@@ -1,4 +1,5 @@
 """SpreadICA: EM for linear ICA with spread noise (works for noise-free data)."""
+import functools
 import math
 import numbers
 import re
@@ -15,6 +16,7 @@ from .._trainer import (ConvergenceWarning, Progress, as_generator, distance_to_
 from .._validation import _short, as_count, as_float_array
 from ._estep import ESTEPS, m_step, point_mass_estep
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
+from . import _noisy
 from ._start import _principal_subspace, _random_rotation
 from ._whitened import ML_SMOOTHING, noiseless_ml, noiseless_objective
 
@@ -222,10 +224,19 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         importance sampling.
     n_draws : int, default=100
         Importance samples per data point, in [1, 100000].
-    finish : {"ml", None}, default="ml"
+    finish : {"ml", "noisy_ml", None}, default="ml"
         Terminal noiseless-ML stage after the spread schedule, used with
         ``estep_="whitened"`` (other E-steps have none; ``ml_stage_`` is then
-        None).
+        None).  ``"noisy_ml"`` (Laplace prior) fits noisy data
+        :math:`x = As + \gamma\epsilon`: after the noiseless-ML stage it ends
+        at the maximum-likelihood estimate of the noisy model
+        (:mod:`spreadlab.ica._noisy`: the noiseless likelihood averaged over
+        the noise with 64 common quasi-random draws, by L-BFGS), with
+        :math:`\gamma` = ``noise`` when positive, else estimated from the
+        trailing eigenvalues of the data covariance (needs ``n_features >
+        n_components``); ``ml_stage_`` then describes this stage and holds
+        ``noise``.  With ``"noisy_ml"`` a positive ``noise`` does not change
+        the E-step (whitened).
     anneal : "auto" or int, default="auto"
         Number of halvings of the spread after the first stage (an int in
         [0, 40]), or ``"auto"`` for the data-chosen schedule above (the first
@@ -283,7 +294,10 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         ``gradient`` (max-abs relative gradient at the estimate),
         ``objective`` (mean noiseless
         log-likelihood per sample, whitened coordinates), ``smoothing``
-        (:math:`\sigma_*` levels), ``stall`` (why it stopped unconverged).
+        (:math:`\sigma_*` levels), ``stall`` (why it stopped unconverged),
+        ``roundoff`` (True when the last level stopped at the round-off floor
+        of its Newton step, above ``tol``: converged to machine precision,
+        ``distance`` is then the achieved step).
     spread_ : float
         Spread of the last spread-EM stage (units of the source scale).
     spread_schedule_ : list of float
@@ -346,7 +360,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         "estep": [StrOptions({"auto", "whitened", "importance", "exact"})],
         "n_draws": [Interval(Integral, 1, 100_000, closed="both")],
         "anneal": [StrOptions({"auto"}), Interval(Integral, 0, 40, closed="both")],
-        "finish": [StrOptions({"ml"}), None],
+        "finish": [StrOptions({"ml", "noisy_ml"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "accelerate": [StrOptions({"squarem"}), None],
@@ -439,7 +453,8 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         prior = get_prior(self.prior)
         estep = self.estep
         if estep == "whitened":
-            if not isinstance(prior, LaplacePrior) or self.noise != 0:
+            if not isinstance(prior, LaplacePrior) or (self.noise != 0
+                                                       and self.finish != "noisy_ml"):
                 raise ValueError(
                     "estep='whitened' needs noise=0 and prior='laplace'; got "
                     f"noise={self.noise!r}, prior={self.prior!r}"
@@ -457,7 +472,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                     f"{_MAX_EXACT_COMBINATIONS}; use estep='importance'"
                 )
         elif estep == "auto":
-            if isinstance(prior, LaplacePrior) and self.noise == 0:
+            if isinstance(prior, LaplacePrior) and (self.noise == 0 or self.finish == "noisy_ml"):
                 estep = "whitened"
             else:
                 cand = GaussianMixturePrior.laplace_gsm() if isinstance(prior, LaplacePrior) else prior
@@ -499,7 +514,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         frame = kind.frame(Xc, lam, U, A0)
         eps = rng.standard_normal(frame.U.shape) if sigma0 > 0 else None   # one spread draw
         kind = kind.with_draws(rng, n, Z)          # importance: its common random numbers
-        finish = _terminal_stage(self.finish, kind)
+        finish = _terminal_stage(self.finish, kind, Xc=Xc, lam=lam, rng=rng)
         # with a terminal stage the spread schedule only has to reach the basin of the
         # optimum (the terminal stage removes its bias): "auto" is then the first stage alone
         n_stages = (1 if finish else None) if self.anneal == "auto" else self.anneal + 1
@@ -598,7 +613,8 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         log.history.insert(start, info["history"][0])   # the objective at W0 (no extra pass)
         log.n_estep += info["evaluations"]
         log.ml = {k: info[k] for k in ("converged", "iters", "evaluations", "distance", "tol",
-                                       "gradient", "objective", "smoothing", "stall")}
+                                       "gradient", "objective", "smoothing", "stall",
+                                       "roundoff")}
         return W
 
     def _store(self, frame, P, W, lam, scale, log):
@@ -623,6 +639,19 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
                            and (ml is None or ml["converged"]))
         self.stop_reason_ = log.reason()
 
+    def _noisy_ml_stage(self, frame, W0, log, *, Xc, lam, rng):
+        """The terminal stage for noisy data: noiseless ML, then ML of x = A s + noise * eps
+        (:func:`spreadlab.ica._noisy.noisy_stage`) from the noiseless estimate."""
+        W = self._ml_stage(frame, W0, log)
+        if log.stopped or not log.ml["converged"]:
+            return W
+        W, info = _noisy.noisy_stage(self, Xc, lam, frame.U, W, rng)
+        log.n_estep += info["evaluations"]
+        log.n_iter += sum(info["iters"])
+        log.history.append(info["objective"])
+        log.ml = info
+        return W
+
     def _warn_not_converged(self, log):
         ml = log.ml
         bad = [r for r in log.stages if not r["converged"]]
@@ -637,8 +666,9 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
             advice.append("a rate near 1 means EM is stalled (for classical EM: the noise is "
                           "too small); increase max_iter or the spread")
         if ml_bad:
+            kind = "noisy" if "noise" in ml else "noiseless"   # finish="noisy_ml" or "ml"
             parts.append(
-                f"noiseless-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
+                f"{kind}-ML stage (smoothing {ml['smoothing'][len(ml['iters']) - 1]:g}): "
                 f"{sum(ml['iters'])} Newton iterations, stopped by {ml['stall']}, "
                 f"estimated distance to the stationary point {ml['distance']:.3g} > "
                 f"tol={ml['tol']:g}, max |relative gradient| {ml['gradient']:.3g}")
@@ -812,11 +842,18 @@ def _spread_schedule(kind, U, eps, P, sigma0, *, n_stages, stat_err, noise_reach
 
 
 # ---- the terminal stage: chosen here, and only here ---------------------------------
-def _terminal_stage(finish, kind):
-    """The stage run after the spread schedule, or None: ``finish="ml"`` in whitened
-    coordinates is noiseless maximum likelihood (:meth:`SpreadICA._ml_stage`)."""
-    if finish == "ml" and kind.name == "whitened":
+def _terminal_stage(finish, kind, *, Xc, lam, rng):
+    """The stage run after the spread schedule, or None: in whitened coordinates
+    ``finish="ml"`` is noiseless maximum likelihood (:meth:`SpreadICA._ml_stage`) and
+    ``finish="noisy_ml"`` continues from it to maximum likelihood of the noisy model
+    (:meth:`SpreadICA._noisy_ml_stage`, which needs the centred data and their top
+    eigenvalues to estimate the noise)."""
+    if kind.name != "whitened":
+        return None
+    if finish == "ml":
         return SpreadICA._ml_stage
+    if finish == "noisy_ml":
+        return functools.partial(SpreadICA._noisy_ml_stage, Xc=Xc, lam=lam, rng=rng)
     return None
 # ---------------------------------------------------------------------------------------
 

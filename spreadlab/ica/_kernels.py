@@ -34,6 +34,7 @@ import numpy as np
 from .._numba import cache_dir_writable, cache_enabled, jit, prange  # noqa: F401 (re-exported)
 
 __all__ = ["estep_importance_kernel", "estep_exact_kernel", "laplace_posterior_kernel",
+           "noisy_ml_kernel",
            "laplace_ml_kernel", "CACHE_ENABLED", "cache_dir_writable"]
 
 
@@ -486,3 +487,55 @@ def laplace_ml_kernel(S, sigma, scale, derivs, chunk):
                     for k in range(j):
                         M[ch, i, j, k] = M[ch, i, k, j]
     return L, G, M
+
+
+@njit(parallel=True, cache=CACHE_ENABLED)
+def noisy_ml_kernel(UW, DW, c, delta2, derivs, chunk):
+    r"""Fused pass of the noisy-ML stage (:func:`spreadlab.ica._noisy._passes` is the
+    NumPy reference).
+
+    With the sources :math:`s_{nk} = UW_n + DW_k` (the data and the noise draws
+    already multiplied by :math:`W^\top`) and :math:`\log p(s) = -c\sqrt{s^2+\delta^2}`
+    (without its constant), per chunk of ``chunk`` samples:
+    :math:`\sum_n\log\sum_k\prod_i p(s_{nki})` and, with ``derivs``,
+    :math:`\sum_n\sum_k w_{nk}(\log p)'(s_{nki})s_{nkj}` (Z, Z), the weights
+    :math:`w_{nk}` normalised over k; the caller adds chunks in a fixed order.
+    """
+    N, Z = UW.shape
+    K = DW.shape[0]
+    n_chunks = (N + chunk - 1) // chunk
+    L = np.zeros(n_chunks)
+    Zd = Z if derivs else 1
+    G = np.zeros((n_chunks, Zd, Zd))
+    for ch in prange(n_chunks):
+        S = np.empty((K, Z))
+        D1 = np.empty((K, Z))
+        lp = np.empty(K)
+        tot = 0.0
+        for n in range(ch * chunk, min(N, (ch + 1) * chunk)):
+            top = -np.inf
+            for k in range(K):
+                acc = 0.0
+                for i in range(Z):
+                    s = UW[n, i] + DW[k, i]
+                    r = math.sqrt(s * s + delta2)
+                    S[k, i] = s
+                    D1[k, i] = -c * s / r
+                    acc -= c * r
+                lp[k] = acc
+                if acc > top:
+                    top = acc
+            den = 0.0
+            for k in range(K):
+                lp[k] = math.exp(lp[k] - top)
+                den += lp[k]
+            tot += top + math.log(den)
+            if derivs:
+                for k in range(K):
+                    w = lp[k] / den
+                    for i in range(Z):
+                        f = w * D1[k, i]
+                        for j in range(Z):
+                            G[ch, i, j] += f * S[k, j]
+        L[ch] = tot
+    return L, G

@@ -323,6 +323,21 @@ _EIG_FLOOR = 0.1
 ML_SMOOTHING = (1e-2, 1e-3)
 # Loose stopping tolerance of the warm-start levels (relative distance).
 _WARM_TOL = 1e-3
+# Relative round-off of the objective l = log|det W| + <sum_i log p(s_i)>: each term
+# carries a few ulps (log_ndtr, exp, log), and N*Z of them are summed in chunks of
+# _ML_CHUNK, so accumulated error grows like sqrt(number of chunk sums) ulps; 64 ulps of
+# max(1, |l|) is above what was measured (successive objectives at the optimum differ by
+# up to 4 ulps of |l| ~ 4 at N = 2000, Z = 3, on the Haswell and SkylakeX kernels).
+_OBJ_ROUNDOFF_ULPS = 64.0
+# In the round-off regime a full Newton step must shrink the next Newton step at least
+# this much (quadratic convergence shrinks it by far more); otherwise the step has
+# reached its own round-off floor.
+_FLOOR_SHRINK = 0.5
+
+
+def _objective_resolution(obj):
+    """Smallest change of the objective ``obj`` that round-off cannot fake."""
+    return _OBJ_ROUNDOFF_ULPS * np.finfo(float).eps * max(1.0, abs(obj))
 
 
 def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500,
@@ -337,6 +352,21 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
     the last level, ``max(tol, 1e-3)`` for the warm-up levels); it is not
     converged when it runs out of ``max_iter`` iterations or the line
     search cannot make progress (a stalled fit).
+
+    **Round-off floor.**  Near the optimum the ascent a Newton step promises,
+    :math:`\tfrac12 g^\top H^{-1}g`, falls below the resolution of the
+    objective (64 ulps of :math:`\max(1, |\ell|)`); a line search on
+    :math:`\ell` would then be decided by round-off.  There the full step
+    is judged by the next Newton step instead: it is taken when it at least
+    halves :math:`\|D\|` (quadratic convergence does far better), and when
+    it does not, the step has reached its own round-off floor.  The level
+    then stops at the better of the two iterates and counts as converged
+    "to machine precision" (``info["roundoff"]`` True, ``distance`` the
+    achieved step, possibly above ``tol``): no float64 computation of this
+    objective can certify a smaller distance, and the floor lies far below
+    the statistical error (the regime is entered only when
+    :math:`\|D\|\lesssim 10^{-6}` since the Hessian's eigenvalues are
+    floored at 0.1).
 
     Parameters
     ----------
@@ -364,7 +394,9 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
         step norm), ``tol`` (the last level's tolerance), ``gradient``
         (max-abs relative gradient at the returned W), ``objective`` (its
         :math:`\ell_{\sigma_*}`), ``history`` (objective at ``W0``, then
-        after every accepted step), ``smoothing``, ``stall`` (reason).
+        after every accepted step), ``smoothing``, ``stall`` (reason),
+        ``roundoff`` (the last level stopped at the round-off floor of its
+        Newton step rather than below ``tol``).
     """
     W = np.array(W0, dtype=float)
     Z = U.shape[1]
@@ -375,12 +407,12 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
                          f"(I + D) W never leave a singular one); got {W.tolist()}")
     info = dict(converged=False, stopped=False, iters=[], evaluations=0, distance=np.inf,
                 tol=tol, gradient=np.inf, objective=-np.inf, history=[],
-                smoothing=list(smoothing), stall=None)
+                smoothing=list(smoothing), stall=None, roundoff=False)
     eye = np.eye(Z)
     for level, sigma in enumerate(smoothing):
         last = level == len(smoothing) - 1
         level_tol = info["tol"] = tol if last else max(tol, _WARM_TOL)
-        converged = False
+        converged = info["roundoff"] = False
         its = 0
         moments = None      # the accepted trial point's pass (with derivatives) is reused
         for its in range(max_iter + 1):
@@ -401,30 +433,58 @@ def noiseless_ml(U, W0, scale, *, smoothing=ML_SMOOTHING, tol=1e-4, max_iter=500
                 info["stall"] = f"max_iter={max_iter} Newton iterations"
                 break
             slope = float(np.sum(G * D))           # directional derivative of -l (< 0)
-            step, accepted = 1.0, False
-            while step > 1e-10:
-                W_try = (eye + step * D) @ W
+            at_floor = False
+            if -0.5 * slope < _objective_resolution(obj):
+                # Round-off regime: the predicted ascent is below what the objective can
+                # resolve, so Armijo would be decided by round-off (and halving makes no-op
+                # steps).  Judge the full step by the Newton step at the trial point
+                # instead: near the optimum it shrinks quadratically; once it no longer
+                # shrinks, the step has reached its own round-off floor.
+                W_try = (eye + D) @ W
                 logdet = _logdet(W_try)
-                moments = (None if not np.isfinite(logdet) else
-                           _ml_moments(U @ W_try.T, sigma, scale, backend, derivs=step == 1.0))
-                info["evaluations"] += moments is not None
-                obj_try = -np.inf if moments is None else logdet + moments[0]
-                # Armijo, on l = -loss; a singular trial (-inf) is never an ascent
-                if moments is not None and obj_try >= obj - 1e-4 * step * slope:
-                    accepted = True
+                trial = (None if not np.isfinite(logdet) else
+                         _ml_moments(U @ W_try.T, sigma, scale, backend))
+                info["evaluations"] += trial is not None
+                dist_try = (np.inf if trial is None else
+                            float(np.linalg.norm(_newton_direction(trial[1], trial[2],
+                                                                   _EIG_FLOOR)[0])))
+                at_floor = not dist_try < _FLOOR_SHRINK * dist
+                if at_floor and not dist_try < dist:
+                    converged = info["roundoff"] = True     # W is the better iterate
                     break
-                step *= 0.5
-            if not accepted:
-                moments = None
-                info["stall"] = ("the line search found no ascent along the Newton step "
-                                 f"(step {dist:.3g}, gradient {info['gradient']:.3g})")
-                break
+                moments, obj_try = trial, logdet + trial[0]
+            else:
+                step, accepted = 1.0, False
+                while step > 1e-10:
+                    W_try = (eye + step * D) @ W
+                    logdet = _logdet(W_try)
+                    moments = (None if not np.isfinite(logdet) else
+                               _ml_moments(U @ W_try.T, sigma, scale, backend,
+                                           derivs=step == 1.0))
+                    info["evaluations"] += moments is not None
+                    obj_try = -np.inf if moments is None else logdet + moments[0]
+                    # Armijo, on l = -loss; a singular trial (-inf) is never an ascent
+                    if moments is not None and obj_try >= obj - 1e-4 * step * slope:
+                        accepted = True
+                        break
+                    step *= 0.5
+                if not accepted:
+                    moments = None
+                    info["stall"] = ("the line search found no ascent along the Newton step "
+                                     f"(step {dist:.3g}, gradient {info['gradient']:.3g})")
+                    break
             W = W_try
             if moments[1] is None:                   # a shortened step: derivatives still due
                 moments = None
             info["history"].append(obj_try)
             if callback is not None and callback(W, obj_try) is True:
                 info["stopped"] = True
+                break
+            if at_floor:                             # the trial was the better iterate
+                G = _newton_direction(moments[1], moments[2], _EIG_FLOOR)[1]
+                info.update(distance=dist_try, gradient=float(np.max(np.abs(G))),
+                            objective=obj_try)
+                converged = info["roundoff"] = True
                 break
         info["iters"].append(its)
         if not converged or info["stopped"]:
