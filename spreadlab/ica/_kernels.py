@@ -489,7 +489,7 @@ def laplace_ml_kernel(S, sigma, scale, derivs, chunk):
     return L, G, M
 
 
-@njit(parallel=True, cache=CACHE_ENABLED)
+@jit(parallel=True)
 def noisy_ml_kernel(UW, DW, c, delta2, derivs, chunk):
     r"""Fused pass of the noisy-ML stage (:func:`spreadlab.ica._noisy._passes` is the
     NumPy reference).
