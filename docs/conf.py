@@ -212,6 +212,7 @@ _GROUPS = [
 _SUBPACKAGES = [
     ("spreadlab.ica", "spreadlab.ica: deterministic ICA by spread EM"),
     ("spreadlab.plotting", "spreadlab.plotting: the figure style and the tutorials' figures"),
+    ("spreadlab.budgets", "spreadlab.budgets: memory and time budgets"),
 ]
 
 

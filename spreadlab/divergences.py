@@ -13,6 +13,8 @@ module holds the public functions and the two numeric routes:
 Divergences that are infinite because of a support mismatch are ``inf``, never NaN.
 """
 
+import time
+
 import numpy as np
 
 from . import closed_forms as _closed_forms  # noqa: F401  (registers the built-in closed forms)
@@ -22,12 +24,14 @@ from ._integration import (
     breakpoints,
     integrate_segments,
     kronrod_sum,
+    remaining_budget,
     scan_grid,
     support_1d,
     tail_decay,
     time_budget,
 )
-from ._validation import as_budget, as_count, check_choice, check_rng
+from ._validation import as_budget, as_count, check_choice, check_rng, time_budget_seconds
+from .budgets import TimeBudgetError
 from .distributions import Distribution, check_distribution
 from .fdivergences import NoClosedFormError, get_f_divergence
 from .registry import DIVERGENCES
@@ -512,15 +516,14 @@ def _mc_divergence(p, q, fd, alpha, n_samples, rng):
     rng = check_rng(rng, "rng")
     if _same_law(p, q):  # every term is f(1) = 0: the estimate is exact
         return Estimate(0.0, 0.0, "mc", n_samples)
-
-    def logs_at(d):
-        x = np.asarray(d.sample(n_samples, rng), dtype=float)
-        x = x.reshape(n_samples, -1)[:, 0] if d.dim == 1 else x
-        with np.errstate(divide="ignore", under="ignore", over="ignore"):
-            return np.asarray(p.logpdf(x), dtype=float), np.asarray(q.logpdf(x), dtype=float)
-
-    at_p = logs_at(p) if "p" in fd.draws else None
-    at_q = logs_at(q) if "q" in fd.draws else None
+    budget = time_budget_seconds("MC_TIME_BUDGET")
+    message = (
+        f"method='mc' ran past its time budget of {budget:g} s (spreadlab.budgets.MC_TIME_BUDGET) "
+        f"with n_samples={n_samples}; use fewer samples, a closed form, or a larger budget"
+    )
+    with time_budget(budget, message, TimeBudgetError):
+        at_p = _mc_logs(p, q, p, n_samples, rng, fd) if "p" in fd.draws else None
+        at_q = _mc_logs(p, q, q, n_samples, rng, fd) if "q" in fd.draws else None
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         value, se = fd.mc_terms(at_p, at_q, alpha)
     if np.isnan(value) or np.isnan(se):
@@ -529,6 +532,39 @@ def _mc_divergence(p, q, fd, alpha, n_samples, rng):
             "term); use method='quad' or a closed form"
         )
     return Estimate(value, se, "mc", n_samples)
+
+
+_MC_PILOT = 32  # draws whose density evaluations are timed before the rest, for numeric densities
+
+
+def _mc_logs(p, q, d, n_samples, rng, fd):
+    """log p and log q at ``n_samples`` draws from ``d``, under the Monte Carlo time budget.
+
+    With a numerically spread density, the first :data:`_MC_PILOT` draws are evaluated
+    first and timed: if the rest cannot finish before the deadline, the call is refused
+    at once with the projected time (not after the whole budget has been spent)."""
+    x = np.asarray(d.sample(n_samples, rng), dtype=float)
+    x = x.reshape(n_samples, -1)[:, 0] if d.dim == 1 else x
+
+    def logs(xs):
+        with np.errstate(divide="ignore", under="ignore", over="ignore"):
+            return np.asarray(p.logpdf(xs), dtype=float), np.asarray(q.logpdf(xs), dtype=float)
+
+    if not (p.numeric_density or q.numeric_density) or n_samples <= 2 * _MC_PILOT:
+        return logs(x)
+    start = time.monotonic()
+    head = logs(x[:_MC_PILOT])
+    projected = (time.monotonic() - start) * (n_samples - _MC_PILOT) / _MC_PILOT
+    left = remaining_budget()
+    if projected > left:
+        raise TimeBudgetError(
+            f"method='mc' with n_samples={n_samples} would take about {projected:.3g} s "
+            f"(timed on {_MC_PILOT} draws of numerically spread densities) for {fd.name!r}, "
+            f"more than the {max(left, 0.0):.3g} s left of its time budget "
+            "(spreadlab.budgets.MC_TIME_BUDGET); use fewer samples, a closed form, or a larger budget"
+        )
+    tail = logs(x[_MC_PILOT:])
+    return np.concatenate([head[0], tail[0]]), np.concatenate([head[1], tail[1]])
 
 
 # --------------------------------------------------------------------------------------
@@ -543,7 +579,9 @@ def _dispatch(p, q, fd, method, alpha, n_samples, rng):
         return _as_output(closed_form(p, q, fd, alpha))
     if method == "quad":
         return _quad_divergence(p, q, fd, alpha)
-    return _mc_divergence(p, q, fd, alpha, as_count(n_samples, "n_samples", 2), rng)
+    n_samples = as_count(n_samples, "n_samples", 2, item_bytes=8 * (p.dim + 2),
+                         what="draw (the draw and two log densities)")
+    return _mc_divergence(p, q, fd, alpha, n_samples, rng)
 
 
 def divergence(p, q, f="kl", method="exact", *, alpha=None, n_samples=100_000, rng=None):
@@ -572,7 +610,9 @@ def divergence(p, q, f="kl", method="exact", *, alpha=None, n_samples=100_000, r
         Order of the Rényi divergence (only with ``f="renyi"``): any number in
         (0, inf); order 1 is the KL divergence.
     n_samples : int, default=100_000
-        Monte Carlo sample size.
+        Monte Carlo sample size. Bounded by :data:`spreadlab.budgets.MEMORY_BUDGET`
+        (refused up front); the estimate runs under :data:`spreadlab.budgets.MC_TIME_BUDGET`
+        and raises :class:`~spreadlab.budgets.TimeBudgetError` past it.
     rng : None, int or numpy.random.Generator
         Random source for ``method="mc"``.
 

@@ -406,7 +406,8 @@ def fourier_check(kernel, band=None, *, method="auto", normalize=False, n_grid=1
     'numeric'
     """
     check_choice(method, "method", ("auto", "analytic", "numeric"))
-    n_grid = as_count(n_grid, "n_grid", minimum=101)
+    n_grid = as_count(n_grid, "n_grid", minimum=101, item_bytes=32,
+                      what="grid point (frequency, complex value and modulus)")
     if isinstance(kernel, Distribution):
         if kernel.batch_shape != ():
             raise ValueError(

@@ -82,7 +82,7 @@ class ProductKernel(Distribution):
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples of shape (n, d), coordinates independent."""
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=8 * self.dim, what="draw")
         rng = check_rng(rng)
         return np.stack([np.reshape(f.sample(n, rng), (n,)) for f in self.factors], axis=1)
 
@@ -202,7 +202,7 @@ class CosineModulated(Distribution):
         from .._validation import as_count, check_rng
         from ._scipy_extra import fejer
 
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=16, what="draw (two candidates of 8 bytes)")
         rng = check_rng(rng)
         w = self.omega * float(self.base.scale)
         out, have = [], 0

@@ -104,7 +104,7 @@ class Delta(Distribution):
 
     def sample(self, n, rng=None):
         """Return ``n`` copies of ``loc``, shape (n,) for d = 1 and (n, d) otherwise."""
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=8 * self.dim, what="draw")
         check_rng(rng)
         out = np.broadcast_to(self.loc, (n, self.dim)).copy()
         return out[:, 0] if self.dim == 1 else out
@@ -235,7 +235,7 @@ class Gaussian(Distribution):
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples: shape (n,) for d = 1 and (n, d) otherwise."""
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=8 * self.dim, what="draw")
         rng = check_rng(rng)
         z = rng.standard_normal((n, self.dim))
         out = self.mean + (z * np.sqrt(self._psd.eigval)) @ self._psd.eigvec.T

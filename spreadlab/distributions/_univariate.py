@@ -134,7 +134,7 @@ class _Univariate(Distribution):
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples of shape (n, *batch_shape)."""
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=8 * max(int(np.prod(self.batch_shape)), 1), what="draw")
         rng = check_rng(rng)
         return self._scipy().rvs(size=(n,) + self.batch_shape, random_state=rng)
 
