@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from . import _mc_checks
 from . import closed_forms as _closed_forms  # noqa: F401  (registers the built-in closed forms)
 from ._integration import (
     QuadratureBudgetError,
@@ -40,6 +41,8 @@ from .spread import Convolution, _SumOfTwo, spread
 __all__ = [
     "METHODS",
     "QuadratureBudgetError",
+    "TimeBudgetError",
+    "MonteCarloWarning",
     "Estimate",
     "kl",
     "divergence",
@@ -524,14 +527,88 @@ def _mc_divergence(p, q, fd, alpha, n_samples, rng):
     with time_budget(budget, message, TimeBudgetError):
         at_p = _mc_logs(p, q, p, n_samples, rng, fd) if "p" in fd.draws else None
         at_q = _mc_logs(p, q, q, n_samples, rng, fd) if "q" in fd.draws else None
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        value, se = fd.mc_terms(at_p, at_q, alpha)
-    if np.isnan(value) or np.isnan(se):
-        raise FloatingPointError(
-            f"the Monte Carlo estimate of {fd.name} is NaN (an infinite-variance or undefined "
-            "term); use method='quad' or a closed form"
-        )
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"), _mc_checks.collecting() as terms:
+            try:
+                value, se = fd.mc_terms(at_p, at_q, alpha)
+            except NotImplementedError:
+                raise NotImplementedError(
+                    f"the f-divergence {fd!r} has no Monte Carlo terms (FDivergence.mc_terms is not "
+                    "implemented); implement mc_terms, or use method='quad' (one dimension)"
+                ) from None
+        value, se = float(value), float(se)
+        if np.isnan(value) or np.isnan(se):
+            raise FloatingPointError(
+                f"the Monte Carlo estimate of {fd.name} is NaN (an infinite-variance or undefined "
+                "term); use method='quad' or a closed form"
+            )
+        if np.isfinite(value):
+            value, se = _mc_trust(p, q, fd, alpha, n_samples, value, se, terms)
     return Estimate(value, se, "mc", n_samples)
+
+
+class MonteCarloWarning(UserWarning):
+    """A Monte Carlo standard error that cannot be trusted, and what was done about it.
+
+    Raised (as a warning) by ``method="mc"`` when the terms' tail is too heavy for the
+    central limit theorem (estimated tail index >= 1/2: infinite variance; the error is
+    then ``inf``, or the estimate ``inf`` when the divergence is shown to be infinite), or
+    when a bounded divergence is pinned at its bound with no draw seeing the other law's
+    mass (the error is widened to a conservative rule-of-three bound). The message gives
+    the reason and the numbers.
+    """
+
+
+_XI_HEAVY = 0.5  # a tail index >= 1/2 means an infinite variance: the CLT error bar fails
+
+
+def _mc_trust(p, q, fd, alpha, n_samples, value, se, terms):
+    """The Monte Carlo estimate and an error that can be trusted (see :mod:`._mc_checks`)."""
+    import warnings
+
+    bound = fd.bounded_by
+    if np.isfinite(bound):
+        floor = _mc_checks.pinned_error(fd.name, n_samples)
+        floor = bound if floor is None else floor
+        if bound - value <= 5.0 * max(se, floor) + 8.0 * np.finfo(float).eps * bound:
+            if floor > se:
+                warnings.warn(
+                    f"method='mc': the {fd.label} estimate {value:.10g} is pinned at its bound "
+                    f"{bound:.6g} (standard error {se:.3g}): no draw saw where the laws overlap, so "
+                    f"the overlap is bounded by the rule of three only; the error is widened to "
+                    f"{floor:.3g} (use method='quad', a closed form, or more samples)",
+                    MonteCarloWarning, stacklevel=5,
+                )
+                se = floor
+        return value, se
+    found = [_mc_checks.tail_index(t) for t in terms]
+    found = [(xi, share) for xi, share in found if np.isfinite(xi)]
+    if not found:
+        return value, se
+    xi, share = max(found)
+    if xi < _XI_HEAVY:
+        return value, se
+    if p.dim == 1 and fd.can_diverge(alpha):
+        try:
+            infinite = _tail_verdict(p, q, fd, alpha, breakpoints(p, q)) is not None
+        except ValueError:  # the tails decay too slowly to tell
+            infinite = False
+        if infinite:
+            warnings.warn(
+                f"method='mc': the {fd.label} terms have a tail index of {xi:.2f} and the "
+                f"integrand's tails decay no faster than 1/|x|: the divergence is infinite "
+                f"(the sample mean was {value:.6g})",
+                MonteCarloWarning, stacklevel=5,
+            )
+            return np.inf, 0.0
+    warnings.warn(
+        f"method='mc': the {fd.label} terms are heavy-tailed (estimated tail index {xi:.2f} "
+        f">= 0.5, the largest term {share:.0%} of the total deviation): their variance is "
+        f"infinite or not resolved by {n_samples} draws, so the standard error "
+        f"{se:.3g} cannot be trusted and is reported as inf; the estimate {value:.6g} is likely "
+        "too small (use a closed form or method='quad')",
+        MonteCarloWarning, stacklevel=5,
+    )
+    return value, np.inf
 
 
 _MC_PILOT = 32  # draws whose density evaluations are timed before the rest, for numeric densities

@@ -34,6 +34,8 @@ import types
 
 import numpy as np
 
+from . import _mc_checks
+
 __all__ = ["FDivergence", "F_DIVERGENCES", "get_f_divergence", "NoClosedFormError"]
 
 LOG2 = float(np.log(2.0))
@@ -58,6 +60,7 @@ class NoClosedFormError(NotImplementedError):
 def _mean_se(terms):
     """Mean and standard error of Monte Carlo terms; an infinite term makes the mean inf."""
     terms = np.asarray(terms, dtype=float)
+    _mc_checks.record(terms)  # for the trust checks of method="mc" (spreadlab._mc_checks)
     if np.any(np.isposinf(terms)):
         return np.inf, 0.0
     return float(np.mean(terms)), float(np.std(terms, ddof=1) / np.sqrt(terms.size))
@@ -303,6 +306,7 @@ class Hellinger(FDivergence):
     name, label = "hellinger", "squared Hellinger"
     formula = r"1 - \int \sqrt{pq}"
     bounded_by = 1.0
+    draws = ("p", "q")
 
     def f(self, t, alpha=None):
         return 0.5 * (np.sqrt(np.asarray(t, dtype=float)) - 1.0) ** 2
@@ -312,9 +316,14 @@ class Hellinger(FDivergence):
             return 0.5 * (np.exp(0.5 * lp) - np.exp(0.5 * lq)) ** 2
 
     def mc_terms(self, at_p, at_q, alpha=None):
-        lp, lq = at_p
+        # int sqrt(pq) = E_m[sqrt(pq) / m] with m = (p + q)/2 and sqrt(pq)/m = sech(u/2),
+        # u = log(p/q): bounded terms in [0, 1], so a finite variance for every pair of laws.
+        # (E_p[sqrt(q/p)] has a tail index near 1/2 for laws with exponential tails: its
+        # standard error understated the error 8-fold for logistic laws 12 scales apart.)
         with np.errstate(over="ignore"):
-            return _mean_se(-np.expm1(0.5 * (lq - lp)))
+            v1, s1 = _mean_se(1.0 / np.cosh(0.5 * (at_p[0] - at_p[1])))
+            v2, s2 = _mean_se(1.0 / np.cosh(0.5 * (at_q[0] - at_q[1])))
+        return 1.0 - 0.5 * (v1 + v2), 0.5 * float(np.hypot(s1, s2))
 
     def derive(self, p, q, alpha, closed_form):
         # 1 - int sqrt(pq) = 1 - exp(-D_{1/2} / 2)
