@@ -75,6 +75,11 @@ def check_budget():
         raise current[2](current[1])
 
 
+def budget_in_force():
+    """True inside any :func:`time_budget` block (even one of ``inf`` seconds)."""
+    return _DEADLINE.get() is not None
+
+
 def remaining_budget():
     """Seconds left before the innermost :func:`time_budget`'s deadline (inf when none)."""
     current = _DEADLINE.get()
@@ -206,7 +211,9 @@ def integrate_segments(func, edges, rtol=1e-12, atol=1e-300, max_rounds=60, tail
                 x[rows] = xmap(t[rows])
                 w[rows] = jac(t[rows])
         with np.errstate(invalid="ignore", over="ignore"):
-            values = np.asarray(func(x.ravel()), dtype=float).reshape(x.shape) * w
+            values = np.asarray(func(x.ravel()), dtype=float).reshape(x.shape)
+            # a zero integrand is zero whatever the map's Jacobian (inf where x overflowed)
+            values = np.where(values == 0.0, 0.0, values * w)
             kron = half * (values @ _WEIGHTS_K)
             gauss = half * (values @ _WEIGHTS_G)
             absint = half * (np.abs(values) @ _WEIGHTS_K)
@@ -428,7 +435,8 @@ def _ladder(centre, width, reach):
     """centre +- width * 4^k for k = 0, 1, ... while width * 4^k <= reach."""
     if not (width > 0 and np.isfinite(width) and np.isfinite(centre) and reach > 0):
         return np.array([])
-    n = int(np.ceil(np.log(max(reach / width, 1.0)) / np.log(_LADDER_RATIO))) + 1
+    # in logs: reach / width overflows for a law 1e-200 wide next to one 1e200 wide
+    n = int(np.ceil(max(np.log(reach) - np.log(width), 0.0) / np.log(_LADDER_RATIO))) + 1
     with np.errstate(over="ignore"):
         steps = width * _LADDER_RATIO ** np.arange(min(n, 1100))
     steps = steps[np.isfinite(steps)]

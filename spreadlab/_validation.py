@@ -197,7 +197,11 @@ def as_noise(value, name="noise"):
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number in [0, {MAX_NOISE:g}]; got {_short(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer (or Fraction, Decimal) beyond the float range: 10**400
+        raise ValueError(f"{name} must be a finite float >= 0 and <= {MAX_NOISE:g}; got a number "
+                         f"too large for a float ({_short(value, 40)})") from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, in [0, {MAX_NOISE:g}]; got {value!r}")
     if not 0 <= value <= MAX_NOISE:

@@ -232,7 +232,15 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
             )
         beta = min(0.95 * room, omega)
     if separating_kernel is None:
-        separating_kernel = Gaussian(0.0, 1.0 / (omega - beta) ** 2)
+        # variance 1 / (omega - beta)^2: refuse where it would underflow (a Python float power
+        # raised OverflowError for omega = 1e160)
+        limit = 1.0 / np.sqrt(np.finfo(float).tiny)
+        if not omega - beta <= limit:
+            raise ValueError(
+                f"omega is too large: the separating kernel's variance 1/(omega - beta)^2 would "
+                f"underflow for omega - beta > {limit:.3g}; got omega={omega!r}"
+            )
+        separating_kernel = Gaussian(0.0, (1.0 / (omega - beta)) ** 2)
     elif not isinstance(separating_kernel, Gaussian) or separating_kernel.dim != 1:
         raise TypeError(f"separating_kernel must be a 1-D Gaussian; got {separating_kernel!r}")
 

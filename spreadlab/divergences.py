@@ -196,10 +196,12 @@ def _log_slope(d, x, lx):
     not finite (off a support edge)."""
     width = float(np.asarray(d.scale_hint))
     width = width if np.isfinite(width) and width > 0 else 1.0
+    finite = np.isfinite(x)
+    x = np.where(finite, x, 0.0)  # an infinite node (a mapped tail) has no slope: x +- h is NaN
     h = np.maximum(1e-6 * width, 1e4 * np.finfo(float).eps * np.abs(x))
     with np.errstate(invalid="ignore", over="ignore"):
         slope = np.abs(np.asarray(d.logpdf(x + h), dtype=float) - np.asarray(d.logpdf(x - h), dtype=float)) / (2.0 * h)
-    return np.where(np.isfinite(slope) & np.isfinite(lx), slope, 0.0)
+    return np.where(finite & np.isfinite(slope) & np.isfinite(lx), slope, 0.0)
 
 
 def _log_rounding(d, x, lx):
@@ -466,10 +468,35 @@ def _quad_divergence(p, q, fd, alpha):
         return _quad_divergence_within_budget(p, q, fd, alpha)
 
 
+def _resolvable(d):
+    """True when floats near the law's centre are fine enough (64 ulps below its width) for a
+    quadrature rule to see its density: N(1e20, 1) sits between floats 16384 apart."""
+    centre, width = abs(float(np.asarray(d.location_hint))), float(np.asarray(d.scale_hint))
+    return centre == 0.0 or width > 64.0 * np.finfo(float).eps * centre
+
+
+def _resolve(p, q, fd, alpha):
+    """(p, q) moved (both by the same offset: every divergence is translation invariant) so
+    that quadrature can resolve them; a ValueError when it cannot."""
+    if _resolvable(p) and _resolvable(q):
+        return p, q
+    offset = -float(np.asarray(p.location_hint))
+    p2, q2 = p.shifted(offset), q.shifted(offset)
+    # KL integrates p (log p - log q): only p needs resolving there, q may sit 1e308 away
+    if _resolvable(p2) and (_resolvable(q2) or fd.name == "kl" or (fd.name == "renyi" and alpha == 1.0)):
+        return p2, q2
+    raise ValueError(
+        f"method='quad' cannot resolve {p!r} and {q!r}: one is narrower than 64 float spacings "
+        f"at its distance from the other (the laws are more than ~7e13 widths apart), so no "
+        "quadrature node sees its density; use method='exact' (a closed form) or method='mc'"
+    )
+
+
 def _quad_divergence_within_budget(p, q, fd, alpha):
     (plo, phi), (qlo, qhi) = support_1d(p), support_1d(q)
     if fd.infinite_on_mismatch(plo < qlo or phi > qhi, qlo < plo or qhi > phi, alpha):
         return Estimate(np.inf, 0.0, "quad")
+    p, q = _resolve(p, q, fd, alpha)
     edges = breakpoints(p, q)
     if fd.can_diverge(alpha) and _tail_verdict(p, q, fd, alpha, edges) is not None:
         return Estimate(np.inf, 0.0, "quad")  # a tail that decays no faster than 1/|x|
@@ -478,8 +505,25 @@ def _quad_divergence_within_budget(p, q, fd, alpha):
     if fd.name == "renyi" and alpha != 1.0:  # p^a q^(1-a) has its own bump between p and q
         edges = np.unique(np.concatenate([edges, _peak_landmarks(_renyi_log_g(p, q, alpha), edges)[2]]))
 
+    seen = {"inf": False, "nan": None}
+
     def integrand(x):
-        return fd.pointwise(p.logpdf(x), q.logpdf(x), alpha)
+        lp, lq = p.logpdf(x), q.logpdf(x)
+        with np.errstate(invalid="ignore", over="ignore", under="ignore", divide="ignore"):
+            g = np.asarray(fd.pointwise(lp, lq, alpha), dtype=float)
+        # where neither law has mass there is nothing to integrate, whatever a user's pointwise
+        # makes of exp(-inf) * f(exp(-inf - -inf)) (NaN)
+        g = np.where(np.isneginf(lp) & np.isneginf(lq), 0.0, g)
+        # where both densities underflow (below 1e-308), a NaN is 0 * inf from exp(lq) * f(p/q):
+        # the integrand is below float resolution there (q f(p/q) <= q f(0) + p f'(inf)); the
+        # built-in divergences whose f'(inf) is infinite (KL, chi-square) work in log space
+        g = np.where(np.isnan(g) & (np.maximum(lp, lq) < _LOG_TINY), 0.0, g)
+        seen["inf"] = seen["inf"] or bool(np.any(np.isposinf(g)))
+        bad = np.isnan(g)
+        if seen["nan"] is None and np.any(bad):
+            i = np.flatnonzero(bad.ravel())[0]
+            seen["nan"] = tuple(float(np.broadcast_to(v, g.shape).ravel()[i]) for v in (x, lp, lq))
+        return g
 
     numeric = p.numeric_density or q.numeric_density
     for d in (p, q):
@@ -488,6 +532,8 @@ def _quad_divergence_within_budget(p, q, fd, alpha):
     # a numerically spread density is good to ~1e-10 relative (Convolution.rtol): asking the
     # outer rule for 1e-12 would only chase that noise
     total, err = integrate_segments(integrand, edges, rtol=1e-9 if numeric else 1e-12)
+    if np.isnan(total) or np.isnan(err):
+        return _quad_nan(fd, total, seen)
     if numeric:
         # every node's log density is off by at most e = the largest error estimate seen; the
         # integral moves by at most e * int (|dg/dlog p| + |dg/dlog q|), the sensitivity taken
@@ -508,7 +554,35 @@ def _quad_divergence_within_budget(p, q, fd, alpha):
     # every divergence here lies in [0, bounded_by]: moving the estimate into that range can
     # only bring it closer to the truth, so the error estimate still holds
     value = min(max(value, 0.0), fd.bounded_by)
-    return Estimate(value, fd.finish_error(total, err, alpha), "quad")
+    # ... and the error of a value in [0, bounded_by] is at most bounded_by
+    return Estimate(value, min(fd.finish_error(total, err, alpha), fd.bounded_by), "quad")
+
+
+_LOG_TINY = float(np.log(np.finfo(float).tiny))
+
+
+def _quad_nan(fd, total, seen):
+    """A NaN integral: ``inf`` when the integrand overflowed (an unbounded divergence beyond
+    the float range, e.g. KL between Gaussians 1e308 apart), else a ValueError naming ``f``
+    and where its :meth:`~spreadlab.FDivergence.pointwise` returned NaN."""
+    import warnings
+
+    if seen["inf"] and not np.isfinite(fd.bounded_by):
+        warnings.warn(
+            f"method='quad': the {fd.label} integrand exceeds the float range (> 1.8e308) at "
+            "some nodes; the divergence is infinite or too large for a float: returning inf",
+            QuadratureTruncationWarning, stacklevel=5,
+        )
+        return Estimate(np.inf, 0.0, "quad")
+    where = ""
+    if seen["nan"] is not None:
+        x, lp, lq = seen["nan"]
+        where = f" at x={x:.6g} (log p={lp:.6g}, log q={lq:.6g})"
+    raise ValueError(
+        f"f={fd!r}: its pointwise integrand is NaN{where}; pointwise(lp, lq) must return a "
+        "number (0 where neither law has mass, inf where the integrand is infinite) for every "
+        "pair of log densities, -inf included"
+    )
 
 
 def _mc_divergence(p, q, fd, alpha, n_samples, rng):

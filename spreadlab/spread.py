@@ -9,9 +9,11 @@ and Cauchy laws stay in their family, and a uniform kernel gives
 function as the product of the two.
 """
 
+import contextlib
+
 import numpy as np
 
-from ._integration import breakpoints, check_budget, support_1d, time_budget
+from ._integration import breakpoints, budget_in_force, check_budget, support_1d, time_budget
 from ._validation import as_count, as_float_array, check_rng, time_budget_seconds
 from .distributions import Cauchy, Delta, Distribution, Gaussian, Uniform, check_distribution
 from .distributions._univariate import _Univariate
@@ -310,7 +312,8 @@ class Convolution(_SumOfTwo):
                 f"(spreadlab.budgets.DENSITY_TIME_BUDGET) at {int(finite.sum())} points; evaluate "
                 "fewer points, use a closed-form spread, or a larger budget"
             )
-            with time_budget(budget, message):  # inside a divergence its earlier deadline holds
+            # inside a divergence (or any caller's budget) that budget alone applies
+            with contextlib.nullcontext() if budget_in_force() else time_budget(budget, message):
                 out[finite], err[finite] = self._log_conv(flat[finite])
         self.last_error = float(np.max(err, initial=0.0))
         self.max_error_seen = max(self.max_error_seen, self.last_error)

@@ -104,19 +104,17 @@ def test_check_memory_names_a_product_of_parameters():
     check_memory(8 * 10**6, "(n, dim)", (10**5, 10))  # 76 MiB: under the budget, no error
 
 
-def test_monte_carlo_fejer_triangular_answers_or_raises_within_its_budget():
-    # issue 21: this ran > 200 s. Numerically spread Fejer densities are slow; the pilot timing
-    # refuses up front (or the deadline stops it): the call must end well inside the budget
-    # plus one pilot (generous 2x slack for a loaded machine: the test asserts an ending, not a speed)
+def test_monte_carlo_fejer_triangular_answers_or_raises_within_its_budget(monkeypatch):
+    # issue 21: this ran > 200 s. Numerically spread Fejer densities are slow: with a 2 s
+    # budget the pilot timing refuses up front (or the deadline stops it); the call must end
+    # within the budget plus one batch of density evaluations (10 s of slack for a loaded
+    # machine: the test asserts an ending, not a speed)
+    monkeypatch.setattr(budgets, "MC_TIME_BUDGET", 2.0)
     start = time.monotonic()
-    try:
-        est = spread_divergence(Laplace(0, 1), Fejer(0, 1), Fejer(0, 1), f="triangular",
-                                method="mc", n_samples=2000, rng=0)
-    except TimeBudgetError as exc:
-        assert "MC_TIME_BUDGET" in str(exc)
-    else:
-        assert 0.0 <= est <= 2.0
-    assert time.monotonic() - start < 2 * budgets.MC_TIME_BUDGET + 30
+    with pytest.raises(TimeBudgetError, match=r"MC_TIME_BUDGET"):
+        spread_divergence(Laplace(0, 1), Fejer(0, 1), Fejer(0, 1), f="triangular",
+                          method="mc", n_samples=2000, rng=0)
+    assert time.monotonic() - start < 2.0 + 10.0
 
 
 def test_monte_carlo_deadline_is_checked_inside_the_density(monkeypatch):
