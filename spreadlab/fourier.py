@@ -442,8 +442,8 @@ def _check_callable(func, band, normalize, n_grid, name):
     lo_hi = _check_band(band, nd.scale)
     floor = max(2.0 * nd.error, _ANALYTIC_FLOOR)
     full, npts = nd.positive_far_out(_REACH)
-    how = (f"numeric: density > 0 at all {npts} points checked over median ± "
-           f"{_REACH:g} × scale ({nd.scale:.4g})" if full else
+    how = (f"numeric: density > 0 (or a tail underflowing below 1e-250 of its peak) at all "
+           f"{npts} points checked over median ± {_REACH:g} × scale ({nd.scale:.4g})" if full else
            f"numeric: density is 0 somewhere within median ± {_REACH:g} × scale ({nd.scale:.4g})")
     return _check_1d(nd.cf, lo_hi, floor, nd.median, name, "numeric", full, how, n_grid)
 
