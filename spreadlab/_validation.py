@@ -69,7 +69,7 @@ def memory_budget():
     return as_budget(_budgets.MEMORY_BUDGET, "budgets.MEMORY_BUDGET")
 
 
-def as_count(value, name, minimum=1, maximum=None, *, item_bytes=None, what="item"):
+def as_count(value, name, minimum=1, maximum=None, *, item_bytes=None, item_ops=None, what="item"):
     """Return ``value`` as an int in [``minimum``, ``maximum``], within the memory budget.
 
     Parameters
@@ -88,6 +88,10 @@ def as_count(value, name, minimum=1, maximum=None, *, item_bytes=None, what="ite
         arrays would exceed :data:`spreadlab.budgets.MEMORY_BUDGET` is refused up front with
         a ValueError naming the parameter, the value, the memory it would need and the
         budget.
+    item_ops : float, optional
+        Elementary operations per unit of the count (``n_x * n_y`` per permutation of a
+        two-sample test). When given, a count whose work would exceed
+        :data:`spreadlab.budgets.WORK_BUDGET` is refused up front the same way.
     what : str, default="item"
         What one unit is ("draw", "grid point"), for the message.
 
@@ -113,6 +117,14 @@ def as_count(value, name, minimum=1, maximum=None, *, item_bytes=None, what="ite
     if item_bytes is not None:
         check_memory(value * float(item_bytes), name, value, per=f"{item_bytes:g} bytes per {what}",
                      largest=int(memory_budget() // max(float(item_bytes), 1.0)))
+    if item_ops is not None:
+        work = as_budget(_budgets.WORK_BUDGET, "budgets.WORK_BUDGET")
+        if value * float(item_ops) > work:
+            raise ValueError(
+                f"{name}={value} would need about {value * float(item_ops):.3g} operations "
+                f"({float(item_ops):.3g} per {what}), over the work budget of {work:.3g} "
+                f"(spreadlab.budgets.WORK_BUDGET); use {name} <= {int(work // max(float(item_ops), 1.0))}"
+            )
     return value
 
 

@@ -31,6 +31,7 @@ n=1000000000000 would need 7.28 TiB (8 bytes per draw), over
 __all__ = [
     "MAX_COUNT",
     "MEMORY_BUDGET",
+    "WORK_BUDGET",
     "MC_TIME_BUDGET",
     "DENSITY_TIME_BUDGET",
     "CLI_MAX_ROWS",
@@ -46,6 +47,12 @@ MEMORY_BUDGET = 2 * 2**30
 arrays would exceed it (``Gaussian(0, 1).sample(10**12)``, ``fourier_check(n_grid=10**12)``,
 ``divergence(..., method="mc", n_samples=10**12)``) is refused up front, naming the parameter
 and this budget."""
+
+WORK_BUDGET = 1e12
+"""Elementary operations (multiply-adds, density evaluations) one call may be asked for up front:
+a loop count whose work would exceed it (``n_permutations=10**12`` on 1,000 points) is refused
+with a ValueError naming the parameter, the value and this budget. At the 1e9-1e10 operations
+per second NumPy reaches on one core, 1e12 is minutes to a quarter of an hour."""
 
 MC_TIME_BUDGET = 120.0
 """Seconds one ``method="mc"`` divergence may take (the default Monte Carlo size with

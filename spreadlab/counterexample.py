@@ -222,7 +222,11 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
             omega, beta = 0.5 * (a + b), 0.45 * (b - a)
         room = omega - a
     else:
-        omega = abs(float(as_float_array(omega, "omega")))
+        omega_arr = as_float_array(omega, "omega")
+        if omega_arr.ndim != 0:
+            raise TypeError(f"omega must be a single number (a frequency in the zero band); got shape "
+                            f"{omega_arr.shape}")
+        omega = abs(float(omega_arr))
         room = omega - a if terminal else min(omega - a, b - omega)
         # the band edges are located to ~1e-14 relative: omega within 1e-9 of one is on it
         if room <= _EDGE_RTOL * omega:

@@ -250,7 +250,12 @@ def _check_band(band, scale):
         b = np.array([0.0, float(b)])
     if b.shape != (2,) or not (0 <= b[0] < b[1]):
         raise ValueError(f"band must be omega_max > 0 or a pair (lo, hi) with 0 <= lo < hi; got {band!r}")
+    if b[1] > _MAX_BAND:  # the scan refines beyond its grid: frequencies near 1.8e308 overflow
+        raise ValueError(f"band must end at or below {_MAX_BAND:g}; got {band!r}")
     return float(b[0]), float(b[1])
+
+
+_MAX_BAND = 1e300
 
 
 def _verdict(strict, injective, full, zeros, bands, symmetric, dim=1, band_end=np.inf):

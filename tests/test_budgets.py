@@ -145,3 +145,12 @@ def test_time_budget_errors_are_value_errors():
     assert issubclass(QuadratureBudgetError, TimeBudgetError)
     assert issubclass(TimeBudgetError, ValueError)
     assert spreadlab.budgets is budgets
+
+
+def test_a_loop_count_over_the_work_budget_is_refused_naming_it():
+    # for the loops of other modules: n_permutations=10**12 on 1,000 x 1,000 points
+    with pytest.raises(ValueError, match=r"n_permutations=1000000000000 would need about 1e\+18 operations "
+                                         r"\(1e\+06 per permutation\), over the work budget of 1e\+12 "
+                                         r"\(spreadlab\.budgets\.WORK_BUDGET\); use n_permutations <= 1000000"):
+        as_count(10**12, "n_permutations", item_ops=1e6, what="permutation")
+    assert as_count(999, "n_permutations", item_ops=1e6) == 999
