@@ -763,7 +763,11 @@ def divergence(p, q, f="kl", method="exact", *, alpha=None, n_samples=100_000, r
     n_samples : int, default=100_000
         Monte Carlo sample size. Bounded by :data:`spreadlab.budgets.MEMORY_BUDGET`
         (refused up front); the estimate runs under :data:`spreadlab.budgets.MC_TIME_BUDGET`
-        and raises :class:`~spreadlab.budgets.TimeBudgetError` past it.
+        and raises :class:`~spreadlab.budgets.TimeBudgetError` past it. Its standard error
+        is checked before it is reported (:class:`MonteCarloWarning` says what was done):
+        a bounded divergence pinned at its bound gets a rule-of-three error; heavy-tailed
+        terms (estimated tail index >= 1/2) an infinite error, or ``inf`` itself when the
+        one-dimensional tail check shows the divergence is infinite.
     rng : None, int or numpy.random.Generator
         Random source for ``method="mc"``.
 
