@@ -108,7 +108,7 @@ def as_count(value, name, minimum=1, maximum=None, *, item_bytes=None, item_ops=
     if maximum is None:
         maximum = int(as_budget(_budgets.MAX_COUNT, "budgets.MAX_COUNT"))
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {type(value).__name__} {_short(value)}")
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {_short(value)}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {_short(value)}")
     if value > maximum:
