@@ -218,6 +218,7 @@ _SUBPACKAGES = [
     ("spreadlab.plotting", "spreadlab.plotting: the figure style and the tutorials' figures"),
     ("spreadlab.course", "spreadlab.course: the tutorials' worked examples"),
     ("spreadlab.exercises", "spreadlab.exercises: the exercise checker and the student edition"),
+    ("spreadlab.budgets", "spreadlab.budgets: memory and time budgets"),
 ]
 
 

@@ -3,9 +3,11 @@
 Two functions for :mod:`spreadlab.cli`: :func:`add_parser` registers the sub-command on an
 ``argparse`` sub-parser collection and :func:`cmd_test` runs it. Samples are read from
 plain CSV (comma-separated numbers, one sample per row, an optional header line of
-names) or NumPy ``.npy`` files.
+names: see :func:`read_samples` for the rule) or NumPy ``.npy`` files, at most
+:data:`spreadlab.budgets.CLI_MAX_ROWS` samples each.
 """
 
+import argparse
 import os
 import sys
 
@@ -14,38 +16,54 @@ import numpy as np
 __all__ = ["add_parser", "cmd_test", "read_samples"]
 
 
-def read_samples(path, name):
+def read_samples(path, name, header=None, max_rows=None):
     """Read a sample matrix of shape (n_samples, n_features) from a CSV or NPY file.
 
-    Raises ValueError naming ``name`` and the file for a missing or malformed file, a
-    non-numeric or ragged CSV, NaN or infinite entries, or fewer than 2 rows.
+    Nothing is dropped silently. In a CSV file blank lines and lines starting with ``#`` are
+    skipped; a UTF-8 byte-order mark is removed; the first line is taken for a header of
+    column names only when *every* one of its fields is non-numeric text (``x,y`` but not
+    ``1,abc``, ``1,,2`` or an empty field), unless ``header`` says otherwise. Any other field
+    that is not a number is an error naming the file, the line and the column.
+
+    Parameters
+    ----------
+    path : str
+        A ``.npy`` file (real numbers) or a CSV file (comma-separated numbers, one sample
+        per line).
+    name : str
+        The argument's name for messages (``"x"``).
+    header : bool or None, default=None
+        ``True``: the first line is a header (skipped whatever it holds); ``False``: there is
+        none (a non-numeric first line is an error); ``None``: decide by the rule above.
+    max_rows : int, optional
+        Largest number of samples accepted (default
+        :data:`spreadlab.budgets.CLI_MAX_ROWS`); a larger file is refused, naming the budget.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` and the file: missing or malformed file, a field that is not a
+        number (with line and column), a ragged CSV, NaN or infinite entries, fewer than 2
+        rows, more than ``max_rows`` rows.
     """
+    from . import budgets
+
+    if max_rows is None:
+        max_rows = int(budgets.CLI_MAX_ROWS)
     if not os.path.isfile(path):
         raise ValueError(f"{name}: no such file {path!r}")
     if path.lower().endswith(".npy"):
         try:
-            arr = np.load(path, allow_pickle=False)
+            arr = np.load(path, allow_pickle=False, mmap_mode="r")  # the header only, so far
         except (ValueError, OSError) as exc:
             raise ValueError(f"{name}: {path!r} is not a readable .npy array ({exc})") from exc
         if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
             raise ValueError(f"{name}: {path!r} must hold real numbers; got dtype {arr.dtype}")
-        arr = arr.astype(float)
+        if arr.ndim >= 1 and arr.shape[0] > max_rows:
+            raise _too_many_rows(name, path, arr.shape[0], max_rows)
+        arr = np.array(arr, dtype=float)
     else:
-        with open(path, encoding="utf-8") as fh:
-            lines = [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
-        if lines and not _is_numeric_row(lines[0]):
-            lines = lines[1:]  # a header of column names
-        rows = []
-        for i, ln in enumerate(lines):
-            fields = [f.strip() for f in ln.split(",")]
-            try:
-                rows.append([float(f) for f in fields])
-            except ValueError:
-                raise ValueError(f"{name}: {path!r} data row {i + 1} is not comma-separated numbers: {ln!r}") from None
-            if len(rows[-1]) != len(rows[0]):
-                raise ValueError(f"{name}: {path!r} data row {i + 1} has {len(rows[-1])} columns, "
-                                 f"the first row has {len(rows[0])}")
-        arr = np.array(rows, dtype=float)
+        arr = _read_csv(path, name, header, max_rows)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -59,12 +77,57 @@ def read_samples(path, name):
     return arr
 
 
-def _is_numeric_row(line):
-    try:
-        [float(f) for f in line.split(",")]
-        return True
-    except ValueError:
-        return False
+def _too_many_rows(name, path, n_rows, max_rows):
+    return ValueError(
+        f"{name}: {path!r} has {'more than ' if n_rows is None else ''}{n_rows or max_rows} rows, "
+        f"over the budget of {max_rows} (spreadlab.budgets.CLI_MAX_ROWS: the permutation test's "
+        "cost grows as the square of the sample size); subsample the file first"
+    )
+
+
+def _read_csv(path, name, header, max_rows):
+    rows, width, first = [], None, True
+    with open(path, encoding="utf-8-sig", newline="") as fh:  # utf-8-sig: a BOM is removed
+        for line_no, raw in enumerate(fh, start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            fields = [f.strip() for f in line.split(",")]
+            if first:
+                first = False
+                if header is True or (header is None and _is_header(fields)):
+                    continue
+            if len(rows) >= max_rows:
+                raise _too_many_rows(name, path, None, max_rows)
+            values = []
+            for col, field in enumerate(fields, start=1):
+                try:
+                    values.append(float(field))
+                except ValueError:
+                    what = "an empty field" if not field else f"{field[:40]!r}, not a number"
+                    hint = (" (a header line must be all names; use --header to skip this line)"
+                            if not rows and header is None else "")
+                    raise ValueError(f"{name}: {path!r} line {line_no}, column {col}: {what}{hint}") from None
+            if width is None:
+                width = len(values)
+            elif len(values) != width:
+                raise ValueError(f"{name}: {path!r} line {line_no} has {len(values)} columns; the first "
+                                 f"data line has {width}")
+            rows.append(values)
+    return np.array(rows, dtype=float) if rows else np.empty((0, 1))
+
+
+def _is_header(fields):
+    """A header line: every field is non-empty text that does not parse as a number."""
+    for field in fields:
+        if not field:
+            return False
+        try:
+            float(field)
+            return False
+        except ValueError:
+            continue
+    return True
 
 
 def add_parser(subparsers):
@@ -83,6 +146,9 @@ def add_parser(subparsers):
                    help="learn a Gaussian spread on half of each sample and test on the other half")
     p.add_argument("--permutations", type=int, default=1000, help="number of permutations (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="CSV files: the first line is (--header) or is not (--no-header) a line of "
+                        "column names; by default it is one only if every field is non-numeric text")
     p.set_defaults(func=cmd_test)
     return p
 
@@ -92,8 +158,8 @@ def cmd_test(args, out=None):
     out = sys.stdout if out is None else out
     from .two_sample import two_sample_test
 
-    x = read_samples(args.x, "x")
-    y = read_samples(args.y, "y")
+    x = read_samples(args.x, "x", header=args.header)
+    y = read_samples(args.y, "y", header=args.header)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have the same number of columns (dimensions); got "
                          f"{x.shape[1]} in {args.x!r} and {y.shape[1]} in {args.y!r}")

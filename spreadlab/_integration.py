@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from .budgets import TimeBudgetError
+
 __all__ = ["QuadratureTruncationWarning", "QuadratureBudgetError"]
 
 
@@ -31,13 +33,15 @@ class QuadratureTruncationWarning(UserWarning):
     """
 
 
-class QuadratureBudgetError(ValueError):
+class QuadratureBudgetError(TimeBudgetError):
     """A numeric integral ran past its time budget before it converged.
 
     Raised by ``method="quad"`` (the budget is
     :data:`spreadlab.divergences.QUAD_TIME_BUDGET` seconds for one evaluation, checked in
     the outer quadrature *and* inside every numerically spread density it evaluates, so a
-    nested integral cannot hang). A subclass of ``ValueError``: the command line reports it
+    nested integral cannot hang), and by a numerically spread density evaluated on its own
+    past :data:`spreadlab.budgets.DENSITY_TIME_BUDGET`. A subclass of
+    :class:`~spreadlab.budgets.TimeBudgetError` and so of ``ValueError``: the command line reports it
     on one line like any rejected argument. The message names the budget and what to try
     instead (a closed form, ``method="mc"``, or a larger budget).
     """
@@ -47,16 +51,17 @@ _DEADLINE = contextvars.ContextVar("spreadlab_quadrature_deadline", default=None
 
 
 @contextlib.contextmanager
-def time_budget(seconds, message):
+def time_budget(seconds, message, error=None):
     """Run the block under a deadline ``seconds`` from now; :func:`check_budget` raises
-    :class:`QuadratureBudgetError` with ``message`` once it has passed. A budget already in
-    force that ends earlier is kept (nested budgets never extend the outer one)."""
+    ``error`` (default :class:`QuadratureBudgetError`) with ``message`` once it has passed. A
+    budget already in force that ends earlier is kept (nested budgets never extend the outer
+    one)."""
     deadline = time.monotonic() + float(seconds)
     outer = _DEADLINE.get()
     if outer is not None and outer[0] <= deadline:
         yield
         return
-    token = _DEADLINE.set((deadline, message))
+    token = _DEADLINE.set((deadline, message, error or QuadratureBudgetError))
     try:
         yield
     finally:
@@ -64,10 +69,21 @@ def time_budget(seconds, message):
 
 
 def check_budget():
-    """Raise :class:`QuadratureBudgetError` if the innermost :func:`time_budget` has expired."""
+    """Raise the innermost :func:`time_budget`'s error if its deadline has passed."""
     current = _DEADLINE.get()
     if current is not None and time.monotonic() > current[0]:
-        raise QuadratureBudgetError(current[1])
+        raise current[2](current[1])
+
+
+def budget_in_force():
+    """True inside any :func:`time_budget` block (even one of ``inf`` seconds)."""
+    return _DEADLINE.get() is not None
+
+
+def remaining_budget():
+    """Seconds left before the innermost :func:`time_budget`'s deadline (inf when none)."""
+    current = _DEADLINE.get()
+    return np.inf if current is None else current[0] - time.monotonic()
 
 
 # 7-point Gauss / 15-point Kronrod nodes and weights on [-1, 1] (QUADPACK's qk15)
@@ -195,7 +211,9 @@ def integrate_segments(func, edges, rtol=1e-12, atol=1e-300, max_rounds=60, tail
                 x[rows] = xmap(t[rows])
                 w[rows] = jac(t[rows])
         with np.errstate(invalid="ignore", over="ignore"):
-            values = np.asarray(func(x.ravel()), dtype=float).reshape(x.shape) * w
+            values = np.asarray(func(x.ravel()), dtype=float).reshape(x.shape)
+            # a zero integrand is zero whatever the map's Jacobian (inf where x overflowed)
+            values = np.where(values == 0.0, 0.0, values * w)
             kron = half * (values @ _WEIGHTS_K)
             gauss = half * (values @ _WEIGHTS_G)
             absint = half * (np.abs(values) @ _WEIGHTS_K)
@@ -417,7 +435,8 @@ def _ladder(centre, width, reach):
     """centre +- width * 4^k for k = 0, 1, ... while width * 4^k <= reach."""
     if not (width > 0 and np.isfinite(width) and np.isfinite(centre) and reach > 0):
         return np.array([])
-    n = int(np.ceil(np.log(max(reach / width, 1.0)) / np.log(_LADDER_RATIO))) + 1
+    # in logs: reach / width overflows for a law 1e-200 wide next to one 1e200 wide
+    n = int(np.ceil(max(np.log(reach) - np.log(width), 0.0) / np.log(_LADDER_RATIO))) + 1
     with np.errstate(over="ignore"):
         steps = width * _LADDER_RATIO ** np.arange(min(n, 1100))
     steps = steps[np.isfinite(steps)]

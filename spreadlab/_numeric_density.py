@@ -226,12 +226,20 @@ class NumericDensity:
         return np.array(out)
 
     def positive_far_out(self, reach=30.0, n=6001):
-        """Is f > 0 on a dense grid over median +- reach * scale and at every node there?"""
+        """Is f > 0 on a dense grid over median +- reach * scale and at every node there?
+
+        A zero that the density reaches by *underflow* is not a hole in the support: a run
+        of zeros whose neighbours on the grid are all below 1e-250 of the largest value (a
+        Gaussian tail 40 widths out, the valley between two far-apart bumps) counts as
+        positive. A hard edge (Uniform, Epanechnikov, even exp(-1/(1 - x^2)), whose last
+        value before 0 is far above that) is still one."""
         x = self.median + self.scale * np.linspace(-reach, reach, n)
         nodes = (self.c[:, None] + self.h[:, None] * _T).ravel()
         inside = np.abs(nodes - self.median) <= reach * self.scale
-        vals = np.concatenate([self.func(x), self.values.ravel()[inside]])
-        return bool(np.all(vals > 0)), x.size + int(inside.sum())
+        pts = np.concatenate([x, nodes[inside]])
+        vals = np.concatenate([np.asarray(self.func(x), dtype=float), self.values.ravel()[inside]])
+        order = np.argsort(pts, kind="stable")
+        return _positive_up_to_underflow(vals[order]), x.size + int(inside.sum())
 
     def cf(self, omega, block=256):
         """Characteristic function at real ``omega`` (any shape), divided by ``mass``."""
@@ -430,3 +438,25 @@ def _edge_is_sharp(func, a, b, floor):
     if d1 <= 0:
         return True
     return bool(d2 < 0.35 * d1)
+
+
+_UNDERFLOW = 1e-250  # relative size below which a density's last value before 0 is a tail underflowing
+
+
+def _positive_up_to_underflow(values):
+    """True when ``values`` (a density along increasing x) is > 0 except in runs of zeros
+    bordered only by values below ``_UNDERFLOW`` times the largest value."""
+    values = np.asarray(values, dtype=float)
+    zero = ~(values > 0)
+    if not np.any(zero):
+        return True
+    top = float(np.max(values, initial=0.0))
+    if not top > 0:
+        return False
+    edges = np.diff(np.concatenate([[0], zero.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    for a, b in zip(starts, ends):
+        for nb in (a - 1, b + 1):
+            if 0 <= nb < values.size and values[nb] >= _UNDERFLOW * top:
+                return False
+    return True

@@ -173,6 +173,9 @@ def _import_user_module(spec):
         finally:
             if added:
                 sys.path.remove(os.getcwd())
+    except SystemExit as exc:  # the module called sys.exit() while being imported
+        raise ValueError(f"--import {_quote(spec)} failed: the module called sys.exit({exc.code!r}) "
+                         "while being imported") from None
     except Exception as exc:  # the user's module failed: their error, reported as such
         raise ValueError(f"--import {_quote(spec)} failed: {type(exc).__name__}: {exc}") from exc
 
@@ -266,10 +269,46 @@ def cmd_reproduce(args, out):
     return 0
 
 
+_DEMO_MANIFEST = ".spreadlab-demo"  # the files a demo run wrote into its folder, one per line
+
+
+def _demo_folder(path, out):
+    """The folder the demo writes into: ``path`` when it is empty or holds only files a
+    previous demo wrote (listed in its manifest), else a fresh subfolder, said on ``out``:
+    the demo never overwrites a file it did not write."""
+    path = _make_folder(path)
+    manifest = os.path.join(path, _DEMO_MANIFEST)
+    ours = set()
+    if os.path.isfile(manifest):
+        with open(manifest, encoding="utf-8") as fh:
+            ours = {line.strip() for line in fh if line.strip()}
+    foreign = sorted(set(os.listdir(path)) - ours - {_DEMO_MANIFEST})
+    if not foreign:
+        return path
+    k = 1
+    while os.path.exists(os.path.join(path, f"spreadlab-demo-{k}")):
+        k += 1
+    fresh = _make_folder(os.path.join(path, f"spreadlab-demo-{k}"))
+    print(f"{path} holds files the demo did not write ({_quote(foreign[0])}"
+          f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); writing into {fresh} "
+          "instead, so that nothing of yours is overwritten", file=out)
+    return fresh
+
+
 def cmd_demo(args, out):
     from .demo import run_demo
 
-    run_demo(_make_folder(args.out), out)
+    folder = _demo_folder(args.out, out)
+    figures = run_demo(folder, out)
+    written = {os.path.relpath(os.fspath(f), folder) for f in figures or ()}
+    manifest = os.path.join(folder, _DEMO_MANIFEST)
+    if os.path.isfile(manifest):
+        with open(manifest, encoding="utf-8") as fh:
+            written |= {line.strip() for line in fh if line.strip()}
+    tmp = manifest + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write("".join(f"{name}\n" for name in sorted(written)))
+    os.replace(tmp, manifest)
     return 0
 
 
@@ -376,6 +415,72 @@ def _print_warnings(command, caught):
         print(line, file=sys.stderr)
 
 
+_GRACE = 1.0  # seconds the interrupted command gets to end before it is killed
+
+
+def _command_name(argv):
+    words = [a for a in argv if not a.startswith("-")]
+    return f"spreadlab {words[0]}" if words else "spreadlab"
+
+
+def _supervised(argv):
+    """Run the command in a child process (its own process group) and wait for it here.
+
+    SIGINT (Ctrl-C) reaches this parent, which stays responsive whatever the command is
+    doing (a Numba kernel does not return to Python for seconds; a pool of worker processes
+    waits for its workers): it prints one line "interrupted", ends the child's whole group
+    (SIGTERM, then SIGKILL after :data:`_GRACE` seconds) and returns 130. Result files are
+    written under temporary names and renamed when complete, so an interrupted run leaves
+    only complete ones."""
+    import signal
+    import time
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: run the command, never return into the caller's code
+        status = 1
+        try:
+            os.setpgid(0, 0)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends us
+            status = _main(argv)
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(status if isinstance(status, int) else 1)
+    try:
+        try:
+            os.setpgid(pid, pid)  # also here: no race with a signal before the child ran
+        except OSError:
+            pass
+        _, raw = os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        print(f"{_command_name(argv)}: interrupted", file=sys.stderr, flush=True)
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(pid, sig)
+            except OSError:
+                break
+            deadline = time.monotonic() + _GRACE
+            while time.monotonic() < deadline:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    return 130
+                time.sleep(0.02)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        return 130
+    if os.WIFEXITED(raw):
+        return os.WEXITSTATUS(raw)
+    print(f"{_command_name(argv)}: internal error: the command ended by signal {os.WTERMSIG(raw)} "
+          f"-- {_REPORT}", file=sys.stderr)
+    return 1
+
+
 def main(argv=None):
     """Entry point of the ``spreadlab`` console script.
 
@@ -390,7 +495,9 @@ def main(argv=None):
         The exit status: 0 on success, 2 for rejected input (one line on stderr), 1 for an
         internal error (one line on stderr asking for a report; the traceback too with
         ``--debug`` or ``SPREADLAB_DEBUG=1``). ``--help`` and ``--version`` exit with
-        :class:`SystemExit` (status 0) as argparse does.
+        :class:`SystemExit` (status 0) as argparse does. Called without ``argv`` (the console
+        script) on a POSIX system, the command runs in a child process so that Ctrl-C ends
+        any command within about a second with one line "interrupted" and status 130.
 
     Examples
     --------
@@ -408,7 +515,14 @@ def main(argv=None):
     >>> status, err.getvalue().count("\\n")
     (2, 1)
     """
-    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+        if hasattr(os, "fork") and not {"-h", "--help", "--version"} & set(argv):
+            return _supervised(argv)
+    return _main(list(argv))
+
+
+def _main(argv):
     command = "spreadlab"
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0") or "--debug" in argv
     try:

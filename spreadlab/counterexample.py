@@ -225,7 +225,11 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
             omega, beta = 0.5 * (a + b), 0.45 * (b - a)
         room = omega - a
     else:
-        omega = abs(float(as_float_array(omega, "omega")))
+        omega_arr = as_float_array(omega, "omega")
+        if omega_arr.ndim != 0:
+            raise TypeError(f"omega must be a single number (a frequency in the zero band); got shape "
+                            f"{omega_arr.shape}")
+        omega = abs(float(omega_arr))
         room = omega - a if terminal else min(omega - a, b - omega)
         # the band edges are located to ~1e-14 relative: omega within 1e-9 of one is on it
         if room <= _EDGE_RTOL * omega:
@@ -235,7 +239,15 @@ def band_limited_counterexample(kernel=None, omega=None, *, separating_kernel=No
             )
         beta = min(0.95 * room, omega)
     if separating_kernel is None:
-        separating_kernel = Gaussian(0.0, 1.0 / (omega - beta) ** 2)
+        # variance 1 / (omega - beta)^2: refuse where it would underflow (a Python float power
+        # raised OverflowError for omega = 1e160)
+        limit = 1.0 / np.sqrt(np.finfo(float).tiny)
+        if not omega - beta <= limit:
+            raise ValueError(
+                f"omega is too large: the separating kernel's variance 1/(omega - beta)^2 would "
+                f"underflow for omega - beta > {limit:.3g}; got omega={omega!r}"
+            )
+        separating_kernel = Gaussian(0.0, (1.0 / (omega - beta)) ** 2)
     elif not isinstance(separating_kernel, Gaussian) or separating_kernel.dim != 1:
         raise TypeError(f"separating_kernel must be a 1-D Gaussian; got {separating_kernel!r}")
 

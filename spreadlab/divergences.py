@@ -13,8 +13,11 @@ module holds the public functions and the two numeric routes:
 Divergences that are infinite because of a support mismatch are ``inf``, never NaN.
 """
 
+import time
+
 import numpy as np
 
+from . import _mc_checks
 from . import closed_forms as _closed_forms  # noqa: F401  (registers the built-in closed forms)
 from ._integration import (
     QuadratureBudgetError,
@@ -22,12 +25,14 @@ from ._integration import (
     breakpoints,
     integrate_segments,
     kronrod_sum,
+    remaining_budget,
     scan_grid,
     support_1d,
     tail_decay,
     time_budget,
 )
-from ._validation import as_budget, as_count, check_choice, check_rng
+from ._validation import as_budget, as_count, check_choice, check_rng, time_budget_seconds
+from .budgets import TimeBudgetError
 from .distributions._base import Distribution, check_distribution
 from .fdivergences import NoClosedFormError, get_f_divergence
 from .registry import DIVERGENCES
@@ -36,6 +41,8 @@ from .spread import Convolution, _SumOfTwo, spread
 __all__ = [
     "METHODS",
     "QuadratureBudgetError",
+    "TimeBudgetError",
+    "MonteCarloWarning",
     "Estimate",
     "kl",
     "divergence",
@@ -189,10 +196,12 @@ def _log_slope(d, x, lx):
     not finite (off a support edge)."""
     width = float(np.asarray(d.scale_hint))
     width = width if np.isfinite(width) and width > 0 else 1.0
+    finite = np.isfinite(x)
+    x = np.where(finite, x, 0.0)  # an infinite node (a mapped tail) has no slope: x +- h is NaN
     h = np.maximum(1e-6 * width, 1e4 * np.finfo(float).eps * np.abs(x))
     with np.errstate(invalid="ignore", over="ignore"):
         slope = np.abs(np.asarray(d.logpdf(x + h), dtype=float) - np.asarray(d.logpdf(x - h), dtype=float)) / (2.0 * h)
-    return np.where(np.isfinite(slope) & np.isfinite(lx), slope, 0.0)
+    return np.where(finite & np.isfinite(slope) & np.isfinite(lx), slope, 0.0)
 
 
 def _log_rounding(d, x, lx):
@@ -459,10 +468,35 @@ def _quad_divergence(p, q, fd, alpha):
         return _quad_divergence_within_budget(p, q, fd, alpha)
 
 
+def _resolvable(d):
+    """True when floats near the law's centre are fine enough (64 ulps below its width) for a
+    quadrature rule to see its density: N(1e20, 1) sits between floats 16384 apart."""
+    centre, width = abs(float(np.asarray(d.location_hint))), float(np.asarray(d.scale_hint))
+    return centre == 0.0 or width > 64.0 * np.finfo(float).eps * centre
+
+
+def _resolve(p, q, fd, alpha):
+    """(p, q) moved (both by the same offset: every divergence is translation invariant) so
+    that quadrature can resolve them; a ValueError when it cannot."""
+    if _resolvable(p) and _resolvable(q):
+        return p, q
+    offset = -float(np.asarray(p.location_hint))
+    p2, q2 = p.shifted(offset), q.shifted(offset)
+    # KL integrates p (log p - log q): only p needs resolving there, q may sit 1e308 away
+    if _resolvable(p2) and (_resolvable(q2) or fd.name == "kl" or (fd.name == "renyi" and alpha == 1.0)):
+        return p2, q2
+    raise ValueError(
+        f"method='quad' cannot resolve {p!r} and {q!r}: one is narrower than 64 float spacings "
+        f"at its distance from the other (the laws are more than ~7e13 widths apart), so no "
+        "quadrature node sees its density; use method='exact' (a closed form) or method='mc'"
+    )
+
+
 def _quad_divergence_within_budget(p, q, fd, alpha):
     (plo, phi), (qlo, qhi) = support_1d(p), support_1d(q)
     if fd.infinite_on_mismatch(plo < qlo or phi > qhi, qlo < plo or qhi > phi, alpha):
         return Estimate(np.inf, 0.0, "quad")
+    p, q = _resolve(p, q, fd, alpha)
     edges = breakpoints(p, q)
     if fd.can_diverge(alpha) and _tail_verdict(p, q, fd, alpha, edges) is not None:
         return Estimate(np.inf, 0.0, "quad")  # a tail that decays no faster than 1/|x|
@@ -471,8 +505,25 @@ def _quad_divergence_within_budget(p, q, fd, alpha):
     if fd.name == "renyi" and alpha != 1.0:  # p^a q^(1-a) has its own bump between p and q
         edges = np.unique(np.concatenate([edges, _peak_landmarks(_renyi_log_g(p, q, alpha), edges)[2]]))
 
+    seen = {"inf": False, "nan": None}
+
     def integrand(x):
-        return fd.pointwise(p.logpdf(x), q.logpdf(x), alpha)
+        lp, lq = p.logpdf(x), q.logpdf(x)
+        with np.errstate(invalid="ignore", over="ignore", under="ignore", divide="ignore"):
+            g = np.asarray(fd.pointwise(lp, lq, alpha), dtype=float)
+        # where neither law has mass there is nothing to integrate, whatever a user's pointwise
+        # makes of exp(-inf) * f(exp(-inf - -inf)) (NaN)
+        g = np.where(np.isneginf(lp) & np.isneginf(lq), 0.0, g)
+        # where both densities underflow (below 1e-308), a NaN is 0 * inf from exp(lq) * f(p/q):
+        # the integrand is below float resolution there (q f(p/q) <= q f(0) + p f'(inf)); the
+        # built-in divergences whose f'(inf) is infinite (KL, chi-square) work in log space
+        g = np.where(np.isnan(g) & (np.maximum(lp, lq) < _LOG_TINY), 0.0, g)
+        seen["inf"] = seen["inf"] or bool(np.any(np.isposinf(g)))
+        bad = np.isnan(g)
+        if seen["nan"] is None and np.any(bad):
+            i = np.flatnonzero(bad.ravel())[0]
+            seen["nan"] = tuple(float(np.broadcast_to(v, g.shape).ravel()[i]) for v in (x, lp, lq))
+        return g
 
     numeric = p.numeric_density or q.numeric_density
     for d in (p, q):
@@ -481,6 +532,8 @@ def _quad_divergence_within_budget(p, q, fd, alpha):
     # a numerically spread density is good to ~1e-10 relative (Convolution.rtol): asking the
     # outer rule for 1e-12 would only chase that noise
     total, err = integrate_segments(integrand, edges, rtol=1e-9 if numeric else 1e-12)
+    if np.isnan(total) or np.isnan(err):
+        return _quad_nan(fd, total, seen)
     if numeric:
         # every node's log density is off by at most e = the largest error estimate seen; the
         # integral moves by at most e * int (|dg/dlog p| + |dg/dlog q|), the sensitivity taken
@@ -501,7 +554,35 @@ def _quad_divergence_within_budget(p, q, fd, alpha):
     # every divergence here lies in [0, bounded_by]: moving the estimate into that range can
     # only bring it closer to the truth, so the error estimate still holds
     value = min(max(value, 0.0), fd.bounded_by)
-    return Estimate(value, fd.finish_error(total, err, alpha), "quad")
+    # ... and the error of a value in [0, bounded_by] is at most bounded_by
+    return Estimate(value, min(fd.finish_error(total, err, alpha), fd.bounded_by), "quad")
+
+
+_LOG_TINY = float(np.log(np.finfo(float).tiny))
+
+
+def _quad_nan(fd, total, seen):
+    """A NaN integral: ``inf`` when the integrand overflowed (an unbounded divergence beyond
+    the float range, e.g. KL between Gaussians 1e308 apart), else a ValueError naming ``f``
+    and where its :meth:`~spreadlab.FDivergence.pointwise` returned NaN."""
+    import warnings
+
+    if seen["inf"] and not np.isfinite(fd.bounded_by):
+        warnings.warn(
+            f"method='quad': the {fd.label} integrand exceeds the float range (> 1.8e308) at "
+            "some nodes; the divergence is infinite or too large for a float: returning inf",
+            QuadratureTruncationWarning, stacklevel=5,
+        )
+        return Estimate(np.inf, 0.0, "quad")
+    where = ""
+    if seen["nan"] is not None:
+        x, lp, lq = seen["nan"]
+        where = f" at x={x:.6g} (log p={lp:.6g}, log q={lq:.6g})"
+    raise ValueError(
+        f"f={fd!r}: its pointwise integrand is NaN{where}; pointwise(lp, lq) must return a "
+        "number (0 where neither law has mass, inf where the integrand is infinite) for every "
+        "pair of log densities, -inf included"
+    )
 
 
 def _mc_divergence(p, q, fd, alpha, n_samples, rng):
@@ -512,23 +593,129 @@ def _mc_divergence(p, q, fd, alpha, n_samples, rng):
     rng = check_rng(rng, "rng")
     if _same_law(p, q):  # every term is f(1) = 0: the estimate is exact
         return Estimate(0.0, 0.0, "mc", n_samples)
-
-    def logs_at(d):
-        x = np.asarray(d.sample(n_samples, rng), dtype=float)
-        x = x.reshape(n_samples, -1)[:, 0] if d.dim == 1 else x
-        with np.errstate(divide="ignore", under="ignore", over="ignore"):
-            return np.asarray(p.logpdf(x), dtype=float), np.asarray(q.logpdf(x), dtype=float)
-
-    at_p = logs_at(p) if "p" in fd.draws else None
-    at_q = logs_at(q) if "q" in fd.draws else None
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        value, se = fd.mc_terms(at_p, at_q, alpha)
-    if np.isnan(value) or np.isnan(se):
-        raise FloatingPointError(
-            f"the Monte Carlo estimate of {fd.name} is NaN (an infinite-variance or undefined "
-            "term); use method='quad' or a closed form"
-        )
+    budget = time_budget_seconds("MC_TIME_BUDGET")
+    message = (
+        f"method='mc' ran past its time budget of {budget:g} s (spreadlab.budgets.MC_TIME_BUDGET) "
+        f"with n_samples={n_samples}; use fewer samples, a closed form, or a larger budget"
+    )
+    with time_budget(budget, message, TimeBudgetError):
+        at_p = _mc_logs(p, q, p, n_samples, rng, fd) if "p" in fd.draws else None
+        at_q = _mc_logs(p, q, q, n_samples, rng, fd) if "q" in fd.draws else None
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"), _mc_checks.collecting() as terms:
+            try:
+                value, se = fd.mc_terms(at_p, at_q, alpha)
+            except NotImplementedError:
+                raise NotImplementedError(
+                    f"the f-divergence {fd!r} has no Monte Carlo terms (FDivergence.mc_terms is not "
+                    "implemented); implement mc_terms, or use method='quad' (one dimension)"
+                ) from None
+        value, se = float(value), float(se)
+        if np.isnan(value) or np.isnan(se):
+            raise FloatingPointError(
+                f"the Monte Carlo estimate of {fd.name} is NaN (an infinite-variance or undefined "
+                "term); use method='quad' or a closed form"
+            )
+        if np.isfinite(value):
+            value, se = _mc_trust(p, q, fd, alpha, n_samples, value, se, terms)
     return Estimate(value, se, "mc", n_samples)
+
+
+class MonteCarloWarning(UserWarning):
+    """A Monte Carlo standard error that cannot be trusted, and what was done about it.
+
+    Raised (as a warning) by ``method="mc"`` when the terms' tail is too heavy for the
+    central limit theorem (estimated tail index >= 1/2: infinite variance; the error is
+    then ``inf``, or the estimate ``inf`` when the divergence is shown to be infinite), or
+    when a bounded divergence is pinned at its bound with no draw seeing the other law's
+    mass (the error is widened to a conservative rule-of-three bound). The message gives
+    the reason and the numbers.
+    """
+
+
+_XI_HEAVY = 0.5  # a tail index >= 1/2 means an infinite variance: the CLT error bar fails
+
+
+def _mc_trust(p, q, fd, alpha, n_samples, value, se, terms):
+    """The Monte Carlo estimate and an error that can be trusted (see :mod:`._mc_checks`)."""
+    import warnings
+
+    bound = fd.bounded_by
+    if np.isfinite(bound):
+        floor = _mc_checks.pinned_error(fd.name, n_samples)
+        floor = bound if floor is None else floor
+        if bound - value <= 5.0 * max(se, floor) + 8.0 * np.finfo(float).eps * bound:
+            if floor > se:
+                warnings.warn(
+                    f"method='mc': the {fd.label} estimate {value:.10g} is pinned at its bound "
+                    f"{bound:.6g} (standard error {se:.3g}): no draw saw where the laws overlap, so "
+                    f"the overlap is bounded by the rule of three only; the error is widened to "
+                    f"{floor:.3g} (use method='quad', a closed form, or more samples)",
+                    MonteCarloWarning, stacklevel=5,
+                )
+                se = floor
+        return value, se
+    found = [_mc_checks.tail_index(t) for t in terms]
+    found = [(xi, share) for xi, share in found if np.isfinite(xi)]
+    if not found:
+        return value, se
+    xi, share = max(found)
+    if xi < _XI_HEAVY:
+        return value, se
+    if p.dim == 1 and fd.can_diverge(alpha):
+        try:
+            infinite = _tail_verdict(p, q, fd, alpha, breakpoints(p, q)) is not None
+        except ValueError:  # the tails decay too slowly to tell
+            infinite = False
+        if infinite:
+            warnings.warn(
+                f"method='mc': the {fd.label} terms have a tail index of {xi:.2f} and the "
+                f"integrand's tails decay no faster than 1/|x|: the divergence is infinite "
+                f"(the sample mean was {value:.6g})",
+                MonteCarloWarning, stacklevel=5,
+            )
+            return np.inf, 0.0
+    warnings.warn(
+        f"method='mc': the {fd.label} terms are heavy-tailed (estimated tail index {xi:.2f} "
+        f">= 0.5, the largest term {share:.0%} of the total deviation): their variance is "
+        f"infinite or not resolved by {n_samples} draws, so the standard error "
+        f"{se:.3g} cannot be trusted and is reported as inf; the estimate {value:.6g} is likely "
+        "too small (use a closed form or method='quad')",
+        MonteCarloWarning, stacklevel=5,
+    )
+    return value, np.inf
+
+
+_MC_PILOT = 32  # draws whose density evaluations are timed before the rest, for numeric densities
+
+
+def _mc_logs(p, q, d, n_samples, rng, fd):
+    """log p and log q at ``n_samples`` draws from ``d``, under the Monte Carlo time budget.
+
+    With a numerically spread density, the first :data:`_MC_PILOT` draws are evaluated
+    first and timed: if the rest cannot finish before the deadline, the call is refused
+    at once with the projected time (not after the whole budget has been spent)."""
+    x = np.asarray(d.sample(n_samples, rng), dtype=float)
+    x = x.reshape(n_samples, -1)[:, 0] if d.dim == 1 else x
+
+    def logs(xs):
+        with np.errstate(divide="ignore", under="ignore", over="ignore"):
+            return np.asarray(p.logpdf(xs), dtype=float), np.asarray(q.logpdf(xs), dtype=float)
+
+    if not (p.numeric_density or q.numeric_density) or n_samples <= 2 * _MC_PILOT:
+        return logs(x)
+    start = time.monotonic()
+    head = logs(x[:_MC_PILOT])
+    projected = (time.monotonic() - start) * (n_samples - _MC_PILOT) / _MC_PILOT
+    left = remaining_budget()
+    if projected > left:
+        raise TimeBudgetError(
+            f"method='mc' with n_samples={n_samples} would take about {projected:.3g} s "
+            f"(timed on {_MC_PILOT} draws of numerically spread densities) for {fd.name!r}, "
+            f"more than the {max(left, 0.0):.3g} s left of its time budget "
+            "(spreadlab.budgets.MC_TIME_BUDGET); use fewer samples, a closed form, or a larger budget"
+        )
+    tail = logs(x[_MC_PILOT:])
+    return np.concatenate([head[0], tail[0]]), np.concatenate([head[1], tail[1]])
 
 
 # --------------------------------------------------------------------------------------
@@ -543,7 +730,9 @@ def _dispatch(p, q, fd, method, alpha, n_samples, rng):
         return _as_output(closed_form(p, q, fd, alpha))
     if method == "quad":
         return _quad_divergence(p, q, fd, alpha)
-    return _mc_divergence(p, q, fd, alpha, as_count(n_samples, "n_samples", 2), rng)
+    n_samples = as_count(n_samples, "n_samples", 2, item_bytes=8 * (p.dim + 2),
+                         what="draw (the draw and two log densities)")
+    return _mc_divergence(p, q, fd, alpha, n_samples, rng)
 
 
 def divergence(p, q, f="kl", method="exact", *, alpha=None, n_samples=100_000, rng=None):
@@ -572,7 +761,13 @@ def divergence(p, q, f="kl", method="exact", *, alpha=None, n_samples=100_000, r
         Order of the Rényi divergence (only with ``f="renyi"``): any number in
         (0, inf); order 1 is the KL divergence.
     n_samples : int, default=100_000
-        Monte Carlo sample size.
+        Monte Carlo sample size. Bounded by :data:`spreadlab.budgets.MEMORY_BUDGET`
+        (refused up front); the estimate runs under :data:`spreadlab.budgets.MC_TIME_BUDGET`
+        and raises :class:`~spreadlab.budgets.TimeBudgetError` past it. Its standard error
+        is checked before it is reported (:class:`MonteCarloWarning` says what was done):
+        a bounded divergence pinned at its bound gets a rule-of-three error; heavy-tailed
+        terms (estimated tail index >= 1/2) an infinite error, or ``inf`` itself when the
+        one-dimensional tail check shows the divergence is infinite.
     rng : None, int or numpy.random.Generator
         Random source for ``method="mc"``.
 

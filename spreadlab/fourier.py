@@ -252,7 +252,12 @@ def _check_band(band, scale):
         b = np.array([0.0, float(b)])
     if b.shape != (2,) or not (0 <= b[0] < b[1]):
         raise ValueError(f"band must be omega_max > 0 or a pair (lo, hi) with 0 <= lo < hi; got {band!r}")
+    if b[1] > _MAX_BAND:  # the scan refines beyond its grid: frequencies near 1.8e308 overflow
+        raise ValueError(f"band must end at or below {_MAX_BAND:g}; got {band!r}")
     return float(b[0]), float(b[1])
+
+
+_MAX_BAND = 1e300
 
 
 def _verdict(strict, injective, full, zeros, bands, symmetric, dim=1, band_end=np.inf):
@@ -408,7 +413,8 @@ def fourier_check(kernel, band=None, *, method="auto", normalize=False, n_grid=1
     'numeric'
     """
     check_choice(method, "method", ("auto", "analytic", "numeric"))
-    n_grid = as_count(n_grid, "n_grid", minimum=101)
+    n_grid = as_count(n_grid, "n_grid", minimum=101, item_bytes=32,
+                      what="grid point (frequency, complex value and modulus)")
     if isinstance(kernel, Distribution):
         if kernel.batch_shape != ():
             raise ValueError(
@@ -443,8 +449,8 @@ def _check_callable(func, band, normalize, n_grid, name):
     lo_hi = _check_band(band, nd.scale)
     floor = max(2.0 * nd.error, _ANALYTIC_FLOOR)
     full, npts = nd.positive_far_out(_REACH)
-    how = (f"numeric: density > 0 at all {npts} points checked over median ± "
-           f"{_REACH:g} × scale ({nd.scale:.4g})" if full else
+    how = (f"numeric: density > 0 (or a tail underflowing below 1e-250 of its peak) at all "
+           f"{npts} points checked over median ± {_REACH:g} × scale ({nd.scale:.4g})" if full else
            f"numeric: density is 0 somewhere within median ± {_REACH:g} × scale ({nd.scale:.4g})")
     return _check_1d(nd.cf, lo_hi, floor, nd.median, name, "numeric", full, how, n_grid)
 

@@ -9,10 +9,12 @@ and Cauchy laws stay in their family, and a uniform kernel gives
 function as the product of the two.
 """
 
+import contextlib
+
 import numpy as np
 
-from ._integration import breakpoints, check_budget, support_1d
-from ._validation import as_count, as_float_array, check_rng
+from ._integration import breakpoints, budget_in_force, check_budget, support_1d, time_budget
+from ._validation import as_count, as_float_array, check_rng, time_budget_seconds
 from .distributions._base import Distribution, check_distribution
 from .distributions._gaussian import Delta, Gaussian
 from .distributions._univariate import Cauchy, Uniform
@@ -174,7 +176,7 @@ class _SumOfTwo(Distribution):
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples of x + e."""
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=8, what="draw")
         rng = check_rng(rng)
         return np.reshape(self.p.sample(n, rng), (n,)) + np.reshape(self.kernel.sample(n, rng), (n,))
 
@@ -259,7 +261,8 @@ class Convolution(_SumOfTwo):
         Points evaluated together (256). The work per point is bounded by ``max_level`` (at
         most 24 * 2**6 evaluations per panel), so no call can run away; inside a
         ``method="quad"`` divergence the quadrature's time budget is checked between batches
-        and raises :class:`~spreadlab.QuadratureBudgetError` when it has passed.
+        and raises :class:`~spreadlab.QuadratureBudgetError` when it has passed; a call on its
+        own (nested convolutions included) has :data:`spreadlab.budgets.DENSITY_TIME_BUDGET`.
     max_nodes : int
         Nodes of one rule held in memory at once (2,000,000, ~16 MB per array): deep levels
         evaluate fewer points per batch instead of allocating more.
@@ -305,7 +308,15 @@ class Convolution(_SumOfTwo):
         err = np.zeros(flat.size)
         finite = np.isfinite(flat)
         if np.any(finite):
-            out[finite], err[finite] = self._log_conv(flat[finite])
+            budget = time_budget_seconds("DENSITY_TIME_BUDGET")
+            message = (
+                f"the numerically spread density {self!r} ran past its time budget of {budget:g} s "
+                f"(spreadlab.budgets.DENSITY_TIME_BUDGET) at {int(finite.sum())} points; evaluate "
+                "fewer points, use a closed-form spread, or a larger budget"
+            )
+            # inside a divergence (or any caller's budget) that budget alone applies
+            with contextlib.nullcontext() if budget_in_force() else time_budget(budget, message):
+                out[finite], err[finite] = self._log_conv(flat[finite])
         self.last_error = float(np.max(err, initial=0.0))
         self.max_error_seen = max(self.max_error_seen, self.last_error)
         return out.reshape(y.shape), err.reshape(y.shape)

@@ -59,8 +59,8 @@ def test_auto_and_learn(files):
 @pytest.mark.parametrize(
     "content,match",
     [
-        ("1,2\n3,oops\n", r"x: .* data row 2 is not comma-separated numbers"),
-        ("1,2\n3\n", r"x: .* data row 2 has 1 columns, the first row has 2"),
+        ("1,2\n3,oops\n", r"x: .* line 2, column 2: 'oops', not a number"),
+        ("1,2\n3\n", r"x: .* line 2 has 1 columns; the first data line has 2"),
         ("1,2\nnan,3\n", r"x: .* NaN or infinite entry \(row 2, column 1\)"),
         ("1,2\n", r"x: .* needs at least 2 samples"),
     ],
@@ -93,3 +93,62 @@ def test_npy_errors(tmp_path):
         read_samples(str(tmp_path / "s.npy"), "x")
     one_d = _save(tmp_path / "v.npy", np.arange(4.0))
     assert read_samples(str(one_d), "x").shape == (4, 1)
+
+
+# --- issue 21: reading never drops data silently -------------------------------------------
+
+
+@pytest.mark.parametrize("content, line, col, what", [
+    ("1,abc\n1,2\n3,4\n5,6\n", 1, 2, "'abc', not a number"),  # was taken for a header: row lost
+    ("1,,2\n1,2,3\n3,4,5\n", 1, 2, "an empty field"),  # ditto
+    ("x,y\n1,2\n3,,\n", 3, 2, "an empty field"),
+])
+def test_a_first_row_that_does_not_parse_is_an_error_not_a_header_bug_21(tmp_path, content, line, col, what):
+    path = tmp_path / "x.csv"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=rf"x: .*x\.csv' line {line}, column {col}: {what}"):
+        read_samples(str(path), "x")
+
+
+def test_a_byte_order_mark_is_stripped_not_a_dropped_row_bug_21(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes("\ufeff1,2\n3,4\n5,6\n".encode("utf-8"))
+    np.testing.assert_array_equal(read_samples(str(path), "x"), [[1, 2], [3, 4], [5, 6]])
+
+
+def test_a_header_of_names_is_recognised_and_the_override_works(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("# a comment\nx, y\n\n1,2\n3,4\n")
+    np.testing.assert_array_equal(read_samples(str(path), "x"), [[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match=r"line 2, column 1: 'x', not a number"):
+        read_samples(str(path), "x", header=False)
+    odd = tmp_path / "odd.csv"
+    odd.write_text("1,abc\n1,2\n3,4\n")
+    np.testing.assert_array_equal(read_samples(str(odd), "x", header=True), [[1, 2], [3, 4]])
+
+
+def test_cli_header_flags(tmp_path):
+    fx, fy = tmp_path / "x.csv", tmp_path / "y.csv"
+    fx.write_text("1,abc\n" + "".join(f"{i},{i % 3}\n" for i in range(12)))
+    fy.write_text("".join(f"{i},{i % 5}\n" for i in range(12)))
+    with pytest.raises(ValueError, match=r"line 1, column 2"):
+        cmd_test(_parse(["test", str(fx), str(fy), "--permutations", "9"]), io.StringIO())
+    out = io.StringIO()
+    cmd_test(_parse(["test", str(fx), str(fy), "--permutations", "9", "--header"]), out)
+    assert "n_x=12" in out.getvalue()
+
+
+def test_more_rows_than_the_budget_are_refused(tmp_path, monkeypatch):
+    from spreadlab import budgets
+
+    monkeypatch.setattr(budgets, "CLI_MAX_ROWS", 5)
+    path = tmp_path / "x.csv"
+    path.write_text("".join(f"{i},1\n" for i in range(6)))
+    with pytest.raises(ValueError, match=r"more than 5 rows, over the budget of 5 \(spreadlab\.budgets\.CLI_MAX_ROWS"):
+        read_samples(str(path), "x")
+    npy = tmp_path / "x.npy"
+    np.save(npy, np.zeros((6, 2)))
+    with pytest.raises(ValueError, match=r"has 6 rows, over the budget of 5"):
+        read_samples(str(npy), "x")
+    path.write_text("".join(f"{i},1\n" for i in range(5)))
+    assert read_samples(str(path), "x").shape == (5, 2)

@@ -402,3 +402,29 @@ def test_time_budget_setting_is_checked_by_name_bug_review(monkeypatch, budget, 
         fourier_check(Gaussian(np.zeros(3), np.eye(3)))
     monkeypatch.setattr(fourier_module, "FOURIER_TIME_BUDGET", float("inf"))  # inf: no budget
     assert fourier_check(Gaussian(np.zeros(3), np.eye(3))).injective
+
+
+def _gauss(x, m, s):
+    return np.exp(-0.5 * ((x - m) / s) ** 2) / (s * np.sqrt(2 * np.pi))
+
+
+@pytest.mark.parametrize("density", [
+    lambda x: 0.5 * _gauss(x, -3.0, 1.0) + 0.5 * _gauss(x, 3.0, 1.0),
+    lambda x: 0.3 * _gauss(x, -10.0, 0.5) + 0.7 * _gauss(x, 4.0, 2.0),
+], ids=["symmetric", "lopsided"])
+def test_two_bump_mixture_has_full_support_bug_21(density):
+    # issue 21: the underflowing Gaussian tails (exp(-4700) is 0 as a float) were read as a
+    # hard edge, so a mixture with full support was judged to lack it
+    res = fourier_check(density)
+    assert res.full_support and res.method == "numeric"
+    assert "underflowing" in res.full_support_method
+
+
+@pytest.mark.parametrize("density", [
+    lambda x: np.where(np.abs(x) < 1, 0.5, 0.0),  # uniform: a jump
+    lambda x: np.where(np.abs(x) < 1, 0.75 * (1 - x * x), 0.0),  # Epanechnikov: linear edge
+    # a C-infinity bump: its last value before the edge (~e^-50 on the grid) is far above underflow
+    lambda x: np.where(np.abs(x) < 1, np.exp(-1 / (1 - np.minimum(x * x, 1 - 1e-9))) / 0.443994, 0.0),
+], ids=["uniform", "epanechnikov", "smooth-bump"])
+def test_hard_edges_are_still_not_full_support(density):
+    assert not fourier_check(density).full_support

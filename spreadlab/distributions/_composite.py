@@ -82,7 +82,7 @@ class ProductKernel(Distribution):
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples of shape (n, d), coordinates independent."""
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=8 * self.dim, what="draw")
         rng = check_rng(rng)
         return np.stack([np.reshape(f.sample(n, rng), (n,)) for f in self.factors], axis=1)
 
@@ -175,7 +175,14 @@ class CosineModulated(Distribution):
         return f"CosineModulated({self.base!r}, omega={self.omega:g}, sign={op}1)"
 
     def _mod(self, x):
-        return 1.0 + self.sign * np.cos(self.omega * (x - self.loc))
+        """1 + s cos(omega (x - mu)); 1 where omega (x - mu) overflows (|x| near 1e308).
+
+        There adjacent floats are more than 1e290 periods apart: the cosine at one float is
+        not resolved, and 1 is its average over the float's cell (the density itself is below
+        1e-600 there, 0 as a float; ``logpdf`` is the Fejér log density, right on average)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            arg = self.omega * (x - self.loc)
+            return 1.0 + self.sign * np.cos(np.where(np.isfinite(arg), arg, 0.5 * np.pi))
 
     def pdf(self, x):
         x = as_float_array(x, "x")
@@ -202,7 +209,7 @@ class CosineModulated(Distribution):
         from .._validation import as_count, check_rng
         from ._scipy_extra import fejer
 
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=16, what="draw (two candidates of 8 bytes)")
         rng = check_rng(rng)
         w = self.omega * float(self.base.scale)
         out, have = [], 0

@@ -59,10 +59,22 @@ epanechnikov = epanechnikov_gen(a=-1.0, b=1.0, name="epanechnikov")
 
 
 def _sinc2(z):
-    """sin(z)^2 / z^2, 0 at +-inf, 1 at 0."""
-    with np.errstate(invalid="ignore"):
-        v = np.sinc(z / np.pi) ** 2
-    return np.where(np.isinf(z), 0.0, v)
+    """sin(z)^2 / z^2, 0 at +-inf, 1 at 0 (np.sinc(z / pi) near 0; sin(z) / z beyond 1, where
+    sin(pi * (z / pi)) would take the sine of a rounded argument: wrong for large z)."""
+    z = np.asarray(z, dtype=float)
+    with np.errstate(invalid="ignore", under="ignore", over="ignore"):
+        near = np.sinc(z / np.pi) ** 2
+        far = (np.sin(z) / np.where(np.isfinite(z) & (z != 0), z, 1.0)) ** 2
+    return np.where(np.isinf(z), 0.0, np.where(np.abs(z) > 1.0, far, near))
+
+
+def _log_sinc2(z):
+    """log(sin(z)^2 / z^2) without underflow for |z| beyond 1e154 (-inf at the zeros and +-inf)."""
+    z = np.asarray(z, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        far = 2.0 * (np.log(np.abs(np.sin(z))) - np.log(np.abs(z)))
+        near = np.log(_sinc2(z))
+    return np.where(np.isinf(z), -np.inf, np.where(np.abs(z) > 1.0, far, near))
 
 
 class fejer_gen(stats.rv_continuous):
@@ -84,8 +96,7 @@ class fejer_gen(stats.rv_continuous):
         return _sinc2(z) / np.pi
 
     def _logpdf(self, z):
-        with np.errstate(divide="ignore"):
-            return np.log(_sinc2(z)) - np.log(np.pi)
+        return _log_sinc2(z) - np.log(np.pi)
 
     def _cdf(self, z):
         return np.where(z <= 0, self._tail(-z), 1.0 - self._tail(z))

@@ -134,7 +134,7 @@ class _Univariate(Distribution):
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples of shape (n, *batch_shape)."""
-        n = as_count(n, "n")
+        n = as_count(n, "n", item_bytes=8 * max(int(np.prod(self.batch_shape)), 1), what="draw")
         rng = check_rng(rng)
         return self._scipy().rvs(size=(n,) + self.batch_shape, random_state=rng)
 
@@ -373,6 +373,26 @@ class StudentT(_Univariate):
     def _family(self):
         return _stats().t
 
+    def sample(self, n, rng=None):
+        """Draw ``n`` samples of shape (n, *batch_shape).
+
+        X = Z / sqrt(G / df) with G ~ chi-square(df), drawn in log space: for tiny ``df``
+        (below ~1e-3) G underflows to 0 and scipy's draws are NaN; here |X| is
+        exp(log|Z| - (log G - log df) / 2), with log G = log Gamma(df/2 + 1)-draw + log U * 2/df
+        + log 2, so a draw beyond the float range is +-inf (correctly rounded), never NaN."""
+        n = as_count(n, "n", item_bytes=8 * max(int(np.prod(self.batch_shape)), 1), what="draw")
+        rng = check_rng(rng)
+        shape = (n,) + self.batch_shape
+        df = np.broadcast_to(np.asarray(self.df, dtype=float), shape)
+        half = 0.5 * df
+        z = rng.standard_normal(shape)
+        with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+            # Gamma(a) = Gamma(a + 1) * U^(1/a) (Marsaglia-Tsang's boost for small shapes)
+            log_g = np.log(rng.gamma(half + 1.0)) + np.log(rng.uniform(size=shape)) / half
+            log_abs = np.log(np.abs(z)) - 0.5 * (np.log(2.0) + log_g - np.log(df))
+            std = np.where(z == 0.0, 0.0, np.copysign(np.exp(log_abs), z))
+            return self.loc + self.scale * std
+
     def _std_cf(self, t):
         """phi(t) = K_v(u) u^v / (Gamma(v) 2^(v-1)), v = df/2, u = sqrt(df)|t|, in log space.
 
@@ -405,6 +425,10 @@ class StudentT(_Univariate):
                     log_k[bad] = [_log_bessel_k(a, b) for a, b in zip(v[bad], x[bad])]
                 logval = log_k + v * np.log(x) - special.gammaln(v) - (v - 1.0) * np.log(2.0)
                 out[mid] = np.exp(logval)
+        # u overflowed (|t| sqrt(df) > 1.8e308), or z = u / v is so large that the Debye form
+        # overflows (NaN): phi is below 1e-300 there (Riemann-Lebesgue; exp(-v z) in the Debye
+        # form), 0 as a float
+        out = np.where(np.isnan(out) & (u > 1.0), 0.0, out)
         return np.minimum(out, 1.0)
 
 
