@@ -9,7 +9,8 @@ import warnings
 
 import numpy as np
 
-from .distributions import Cauchy, Gaussian, Laplace, Logistic
+from .distributions._gaussian import Gaussian
+from .distributions._univariate import Cauchy, Laplace, Logistic
 
 __all__ = []
 
