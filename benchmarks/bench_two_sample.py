@@ -8,6 +8,8 @@ tables; nothing is asserted). Seeds are fixed before looking: 0..R-1 for every t
    measured just before each run), block sizes 2048 and 1024 paired per repetition.
 1b. Same p-values and statistics as a plain NumPy GEMM reference (full Gram matrix, G A) at
    2000 x 2000, both Gram backends; time against hyppo's permutation MMD at 500 x 500.
+1c. The memory-bounded blocked path up to 10^5 x 10^5 (99 permutations): time, ratio to the
+   symmetric bound, peak memory.
 2. Type-I error at alpha = 0.05 under p = q = N(0, I_3), n = m = 50, 199 permutations, for
    a fixed N(0, I), the median heuristic ("auto") and the learned spread ("learn"), with
    the exact 95% binomial (Clopper-Pearson) interval of the rejection rate.
@@ -159,6 +161,30 @@ def against_references(n_gemm=2000, n_hyppo=500, d=5, perms=1000):
     sys.stdout.flush()
 
 
+def large(sizes=(25_000, 50_000, 100_000), d=5, perms=99):
+    print(f"## 1c. The blocked path at large n (d = {d}, {perms} permutations, under p = q)\n")
+    print("Memory stays O(N (P + 1) + block^2): the Gram matrix is never stored and the label "
+          "matrix is processed in column chunks of at most 256 MiB.\n")
+    print("| n = m | seconds (wall) | symmetric bound (wall) | ratio | p-value | peak RSS (MiB) | load |")
+    print("|---|---|---|---|---|---|---|")
+    import resource
+
+    kernel = Gaussian(np.zeros(d), 2.5 * np.eye(d))
+    for n in sizes:
+        rng = np.random.default_rng(5)
+        x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+        rate_w, _ = _gemm_rate(2048, perms + 1)
+        t = time.perf_counter()
+        res = two_sample_test(x, y, kernel, n_permutations=perms, rng=6)
+        w = time.perf_counter() - t
+        bound = float(2 * n) ** 2 * (perms + 1) / rate_w
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"| {n} | {w:.1f} | {bound:.1f} | {w / bound:.2f} | {res.p_value:.2f} | {rss:.0f} | "
+              f"{os.getloadavg()[0]:.1f} |")
+        sys.stdout.flush()
+    print()
+
+
 def type_one(reps_fast=400, reps_learn=100, which=("fixed", "auto", "learn")):
     print("## 2. Type-I error at alpha = 0.05 (p = q = N(0, I_3), n = m = 50, 199 permutations)\n")
     print("| kernel | repetitions | rejections | rate | 95% Clopper-Pearson interval | 0.05 inside |")
@@ -257,8 +283,8 @@ def minmax(reps=20, xdim=4, zdim=1, rates=(0.01, 0.03, 0.1), n_iter=200):
 if __name__ == "__main__":
     print("# bench_two_sample\n")
     print_machine()
-    parts = sys.argv[1:] or ["timing", "references", "type1", "power", "minmax"]
-    runs = {"timing": timing, "references": against_references, "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
+    parts = sys.argv[1:] or ["timing", "references", "large", "type1", "power", "minmax"]
+    runs = {"timing": timing, "references": against_references, "large": large, "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
             "type1learn400": lambda: type_one(reps_learn=400, which=("learn",)),
             "minmax_large_steps": lambda: minmax(rates=(0.3, 1.0)),
             "power": power, "minmax": minmax}

@@ -156,16 +156,25 @@ class KernelPlan:
     def kappa(self, zdiff):
         """:math:`\\kappa` of rescaled differences of shape (..., d)."""
         if self.factors is None:
-            return np.exp(-0.25 * np.sum(zdiff * zdiff, axis=-1))
+            with np.errstate(over="ignore", under="ignore"):  # a huge distance: k = 0
+                return np.exp(-0.25 * np.sum(zdiff * zdiff, axis=-1))
         out = np.ones(zdiff.shape[:-1])
         for i, f in enumerate(self.factors):
             out = out * f.kappa(np.abs(zdiff[..., i]))
         return out
 
     def k(self, diff):
-        """:math:`k = K * \\tilde K` at raw differences of shape (..., d)."""
+        """:math:`k = K * \\tilde K` at raw differences of shape (..., d).
+
+        A rescaled difference that overflows float64 is infinitely many scales away: k = 0.
+        """
         diff = np.asarray(diff, dtype=float)
-        return self.const * self.kappa(self.transform(diff.reshape(-1, self.dim)).reshape(diff.shape))
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = self.transform(diff.reshape(-1, self.dim)).reshape(diff.shape)
+        far = ~np.all(np.isfinite(z), axis=-1)
+        if np.any(far):
+            z = np.where(far[..., None], 0.0, z)
+        return np.where(far, 0.0, self.const * self.kappa(z))
 
 
 def _refuse(kernel):
@@ -217,13 +226,14 @@ def kernel_plan(kernel):
 # ---------------------------------------------------------------------- kappa functions
 # u = |t| / h >= 0 throughout; each is 1 at 0 and written so that no u in [0, inf] gives NaN.
 def _kappa_gauss(u):
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", over="ignore"):
         return np.exp(-0.25 * u * u)
 
 
 def _kappa_laplace(u):
-    with np.errstate(under="ignore"):
-        return (1.0 + u) * np.exp(-np.minimum(u, 1e300))
+    u = np.asarray(u, dtype=float)
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        return np.where(u > 750.0, 0.0, (1.0 + u) * np.exp(-np.minimum(u, 750.0)))
 
 
 def _kappa_cauchy(u):

@@ -111,3 +111,42 @@ def gram_product_numpy(a, b, kappas):
     for k, kappa in enumerate(kappas):
         out *= kappa(t[..., k])
     return out
+
+
+@njit(cache=True)
+def _kernel_value(a, i, b, j, codes, gauss):
+    """kappa(a_i - b_j): the whitened Gaussian, or the product over codes."""
+    d = a.shape[1]
+    if gauss:
+        s = 0.0
+        for k in range(d):
+            t = a[i, k] - b[j, k]
+            s += t * t
+        return math.exp(-0.25 * s)
+    v = 1.0
+    for k in range(d):
+        v *= _kappa(codes[k], abs(a[i, k] - b[j, k]))
+    return v
+
+
+@njit(parallel=True, cache=True)
+def block_sums(zx, zy, bx, by, codes, gauss, out):
+    """For block i (x rows i*bx.., y rows i*by..), fill ``out[i] = (sum_xx, sum_yy, sum_xy)``.
+
+    Sums over all ordered pairs, diagonals included (the caller removes kappa(0) = 1); one
+    call for all blocks, parallel over blocks.
+    """
+    n_blocks = out.shape[0]
+    for blk in prange(n_blocks):
+        x0, y0 = blk * bx, blk * by
+        sxx, syy, sxy = 0.0, 0.0, 0.0
+        for i in range(bx):
+            for j in range(bx):
+                sxx += _kernel_value(zx, x0 + i, zx, x0 + j, codes, gauss)
+            for j in range(by):
+                sxy += _kernel_value(zx, x0 + i, zy, y0 + j, codes, gauss)
+        for i in range(by):
+            for j in range(by):
+                syy += _kernel_value(zy, y0 + i, zy, y0 + j, codes, gauss)
+        out[blk, 0], out[blk, 1], out[blk, 2] = sxx, syy, sxy
+    return out

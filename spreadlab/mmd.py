@@ -50,11 +50,11 @@ def _as_samples(x, name, dim):
 
 
 def _gram(plan, a, b, block=256):
-    """Sum of kappa(a_i - b_j) over all pairs of rescaled points, in row blocks to bound memory."""
+    """Sum of k(a_i - b_j) over all pairs, in row blocks to bound memory."""
     total = 0.0
     for start in range(0, a.shape[0], block):
         diff = a[start:start + block, None, :] - b[None, :, :]
-        total += float(np.sum(plan.kappa(diff)))
+        total += float(np.sum(plan.k(diff)))
     return total
 
 
@@ -107,11 +107,11 @@ def mmd2(x, y, kernel):
     d = kernel.dim
     xs, ys = _as_samples(x, "x", d), _as_samples(y, "y", d)
     n, m = xs.shape[0], ys.shape[0]
-    zx, zy = plan.transform(xs), plan.transform(ys)
-    sxx = (_gram(plan, zx, zx) - n) / (n * (n - 1))  # kappa(0) = 1 on the diagonal
-    syy = (_gram(plan, zy, zy) - m) / (m * (m - 1))
-    sxy = _gram(plan, zx, zy) / (n * m)
-    return float(plan.const * (sxx + syy - 2.0 * sxy))
+    k0 = plan.const  # k(0), on the diagonal
+    sxx = (_gram(plan, xs, xs) - n * k0) / (n * (n - 1))
+    syy = (_gram(plan, ys, ys) - m * k0) / (m * (m - 1))
+    sxy = _gram(plan, xs, ys) / (n * m)
+    return float(sxx + syy - 2.0 * sxy)
 
 
 # ---------------------------------------------------------------------- closed forms

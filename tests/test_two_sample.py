@@ -358,3 +358,54 @@ def test_two_sample_test_n_permutations_10_12_refused_up_front_bug_issue21():
     big[:, 0] = np.arange(200_000)
     with pytest.raises(ValueError, match=r"n_permutations=100000 with 400000 pooled samples needs .* budget"):
         two_sample_test(big, big + 0.5, Gaussian(0.0, 1.0), n_permutations=100_000)
+
+
+# ---------------------------------------------------------------------- linear-time block test
+def test_block_statistics_are_mmd2_of_each_block_after_the_same_shuffle():
+    from spreadlab import block_two_sample_test
+
+    rng = np.random.default_rng(21)
+    x, y = rng.normal(size=(40, 2)), rng.normal(0.3, 1.0, size=(33, 2))
+    kernel = ProductKernel(Logistic(0.0, 0.8), Gaussian(0.0, 0.6))
+    res = block_two_sample_test(x, y, kernel, block_size=8, rng=4)
+    replay = np.random.default_rng(4)
+    xs, ys = x[replay.permutation(40)], y[replay.permutation(33)]
+    assert res.block_statistics.shape == (5,)  # 40 // 8 blocks; y blocks of 33 // 5 = 6
+    for i, eta in enumerate(res.block_statistics):
+        # mmd2 sums the same kernel values in another order: rounding only
+        assert eta == pytest.approx(mmd2(xs[8 * i:8 * i + 8], ys[6 * i:6 * i + 6], kernel), rel=1e-10, abs=1e-15)
+    assert res.statistic == pytest.approx(np.mean(res.block_statistics), rel=1e-14)
+    t = math.sqrt(5) * res.statistic / np.std(res.block_statistics, ddof=1)
+    assert res.t == pytest.approx(t, rel=1e-12)
+    assert res.p_value == pytest.approx(stats.t.sf(t, 4), rel=1e-12)
+    numpy = block_two_sample_test(x, y, kernel, block_size=8, rng=4, backend="numpy")
+    np.testing.assert_allclose(numpy.block_statistics, res.block_statistics, rtol=1e-12, atol=1e-16)
+
+
+def test_block_test_type_one_error_within_binomial_interval():
+    """Under p = q the studentised block mean rejects at about its nominal level."""
+    from spreadlab import block_two_sample_test
+
+    reps, count = 300, 0
+    for seed in range(reps):
+        r = np.random.default_rng(seed)
+        x, y = r.normal(size=(400, 2)), r.normal(size=(400, 2))
+        count += block_two_sample_test(x, y, Gaussian([0.0, 0.0], 1.0), rng=seed).p_value <= 0.05
+    # 20 blocks of 20: the t approximation of a mean of 20 skewed block statistics is not
+    # exact, so the check is the 99.9% binomial interval around 0.05, not equality
+    lo, hi = stats.binom.ppf([0.0005, 0.9995], reps, 0.05)
+    assert lo <= count <= hi, (count, lo, hi)
+
+
+def test_block_test_detects_a_clear_difference_and_refuses_learn():
+    from spreadlab import block_two_sample_test
+
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0, 1, 2000), rng.normal(0.5, 1, 2000)
+    assert block_two_sample_test(x, y, rng=0).p_value < 1e-6  # half-sd shift, 44 blocks of 44
+    with pytest.raises(ValueError, match="kernel='learn' is not offered"):
+        block_two_sample_test(x, y, "learn")
+    with pytest.raises(ValueError, match="block_size must be an integer <= 1000"):
+        block_two_sample_test(x, y, block_size=1500)
+    with pytest.raises(ValueError, match="y has 3 samples: too few"):
+        block_two_sample_test(x, y[:3], block_size=500)
