@@ -10,6 +10,10 @@ tables; nothing is asserted). Seeds are fixed before looking: 0..R-1 for every t
    2000 x 2000, both Gram backends; time against hyppo's permutation MMD at 500 x 500.
 1c. The memory-bounded blocked path up to 10^5 x 10^5 (99 permutations): time, ratio to the
    symmetric bound, peak memory.
+1d. The linear-time block test: 10^5 x 10^5 in one run, its type-I error over 200 seeds at
+   10^4, and its power against the permutation test on the same data.
+3b. Power of kernel="learn" against "auto" on three directional alternatives (mean shift
+   along e_1, variance x1.5 along e_1, variance x1.5 along a rotated axis), paired per seed.
 2. Type-I error at alpha = 0.05 under p = q = N(0, I_3), n = m = 50, 199 permutations, for
    a fixed N(0, I), the median heuristic ("auto") and the learned spread ("learn"), with
    the exact 95% binomial (Clopper-Pearson) interval of the rejection rate.
@@ -161,7 +165,7 @@ def against_references(n_gemm=2000, n_hyppo=500, d=5, perms=1000):
     sys.stdout.flush()
 
 
-def large(sizes=(25_000, 50_000, 100_000), d=5, perms=99):
+def large(sizes=(10_000, 25_000), d=5, perms=99):
     print(f"## 1c. The blocked path at large n (d = {d}, {perms} permutations, under p = q)\n")
     print("Memory stays O(N (P + 1) + block^2): the Gram matrix is never stored and the label "
           "matrix is processed in column chunks of at most 256 MiB.\n")
@@ -182,6 +186,78 @@ def large(sizes=(25_000, 50_000, 100_000), d=5, perms=99):
         print(f"| {n} | {w:.1f} | {bound:.1f} | {w / bound:.2f} | {res.p_value:.2f} | {rss:.0f} | "
               f"{os.getloadavg()[0]:.1f} |")
         sys.stdout.flush()
+    print()
+
+
+def linear(reps=200, n_cal=10_000, n_big=100_000, d=5, n_power=(2000, 5000), power_reps=20):
+    print(f"## 1d. The linear-time block test (block_two_sample_test, B = sqrt(n), d = {d})\n")
+    from spreadlab import block_two_sample_test
+
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(n_big, d)), rng.normal(size=(n_big, d))
+    block_two_sample_test(x[:200], y[:200], rng=0)  # load the compiled kernel
+    print("| case | seconds (wall) | p-value | load |\n|---|---|---|---|")
+    for label, yy in (("p = q", y), ("q shifted by 0.05 along e_1", y + 0.05 * np.eye(d)[0])):
+        t = time.perf_counter()
+        res = block_two_sample_test(x, yy, rng=8)
+        print(f"| n = m = {n_big}, {label} | {time.perf_counter() - t:.1f} | {res.p_value:.3g} | "
+              f"{os.getloadavg()[0]:.1f} |")
+    print(f"\nType-I error at alpha = 0.05 (n = m = {n_cal}, p = q = N(0, I_{d}), auto kernel), seeds 0..{reps - 1}:")
+    rejections = 0
+    for seed in range(reps):
+        r = np.random.default_rng(seed)
+        rejections += block_two_sample_test(r.normal(size=(n_cal, d)), r.normal(size=(n_cal, d)),
+                                            rng=seed).p_value <= 0.05
+    lo, hi = clopper_pearson(rejections, reps)
+    print(f"{rejections}/{reps} = {rejections / reps:.3f}, 95% Clopper-Pearson [{lo:.3f}, {hi:.3f}]\n")
+    print(f"Power against the permutation test (q = N(0.1 e_1, I_{d}), auto kernel, {power_reps} seeds, "
+          "199 permutations), same data per seed:\n")
+    print("| n = m | block test power | block seconds (mean) | permutation test power | permutation seconds (mean) |")
+    print("|---|---|---|---|---|")
+    for n in n_power:
+        pb, pp, tb, tp = [], [], [], []
+        for seed in range(power_reps):
+            r = np.random.default_rng(500 + seed)
+            xx, yy = r.normal(size=(n, d)), r.normal(size=(n, d))
+            yy[:, 0] += 0.1
+            t = time.perf_counter()
+            pb.append(block_two_sample_test(xx, yy, rng=seed).p_value <= 0.05)
+            tb.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            pp.append(two_sample_test(xx, yy, n_permutations=199, rng=seed).p_value <= 0.05)
+            tp.append(time.perf_counter() - t)
+        print(f"| {n} | {np.mean(pb):.2f} | {np.mean(tb):.3f} | {np.mean(pp):.2f} | {np.mean(tp):.2f} |")
+        sys.stdout.flush()
+    print()
+
+
+def directional(sizes=(100, 300), reps=20, d=5):
+    print(f"## 3b. Power of kernel='learn' against 'auto' on directional alternatives (d = {d}, {reps} seeds "
+          "per n, 199 permutations, alpha = 0.05; learn: half of each sample to learn, one restart, 30 "
+          "iterations)\n")
+    rot = np.linalg.qr(np.random.default_rng(123).normal(size=(d, d)))[0]
+    alternatives = {
+        "mean +0.5 along e_1": lambda z: z + 0.5 * np.eye(d)[0],
+        "variance x1.5 along e_1": lambda z: z * np.r_[np.sqrt(1.5), np.ones(d - 1)],
+        "variance x1.5 along a rotated axis": lambda z: (z @ rot.T * np.r_[np.sqrt(1.5), np.ones(d - 1)]) @ rot,
+    }
+    print("| alternative | n = m | auto | learn | learn minus auto (paired, +- se) |")
+    print("|---|---|---|---|---|")
+    for name, alt in alternatives.items():
+        for n in sizes:
+            auto, learn = [], []
+            for seed in range(reps):
+                r = np.random.default_rng(2000 + seed)
+                x, y = r.normal(size=(n, d)), alt(r.normal(size=(n, d)))
+                auto.append(two_sample_test(x, y, "auto", n_permutations=199, rng=seed).p_value <= 0.05)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    learn.append(two_sample_test(x, y, "learn", n_permutations=199, rng=seed,
+                                                 learn_options=LEARN).p_value <= 0.05)
+            diff = np.array(learn, float) - np.array(auto, float)
+            print(f"| {name} | {n} | {np.mean(auto):.2f} | {np.mean(learn):.2f} | "
+                  f"{diff.mean():+.2f} +- {diff.std(ddof=1) / np.sqrt(reps):.2f} |")
+            sys.stdout.flush()
     print()
 
 
@@ -283,8 +359,9 @@ def minmax(reps=20, xdim=4, zdim=1, rates=(0.01, 0.03, 0.1), n_iter=200):
 if __name__ == "__main__":
     print("# bench_two_sample\n")
     print_machine()
-    parts = sys.argv[1:] or ["timing", "references", "large", "type1", "power", "minmax"]
-    runs = {"timing": timing, "references": against_references, "large": large, "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
+    parts = sys.argv[1:] or ["timing", "references", "large", "linear", "type1", "power", "directional",
+                             "minmax"]
+    runs = {"timing": timing, "references": against_references, "large": large, "linear": linear, "directional": directional, "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
             "type1learn400": lambda: type_one(reps_learn=400, which=("learn",)),
             "minmax_large_steps": lambda: minmax(rates=(0.3, 1.0)),
             "power": power, "minmax": minmax}

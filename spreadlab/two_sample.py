@@ -42,6 +42,8 @@ def _check_samples(value, name, dim=None):
         raise TypeError(f"{name} must be an array-like of real numbers; got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
+    except OverflowError as exc:  # an int such as 10**400 has no float value
+        raise ValueError(f"{name} must contain finite numbers only; got an integer beyond float range") from exc
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array-like of real numbers; got {type(value).__name__}") from exc
     if arr.ndim == 1:
