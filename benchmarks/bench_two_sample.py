@@ -231,7 +231,7 @@ def linear(reps=200, n_cal=10_000, n_big=100_000, d=5, n_power=(2000, 5000), pow
     print()
 
 
-def directional(sizes=(100, 300), reps=20, d=5):
+def directional(sizes=(100, 300), reps=20, d=5, only=None):
     print(f"## 3b. Power of kernel='learn' against 'auto' on directional alternatives (d = {d}, {reps} seeds "
           "per n, 199 permutations, alpha = 0.05; learn: half of each sample to learn, one restart, 30 "
           "iterations)\n")
@@ -244,6 +244,8 @@ def directional(sizes=(100, 300), reps=20, d=5):
     print("| alternative | n = m | auto | learn | learn minus auto (paired, +- se) |")
     print("|---|---|---|---|---|")
     for name, alt in alternatives.items():
+        if only is not None and not name.startswith(only):
+            continue
         for n in sizes:
             auto, learn = [], []
             for seed in range(reps):
@@ -361,7 +363,8 @@ if __name__ == "__main__":
     print_machine()
     parts = sys.argv[1:] or ["timing", "references", "large", "linear", "type1", "power", "directional",
                              "minmax"]
-    runs = {"timing": timing, "references": against_references, "large": large, "linear": linear, "directional": directional, "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
+    runs = {"timing": timing, "references": against_references, "large": large, "linear": linear, "directional": directional,
+            "directional_large": lambda: directional(sizes=(1000,), only="variance x1.5 along e_1"), "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
             "type1learn400": lambda: type_one(reps_learn=400, which=("learn",)),
             "minmax_large_steps": lambda: minmax(rates=(0.3, 1.0)),
             "power": power, "minmax": minmax}
