@@ -206,21 +206,25 @@ def _statistics(quad, a_dot_r, total, n, m, k0):
             - 2.0 * cross / (n * m))
 
 
-def _permutation_statistics(z, n, perms, gram, block_size, verbose):
-    """Unnormalised statistics [observed, permuted...] for all relabellings, chunked by columns."""
+def _permutation_statistics(z, n, rng, n_permutations, gram, block_size, verbose):
+    """Unnormalised statistics [observed, permuted...] for all relabellings, chunked by columns.
+
+    Each chunk's relabellings are drawn when it is processed, so memory stays bounded by the
+    chunk; drawing the rows chunk by chunk consumes the generator as one call would.
+    """
     n_total = z.shape[0]
     cols_per_chunk = max(1, _MAX_LABEL_BYTES // (8 * n_total) - 1)
     n_blocks = len(range(0, n_total, block_size))
-    chunks = [perms[c:c + cols_per_chunk] for c in range(0, perms.shape[0], cols_per_chunk)]
+    sizes = [min(cols_per_chunk, n_permutations - c) for c in range(0, n_permutations, cols_per_chunk)]
     progress = None
     if verbose:
         from tqdm.auto import tqdm
 
-        progress = tqdm(total=len(chunks) * n_blocks * (n_blocks + 1) // 2, desc="Gram blocks")
+        progress = tqdm(total=len(sizes) * n_blocks * (n_blocks + 1) // 2, desc="Gram blocks")
     stats = []
     try:
-        for i, chunk in enumerate(chunks):
-            blocks = _label_blocks(chunk, n, n_total, block_size)
+        for i, size in enumerate(sizes):
+            blocks = _label_blocks(_relabellings(rng, n_total, size), n, n_total, block_size)
             quad, rowsum = _quadratic_forms(gram, z, blocks, block_size, progress)
             a_dot_r = sum(b.T @ rowsum[s:s + b.shape[0]]  # BLAS gemv per row block
                           for s, b in zip(range(0, n_total, block_size), blocks))
@@ -316,8 +320,10 @@ def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train
     evaluated together through the symmetric quadratic forms
     :math:`a^\top G a = \sum_b a_b^\top (G_{bb} a_b + 2\sum_{c>b} G_{bc} a_c)`, accumulated
     in place by BLAS: half the Gram products of the plain :math:`G A`, in
-    :math:`O(N^2 d + N^2 P / 2)` time and :math:`O(N P)` memory, N = n + m (the labels are
-    processed in column chunks of at most 256 MiB, so memory stays bounded for any N).
+    :math:`O(N^2 d + N^2 P / 2)` time, N = n + m. Memory is bounded for any N and P: the
+    relabellings are drawn and processed in column chunks of at most 256 MiB of labels
+    (each chunk recomputes the Gram blocks). For samples too large for this, see
+    :func:`block_two_sample_test` (linear time).
 
     Parameters
     ----------
@@ -396,8 +402,7 @@ def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train
     if not np.all(np.isfinite(z)):
         raise ValueError(f"kernel {kernel!r} is too narrow for these samples: the samples divided by "
                          "its scale overflow float64; rescale the data or widen the kernel")
-    perms = _relabellings(rng, n + m, n_permutations)
-    stats = plan.const * _permutation_statistics(z, n, perms, _gram_function(plan, backend),
+    stats = plan.const * _permutation_statistics(z, n, rng, n_permutations, _gram_function(plan, backend),
                                                  block_size, verbose)
     statistic, null = float(stats[0]), stats[1:]
     exceed = int(np.count_nonzero(null >= statistic - _TIE_RTOL * plan.const))
