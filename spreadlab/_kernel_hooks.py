@@ -237,7 +237,7 @@ def _kappa_laplace(u):
 
 
 def _kappa_cauchy(u):
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         return 1.0 / (1.0 + u * u)
 
 
@@ -266,7 +266,8 @@ def _kappa_logistic(u):
     with np.errstate(under="ignore", invalid="ignore", divide="ignore", over="ignore"):
         e = np.exp(-u)
         far = e * ((u - 2.0) + (u + 2.0) * e) / (-np.expm1(-u)) ** 3
-    return 6.0 * np.where(u < 1.0, _logistic_near(u), np.where(np.isinf(u), 0.0, far))
+        near = _logistic_near(u)
+    return 6.0 * np.where(u < 1.0, near, np.where(np.isinf(u), 0.0, far))
 
 
 def _logistic_near(u):

@@ -409,3 +409,31 @@ def test_block_test_detects_a_clear_difference_and_refuses_learn():
         block_two_sample_test(x, y, block_size=1500)
     with pytest.raises(ValueError, match="y has 3 samples: too few"):
         block_two_sample_test(x, y[:3], block_size=500)
+
+
+def test_kappa_closed_forms_against_mpmath_and_at_the_extremes():
+    """Logistic (series below u = 1, exponential form above) and sech against 40-digit mpmath;
+    every registered kappa is 1 at 0, finite and in [0, 1] up to u = inf (never NaN)."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 40
+
+    def logistic(u):  # 6 f(u), f the density of the sum of two standard logistics
+        u = mpmath.mpf(u)
+        return 6 * (u * mpmath.cosh(u / 2) - 2 * mpmath.sinh(u / 2)) / (4 * mpmath.sinh(u / 2) ** 3)
+
+    us = np.array([1e-6, 1e-3, 0.1, 0.5, 0.999, 1.0, 1.001, 2.0, 7.0, 40.0, 300.0])
+    got_l = hooks.hooks_for(Logistic).autocorrelation.kappa(us)
+    got_s = hooks.hooks_for(HyperbolicSecant).autocorrelation.kappa(us)
+    for u, gl, gs in zip(us, got_l, got_s):
+        # a few ulps: the series and the exponential form are both well conditioned
+        assert gl == pytest.approx(float(logistic(u)), rel=2e-15)
+        assert gs == pytest.approx(float(mpmath.mpf(u) / mpmath.sinh(u)), rel=2e-15)
+    extremes = np.array([0.0, 5e-324, 1e-300, 745.0, 1e300, np.inf])
+    for cls in (Gaussian, Laplace, Cauchy, Uniform, Logistic, HyperbolicSecant):
+        auto = hooks.hooks_for(cls).autocorrelation
+        with np.errstate(all="raise"):
+            vals = np.asarray(auto.kappa(extremes), dtype=float)
+        assert vals[0] == 1.0 and vals[-1] == 0.0, cls.__name__
+        assert np.all(np.isfinite(vals)) and np.all((vals >= 0) & (vals <= 1)), (cls.__name__, vals)
+        compiled = [K._kappa(auto.code, float(u)) for u in extremes]
+        np.testing.assert_allclose(compiled, vals, rtol=1e-13, atol=1e-300, err_msg=cls.__name__)
