@@ -3,9 +3,17 @@
 Run from the repository root: ``python benchmarks/bench_two_sample.py`` (prints Markdown
 tables; nothing is asserted). Seeds are fixed before looking: 0..R-1 for every table.
 
-1. Time of ``two_sample_test`` at 10^4 x 10^4 samples (d = 2) with 1000 permutations
-   (Numba backend, compiled before timing), and Numba vs the NumPy reference backend at
-   2000 x 2000, same data and same permutations.
+1. Time of ``two_sample_test`` at 10^4 x 10^4 samples (d = 5) with 1000 permutations
+   against the symmetric arithmetic bound (N^2 (P + 1) / 2 multiply-adds at the dgemm rate
+   measured just before each run), block sizes 2048 and 1024 paired per repetition.
+1b. Same p-values and statistics as a plain NumPy GEMM reference (full Gram matrix, G A) at
+   2000 x 2000, both Gram backends; time against hyppo's permutation MMD at 500 x 500.
+1c. The memory-bounded blocked path up to 10^5 x 10^5 (99 permutations): time, ratio to the
+   symmetric bound, peak memory.
+1d. The linear-time block test: 10^5 x 10^5 in one run, its type-I error over 200 seeds at
+   10^4, and its power against the permutation test on the same data.
+3b. Power of kernel="learn" against "auto" on three directional alternatives (mean shift
+   along e_1, variance x1.5 along e_1, variance x1.5 along a rotated axis), paired per seed.
 2. Type-I error at alpha = 0.05 under p = q = N(0, I_3), n = m = 50, 199 permutations, for
    a fixed N(0, I), the median heuristic ("auto") and the learned spread ("learn"), with
    the exact 95% binomial (Clopper-Pearson) interval of the rejection rate.
@@ -16,6 +24,7 @@ tables; nothing is asserted). Seeds are fixed before looking: 0..R-1 for every t
    spread (re-learned every 20 steps), same start A per seed, three step sizes; steps to
    a relative covariance error of 1e-2 and the final error.
 """
+import os
 import sys
 import time
 import warnings
@@ -38,23 +47,220 @@ def clopper_pearson(k, n, level=0.95):
     return lo, hi
 
 
-def timing():
-    print("## 1. Time of two_sample_test\n")
+def _gemm_rate(block, cols, calls=3):
+    """BLAS dgemm rate (flop/s, wall and CPU) on the shapes the test multiplies, measured now."""
+    from scipy.linalg.blas import dgemm
+
+    rng = np.random.default_rng(99)
+    g = np.asfortranarray(rng.random((block, block)))
+    lab = np.asfortranarray(rng.random((block, cols)))
+    dgemm(1.0, g, lab)
+    w, c = time.perf_counter(), time.process_time()
+    for _ in range(calls):
+        dgemm(1.0, g, lab)
+    w, c = time.perf_counter() - w, time.process_time() - c
+    flops = 2.0 * block * block * cols * calls
+    return flops / w, flops / c
+
+
+def _gemm_reference(x, y, kernel, n_permutations, seed):
+    """Plain NumPy: the full Gram matrix, then A^T G A for all labellings (same permutations)."""
+    from spreadlab._kernel_hooks import kernel_plan
+
+    plan = kernel_plan(kernel)
+    z = plan.transform(np.vstack([x, y]))
+    n, n_total = len(x), len(z)
+    sq = np.sum(z * z, axis=1)
+    g = plan.const * np.exp(-0.25 * np.maximum(sq[:, None] + sq[None, :] - 2.0 * z @ z.T, 0.0))
+    perms = np.random.default_rng(seed).permuted(np.tile(np.arange(n_total, dtype=np.int32),
+                                                         (n_permutations, 1)), axis=1)
+    at = np.zeros((1 + n_permutations, n_total))
+    at[0, :n] = 1.0
+    np.put_along_axis(at[1:], perms[:, :n], 1.0, axis=1)
+    a = at.T
+    ga = g @ a
+    r = g.sum(axis=1)
+    quad = np.einsum("ip,ip->p", a, ga)
+    adr = a.T @ r
+    m, total, k0 = n_total - n, r.sum(), plan.const
+    yy = total - 2 * adr + quad
+    stats_ = ((quad - n * k0) / (n * (n - 1)) + (yy - m * k0) / (m * (m - 1)) - 2 * (adr - quad) / (n * m))
+    p = (1 + np.count_nonzero(stats_[1:] >= stats_[0] - 1e-12 * plan.const)) / (1 + n_permutations)
+    return stats_[0], stats_[1:], p
+
+
+def timing(reps=3, n=10_000, d=5, perms=1000):
+    print(f"## 1. Time of two_sample_test against the symmetric arithmetic bound (n = m = {n}, d = {d}, "
+          f"{perms} permutations)\n")
+    print("The symmetric bound: the permutation statistics a^T G a need N^2 (P + 1) / 2 multiply-adds "
+          "(half the Gram products of G A), timed at the BLAS dgemm rate measured just before each run "
+          "on the shapes the test multiplies (block x block times block x (P + 1)); the Gram itself is "
+          "counted as free. Data seed 0, permutation seed 1, for every repetition.\n")
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(200, 2)), rng.normal(size=(200, 2))
-    two_sample_test(x, y, n_permutations=10, rng=0)  # compile the Numba kernels
-    print("| case | backend | seconds |\n|---|---|---|")
-    x, y = rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2))
-    for backend in ("numpy", "numba"):
-        t = time.perf_counter()
-        two_sample_test(x, y, n_permutations=1000, rng=1, backend=backend)
-        print(f"| 2000 x 2000, d=2, 1000 permutations | {backend} | {time.perf_counter() - t:.2f} |")
-    x, y = rng.normal(size=(10_000, 2)), rng.normal(size=(10_000, 2))
-    t = time.perf_counter()
-    res = two_sample_test(x, y, n_permutations=1000, rng=1)
-    print(f"| 10^4 x 10^4, d=2, 1000 permutations | numba | {time.perf_counter() - t:.2f} |")
-    print(f"\n(p-value of that run under p = q: {res.p_value:.3f} +- {res.p_value_se:.3f})\n")
+    two_sample_test(rng.normal(size=(60, d)), rng.normal(size=(60, d)), n_permutations=5, rng=0)  # compile/load
+    x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+    kernel = Gaussian(np.zeros(d), 2.5 * np.eye(d))
+    n_total = 2 * n
+    flops = float(n_total) ** 2 * (perms + 1)
+    print("| repetition | block_size | dgemm GFLOP/s (wall) | test seconds (wall) | bound (wall) | ratio (wall) | "
+          "ratio (CPU time) | load |")
+    print("|---|---|---|---|---|---|---|---|")
+    ratios = {}
+    for rep in range(reps):
+        for block in (2048, 1024):
+            rate_w, rate_c = _gemm_rate(block, perms + 1)
+            w, c = time.perf_counter(), time.process_time()
+            res = two_sample_test(x, y, kernel, n_permutations=perms, rng=1, block_size=block)
+            w, c = time.perf_counter() - w, time.process_time() - c
+            rw, rc = w / (flops / rate_w), c / (flops / rate_c)
+            ratios.setdefault(block, []).append((rw, rc))
+            print(f"| {rep} | {block} | {rate_w / 1e9:.1f} | {w:.1f} | {flops / rate_w:.1f} | {rw:.2f} | {rc:.2f} | "
+                  f"{os.getloadavg()[0]:.1f} |")
+            sys.stdout.flush()
+    for block, v in ratios.items():
+        v = np.array(v)
+        print(f"\nblock_size {block}: median ratio to the symmetric bound {np.median(v[:, 0]):.2f} (wall), "
+              f"{np.median(v[:, 1]):.2f} (CPU time)")
+    print(f"\n(p-value of the last run under p = q: {res.p_value:.3f} +- {res.p_value_se:.3f})\n")
     sys.stdout.flush()
+
+
+def against_references(n_gemm=2000, n_hyppo=500, d=5, perms=1000):
+    print(f"## 1b. Same answer as a plain NumPy GEMM reference, and against hyppo ({perms} permutations, d = {d})\n")
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(n_gemm, d)), rng.normal(size=(n_gemm, d))
+    y[:, 0] += 0.05
+    kernel = Gaussian(np.zeros(d), 2.5 * np.eye(d))
+    print("| case | method | seconds | p-value | max abs difference of the statistics to the reference |")
+    print("|---|---|---|---|---|")
+    two_sample_test(x[:50], y[:50], kernel, n_permutations=5, rng=0)  # load the compiled kernels
+    t = time.perf_counter()
+    ref_stat, ref_null, ref_p = _gemm_reference(x, y, kernel, perms, 3)
+    t_ref = time.perf_counter() - t
+    print(f"| n = m = {n_gemm} | plain NumPy GEMM (full G, G A) | {t_ref:.2f} | {ref_p:.4f} | 0 |")
+    for backend in ("numba", "numpy"):
+        t = time.perf_counter()
+        res = two_sample_test(x, y, kernel, n_permutations=perms, rng=3, backend=backend)
+        dt = time.perf_counter() - t
+        diff = max(abs(res.statistic - ref_stat), float(np.max(np.abs(res.null_distribution - ref_null))))
+        print(f"| n = m = {n_gemm} | two_sample_test, {backend} Gram | {dt:.2f} | {res.p_value:.4f} | {diff:.1e} |")
+    sys.stdout.flush()
+    try:
+        from hyppo.ksample import MMD
+    except ImportError:
+        print("\nhyppo is not installed: no hyppo row (pip install hyppo)\n")
+        return
+    x, y = x[:n_hyppo], y[:n_hyppo]
+    MMD(compute_kernel="gaussian").test(x[:20], y[:20], reps=10, workers=1, random_state=0)  # hyppo's compile
+    t = time.perf_counter()
+    h = MMD(compute_kernel="gaussian").test(x, y, reps=perms, workers=1, random_state=4)
+    t_h = time.perf_counter() - t
+    t = time.perf_counter()
+    res = two_sample_test(x, y, "auto", n_permutations=perms, rng=4)
+    t_s = time.perf_counter() - t
+    print(f"| n = m = {n_hyppo} | hyppo.ksample.MMD (gaussian, its own bandwidth) | {t_h:.2f} | {h[1]:.4f} | "
+          "(other statistic) |")
+    print(f"| n = m = {n_hyppo} | two_sample_test, auto | {t_s:.3f} | {res.p_value:.4f} | "
+          f"(hyppo / spreadlab time: {t_h / t_s:.0f}x) |\n")
+    sys.stdout.flush()
+
+
+def large(sizes=(10_000, 25_000), d=5, perms=99):
+    print(f"## 1c. The blocked path at large n (d = {d}, {perms} permutations, under p = q)\n")
+    print("Memory stays O(N (P + 1) + block^2): the Gram matrix is never stored and the label "
+          "matrix is processed in column chunks of at most 256 MiB.\n")
+    print("| n = m | seconds (wall) | symmetric bound (wall) | ratio | p-value | peak RSS (MiB) | load |")
+    print("|---|---|---|---|---|---|---|")
+    import resource
+
+    kernel = Gaussian(np.zeros(d), 2.5 * np.eye(d))
+    for n in sizes:
+        rng = np.random.default_rng(5)
+        x, y = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+        rate_w, _ = _gemm_rate(2048, perms + 1)
+        t = time.perf_counter()
+        res = two_sample_test(x, y, kernel, n_permutations=perms, rng=6)
+        w = time.perf_counter() - t
+        bound = float(2 * n) ** 2 * (perms + 1) / rate_w
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"| {n} | {w:.1f} | {bound:.1f} | {w / bound:.2f} | {res.p_value:.2f} | {rss:.0f} | "
+              f"{os.getloadavg()[0]:.1f} |")
+        sys.stdout.flush()
+    print()
+
+
+def linear(reps=200, n_cal=10_000, n_big=100_000, d=5, n_power=(2000, 5000), power_reps=20):
+    print(f"## 1d. The linear-time block test (block_two_sample_test, B = sqrt(n), d = {d})\n")
+    from spreadlab import block_two_sample_test
+
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(n_big, d)), rng.normal(size=(n_big, d))
+    block_two_sample_test(x[:200], y[:200], rng=0)  # load the compiled kernel
+    print("| case | seconds (wall) | p-value | load |\n|---|---|---|---|")
+    for label, yy in (("p = q", y), ("q shifted by 0.05 along e_1", y + 0.05 * np.eye(d)[0])):
+        t = time.perf_counter()
+        res = block_two_sample_test(x, yy, rng=8)
+        print(f"| n = m = {n_big}, {label} | {time.perf_counter() - t:.1f} | {res.p_value:.3g} | "
+              f"{os.getloadavg()[0]:.1f} |")
+    print(f"\nType-I error at alpha = 0.05 (n = m = {n_cal}, p = q = N(0, I_{d}), auto kernel), seeds 0..{reps - 1}:")
+    rejections = 0
+    for seed in range(reps):
+        r = np.random.default_rng(seed)
+        rejections += block_two_sample_test(r.normal(size=(n_cal, d)), r.normal(size=(n_cal, d)),
+                                            rng=seed).p_value <= 0.05
+    lo, hi = clopper_pearson(rejections, reps)
+    print(f"{rejections}/{reps} = {rejections / reps:.3f}, 95% Clopper-Pearson [{lo:.3f}, {hi:.3f}]\n")
+    print(f"Power against the permutation test (q = N(0.1 e_1, I_{d}), auto kernel, {power_reps} seeds, "
+          "199 permutations), same data per seed:\n")
+    print("| n = m | block test power | block seconds (mean) | permutation test power | permutation seconds (mean) |")
+    print("|---|---|---|---|---|")
+    for n in n_power:
+        pb, pp, tb, tp = [], [], [], []
+        for seed in range(power_reps):
+            r = np.random.default_rng(500 + seed)
+            xx, yy = r.normal(size=(n, d)), r.normal(size=(n, d))
+            yy[:, 0] += 0.1
+            t = time.perf_counter()
+            pb.append(block_two_sample_test(xx, yy, rng=seed).p_value <= 0.05)
+            tb.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            pp.append(two_sample_test(xx, yy, n_permutations=199, rng=seed).p_value <= 0.05)
+            tp.append(time.perf_counter() - t)
+        print(f"| {n} | {np.mean(pb):.2f} | {np.mean(tb):.3f} | {np.mean(pp):.2f} | {np.mean(tp):.2f} |")
+        sys.stdout.flush()
+    print()
+
+
+def directional(sizes=(100, 300), reps=20, d=5, only=None):
+    print(f"## 3b. Power of kernel='learn' against 'auto' on directional alternatives (d = {d}, {reps} seeds "
+          "per n, 199 permutations, alpha = 0.05; learn: half of each sample to learn, one restart, 30 "
+          "iterations)\n")
+    rot = np.linalg.qr(np.random.default_rng(123).normal(size=(d, d)))[0]
+    alternatives = {
+        "mean +0.5 along e_1": lambda z: z + 0.5 * np.eye(d)[0],
+        "variance x1.5 along e_1": lambda z: z * np.r_[np.sqrt(1.5), np.ones(d - 1)],
+        "variance x1.5 along a rotated axis": lambda z: (z @ rot.T * np.r_[np.sqrt(1.5), np.ones(d - 1)]) @ rot,
+    }
+    print("| alternative | n = m | auto | learn | learn minus auto (paired, +- se) |")
+    print("|---|---|---|---|---|")
+    for name, alt in alternatives.items():
+        if only is not None and not name.startswith(only):
+            continue
+        for n in sizes:
+            auto, learn = [], []
+            for seed in range(reps):
+                r = np.random.default_rng(2000 + seed)
+                x, y = r.normal(size=(n, d)), alt(r.normal(size=(n, d)))
+                auto.append(two_sample_test(x, y, "auto", n_permutations=199, rng=seed).p_value <= 0.05)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    learn.append(two_sample_test(x, y, "learn", n_permutations=199, rng=seed,
+                                                 learn_options=LEARN).p_value <= 0.05)
+            diff = np.array(learn, float) - np.array(auto, float)
+            print(f"| {name} | {n} | {np.mean(auto):.2f} | {np.mean(learn):.2f} | "
+                  f"{diff.mean():+.2f} +- {diff.std(ddof=1) / np.sqrt(reps):.2f} |")
+            sys.stdout.flush()
+    print()
 
 
 def type_one(reps_fast=400, reps_learn=100, which=("fixed", "auto", "learn")):
@@ -155,8 +361,10 @@ def minmax(reps=20, xdim=4, zdim=1, rates=(0.01, 0.03, 0.1), n_iter=200):
 if __name__ == "__main__":
     print("# bench_two_sample\n")
     print_machine()
-    parts = sys.argv[1:] or ["timing", "type1", "power", "minmax"]
-    runs = {"timing": timing, "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
+    parts = sys.argv[1:] or ["timing", "references", "large", "linear", "type1", "power", "directional",
+                             "minmax"]
+    runs = {"timing": timing, "references": against_references, "large": large, "linear": linear, "directional": directional,
+            "directional_large": lambda: directional(sizes=(1000,), only="variance x1.5 along e_1"), "type1": type_one, "type1learn": lambda: type_one(which=("learn",)),
             "type1learn400": lambda: type_one(reps_learn=400, which=("learn",)),
             "minmax_large_steps": lambda: minmax(rates=(0.3, 1.0)),
             "power": power, "minmax": minmax}

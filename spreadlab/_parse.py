@@ -10,13 +10,13 @@ never becomes a megabyte of error message.
 
 import ast
 
+from ._kernel_hooks import parse_names
+
 __all__ = ["parse_distribution", "DISTRIBUTION_NAMES", "MAX_TEXT_CHARS", "QUOTE_CHARS"]
 
-#: The distributions that may be named in the text, looked up in ``spreadlab`` at parse time.
-DISTRIBUTION_NAMES = (
-    "Delta", "Gaussian", "Laplace", "Cauchy", "Logistic", "HyperbolicSecant",
-    "StudentT", "Uniform", "Triangular", "Epanechnikov", "Fejer",
-)
+#: The built-in distributions that may be named in the text (their ``name`` hook in
+#: :mod:`spreadlab._kernel_hooks`; a class registered later is accepted too).
+DISTRIBUTION_NAMES = tuple(parse_names())
 
 #: Longest accepted text: room for a 100 x 100 covariance matrix written out in full.
 MAX_TEXT_CHARS = 200_000
@@ -80,11 +80,11 @@ def named_classes():
     registered closed form) is nameable by its class name once its module is imported (the
     CLI's ``--import``). Two user classes with one name are refused rather than guessed.
     """
-    import spreadlab
+    from .distributions._base import Distribution
 
-    classes = {name: getattr(spreadlab, name) for name in DISTRIBUTION_NAMES}
+    classes = parse_names()
     users = {}
-    for sub in _subclasses(spreadlab.Distribution):
+    for sub in _subclasses(Distribution):
         if sub.__module__.split(".")[0] == "spreadlab" or sub.__name__.startswith("_"):
             continue
         users.setdefault(sub.__name__, set()).add(sub)

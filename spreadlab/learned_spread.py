@@ -37,19 +37,34 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_count, check_rng
+from ._validation import _short, as_count, check_rng
 
 __all__ = ["LearnedSpread", "learn_spread", "LinearFit", "fit_linear_generator"]
 
 
+# ---------------------------------------------------------------------- budgets
+# refused up front (issue 21): counts whose loops would not end, and a condition number
+# beyond which the spread covariance is numerically singular in float64 (its Cholesky
+# factor fails: eigenvalues sigma^2 a^{+-1/2} differ by more than ~1e16 in relative terms)
+MAX_RESTARTS = 10_000
+MAX_ITER = 1_000_000
+MAX_ANISOTROPY = 1e12
+
+
 # ---------------------------------------------------------------------- helpers
 def _check_real(value, name, low, high=math.inf, low_open=True):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a finite real number; got {_short(value)}")
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int such as 10**400 has no float value
+        finite = False
+    if not finite:
+        raise TypeError(f"{name} must be a finite real number; got {_short(value)}")
     ok = (value > low if low_open else value >= low) and value < high
     if not ok:
         bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must lie in {bracket}{low}, {high}); got {value!r}")
+        raise ValueError(f"{name} must lie in {bracket}{low}, {high:g}); got {_short(value)}")
     return float(value)
 
 
@@ -362,13 +377,11 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
     >>> np.round(evals, 4), round(float(abs(evecs[0, 0])), 4)  # smallest noise along the gap
     (array([0.5, 2. ]), 1.0)
     """
-    from ._trainer import ConvergenceWarning
     from .distributions._base import Distribution
-    from .distributions._gaussian import Gaussian
 
-    anisotropy = _check_real(anisotropy, "anisotropy", 1.0)
-    n_restarts = as_count(n_restarts, "n_restarts", 1)
-    max_iter = as_count(max_iter, "max_iter", 1)
+    anisotropy = _check_real(anisotropy, "anisotropy", 1.0, MAX_ANISOTROPY)
+    n_restarts = as_count(n_restarts, "n_restarts", 1, MAX_RESTARTS)
+    max_iter = as_count(max_iter, "max_iter", 1, MAX_ITER)
     tol = _check_real(tol, "tol", 0.0)
     n_draws = as_count(n_draws, "n_draws", 1)
     rng = check_rng(rng)
@@ -376,51 +389,100 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
         raise TypeError("p and q must both be distributions or both be arrays of samples; "
                         f"got {type(p).__name__} and {type(q).__name__}")
     if isinstance(p, Distribution):
-        d = _as_gaussian_pair(p, q)
-        objective = _ClosedForm(p, q, f, alpha)
-        if kernel is None:
-            kernel = Gaussian(0.0, 1.0) if d == 1 else Gaussian(np.zeros(d), np.eye(d))
+        objective, kernel, d = _for_distributions(p, q, kernel, f, alpha)
     else:
-        if f != "kl":
-            raise ValueError(f"f must be 'kl' for samples (the leave-one-out estimate); got {f!r}")
-        x = _as_samples(p, "p")
-        y = _as_samples(q, "q", x.shape[1])
-        d = x.shape[1]
-        if kernel is None:
-            from .two_sample import median_heuristic_kernel
+        objective, kernel, d = _for_samples(p, q, kernel, f, n_draws, rng)
+    start = _Start.of(kernel, anisotropy)
+    before = objective.final(start.q0, start.h, start.sigma2)
+    if d == 1 or not math.isfinite(float(before)):
+        cov = start.cov
+        return LearnedSpread(_gaussian(cov), _transform(cov, start.sigma2), _gaussian(cov), before, before,
+                             np.array([float(before)]), 0, True, start.sigma2, anisotropy, objective.method)
+    res, trace, all_converged = _best_of_restarts(objective, start, before, n_restarts, max_iter, tol,
+                                                  rng, verbose)
+    qq, h = _unpack(res.x, start.q0, start.log_a, d)
+    cov = _covariance(qq, h, start.sigma2)
+    after = objective.final(qq, h, start.sigma2)
+    return LearnedSpread(_gaussian(cov), _transform(cov, start.sigma2), _gaussian(start.cov), before, after,
+                         np.asarray(trace), int(res.nit), all_converged, start.sigma2, anisotropy,
+                         objective.method)
 
-            kernel = median_heuristic_kernel(x, y, rng=rng)
-        objective = _SampleKL(x, y, n_draws, rng)
+
+def _for_distributions(p, q, kernel, f, alpha):
+    """The closed-form objective, and the starting kernel (default N(0, I))."""
+    from .distributions._gaussian import Gaussian
+
+    d = _as_gaussian_pair(p, q)
+    if kernel is None:
+        kernel = Gaussian(0.0, 1.0) if d == 1 else Gaussian(np.zeros(d), np.eye(d))
+    return _ClosedForm(p, q, f, alpha), _check_start_kernel(kernel, d), d
+
+
+def _for_samples(p, q, kernel, f, n_draws, rng):
+    """The leave-one-out sample objective, and the starting kernel (default: median heuristic)."""
+    if f != "kl":
+        raise ValueError(f"f must be 'kl' for samples (the leave-one-out estimate); got {f!r}")
+    x = _as_samples(p, "p")
+    y = _as_samples(q, "q", x.shape[1])
+    d = x.shape[1]
+    if kernel is None:
+        from .two_sample import median_heuristic_kernel
+
+        kernel = median_heuristic_kernel(x, y, rng=rng)
+    return _SampleKL(x, y, n_draws, rng), _check_start_kernel(kernel, d), d
+
+
+def _check_start_kernel(kernel, d):
+    from .distributions._gaussian import Gaussian
+
     if not isinstance(kernel, Gaussian) or kernel.dim != d or kernel.is_singular:
         raise TypeError(f"kernel must be a non-singular Gaussian of dimension {d} (the starting "
                         f"spread); got {kernel!r}")
+    return kernel
 
-    evals, q0 = np.linalg.eigh(kernel.cov)
-    sigma2 = float(np.exp(np.mean(np.log(evals))))
-    log_a = math.log(anisotropy)
-    # starting point: the initial kernel's eigenvalues, centred in (0, log a) where the
-    # map is steepest (squeezed inside the bound if the kernel is beyond it)
-    g0 = np.log(evals) - np.mean(np.log(evals))
-    if np.max(np.abs(g0)) >= 0.49 * log_a:
-        g0 *= 0.49 * log_a / np.max(np.abs(g0))
-    frac = np.expm1(g0 + 0.5 * log_a) / np.expm1(log_a)
-    v0 = np.log(frac / (1 - frac))
-    h_start = _log_eigenvalues(v0, log_a)
-    start_cov = _covariance(q0, h_start, sigma2)
-    before = objective.final(q0, h_start, sigma2)
-    initial = _gaussian(start_cov)
-    if d == 1 or not math.isfinite(float(before)):
-        return LearnedSpread(initial, _transform(start_cov, sigma2), initial, before, before,
-                             np.array([float(before)]), 0, True, sigma2, anisotropy, objective.method)
 
+@dataclass(frozen=True)
+class _Start:
+    """The fixed scale, the starting rotation and free parameters of the search."""
+
+    q0: np.ndarray
+    v0: np.ndarray
+    h: np.ndarray
+    sigma2: float
+    log_a: float
+
+    @classmethod
+    def of(cls, kernel, anisotropy):
+        evals, q0 = np.linalg.eigh(kernel.cov)
+        sigma2 = float(np.exp(np.mean(np.log(evals))))
+        log_a = math.log(anisotropy)
+        # the initial kernel's eigenvalues, centred in (0, log a) where the map is steepest
+        # (squeezed inside the bound if the kernel is beyond it)
+        g0 = np.log(evals) - np.mean(np.log(evals))
+        if np.max(np.abs(g0)) >= 0.49 * log_a:
+            g0 *= 0.49 * log_a / np.max(np.abs(g0))
+        frac = np.expm1(g0 + 0.5 * log_a) / np.expm1(log_a)
+        v0 = np.log(frac / (1 - frac))
+        return cls(q0, v0, _log_eigenvalues(v0, log_a), sigma2, log_a)
+
+    @property
+    def cov(self):
+        return _covariance(self.q0, self.h, self.sigma2)
+
+
+def _best_of_restarts(objective, start, before, n_restarts, max_iter, tol, rng, verbose):
+    """L-BFGS-B from the start and from random rotations; the best optimum, its trace, all converged."""
     from scipy.optimize import minimize
 
+    from sklearn.exceptions import ConvergenceWarning
+
+    d = start.q0.shape[0]
     n_rot = d * (d - 1) // 2
     scale = max(abs(float(before)), 1e-300)
 
     def negative(theta):
-        qq, h = _unpack(theta, q0, log_a, d)
-        return -objective.value(qq, h, sigma2) / scale
+        qq, h = _unpack(theta, start.q0, start.log_a, d)
+        return -objective.value(qq, h, start.sigma2) / scale
 
     best, all_converged = None, True
     starts = range(n_restarts)
@@ -432,7 +494,7 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
         # restart 0: the initial kernel, nudged by 1e-3 so that a symmetric start (an
         # isotropic kernel is a saddle for symmetric problems) is not a stationary point
         w0 = rng.normal(0.0, 1e-3 if r == 0 else 1.0, n_rot)
-        theta0 = np.r_[w0, v0 + rng.normal(0.0, 1e-3, d) if r == 0 else rng.normal(0.0, 1.0, d)]
+        theta0 = np.r_[w0, start.v0 + rng.normal(0.0, 1e-3, d) if r == 0 else rng.normal(0.0, 1.0, d)]
         trace = [-negative(theta0) * scale]
         with np.errstate(over="raise", invalid="raise"):
             res = minimize(negative, theta0, method="L-BFGS-B",
@@ -443,16 +505,10 @@ def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_re
             warnings.warn(
                 f"learn_spread restart {r}: L-BFGS-B stopped after {res.nit} iterations without "
                 f"meeting ftol={tol:g} ({res.message}); divergence {-res.fun * scale:.6g}",
-                ConvergenceWarning, stacklevel=2)
+                ConvergenceWarning, stacklevel=3)
         if best is None or res.fun < best[0].fun:
             best = (res, trace)
-    res, trace = best
-    qq, h = _unpack(res.x, q0, log_a, d)
-    cov = _covariance(qq, h, sigma2)
-    after = objective.final(qq, h, sigma2)
-    return LearnedSpread(_gaussian(cov), _transform(cov, sigma2), initial, before, after,
-                         np.asarray(trace), int(res.nit), all_converged, sigma2, anisotropy,
-                         objective.method)
+    return best[0], best[1], all_converged
 
 
 def _gaussian(cov):
@@ -572,17 +628,14 @@ def fit_linear_generator(data_cov, n_latent, *, spread="learned", scale=1.0, ani
     >>> bool(fit.cov_error[-1] < 1e-3 < fit.cov_error[0])
     True
     """
-    c = np.asarray(data_cov, dtype=float)
-    if c.ndim != 2 or c.shape[0] != c.shape[1] or not np.all(np.isfinite(c)):
-        raise ValueError(f"data_cov must be a finite square matrix; got shape {np.shape(data_cov)}")
-    if not np.allclose(c, c.T, atol=1e-12 * max(1.0, np.abs(c).max())) or np.linalg.eigvalsh(c).min() < -1e-10 * max(1.0, np.abs(c).max()):
-        raise ValueError("data_cov must be symmetric positive semi-definite")
+    c = _check_data_cov(data_cov)
     xdim = c.shape[0]
     n_latent = as_count(n_latent, "n_latent", 1)
     if spread not in ("learned", "fixed"):
         raise ValueError(f"Unknown spread {spread!r}; should be one of 'learned', 'fixed'")
     scale = _check_real(scale, "scale", 0.0)
-    n_iter = as_count(n_iter, "n_iter", 1)
+    anisotropy = _check_real(anisotropy, "anisotropy", 1.0, MAX_ANISOTROPY)
+    n_iter = as_count(n_iter, "n_iter", 1, MAX_ITER)
     learning_rate = _check_real(learning_rate, "learning_rate", 0.0)
     relearn_every = as_count(relearn_every, "relearn_every", 1)
     rng = check_rng(rng)
@@ -592,8 +645,34 @@ def fit_linear_generator(data_cov, n_latent, *, spread="learned", scale=1.0, ani
         a_mix = np.array(init, dtype=float)
         if a_mix.shape != (xdim, n_latent):
             raise ValueError(f"init must have shape ({xdim}, {n_latent}); got {a_mix.shape}")
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            return _gradient_descent(c, a_mix, spread, scale, anisotropy, n_iter, learning_rate,
+                                     relearn_every)
+    except (FloatingPointError, np.linalg.LinAlgError) as exc:
+        # the steps overflowed (or left B = AA^T + S numerically singular): say which
+        # parameter to change instead of returning NaN fields
+        raise ValueError(
+            f"fit_linear_generator diverged with learning_rate={learning_rate:g} (scale={scale:g}, "
+            f"anisotropy={anisotropy:g}): {type(exc).__name__}: {exc}; use a smaller learning_rate (or anisotropy)"
+        ) from exc
+
+
+def _check_data_cov(data_cov):
+    c = np.asarray(data_cov, dtype=float)
+    if c.ndim != 2 or c.shape[0] != c.shape[1] or not np.all(np.isfinite(c)):
+        raise ValueError(f"data_cov must be a finite square matrix; got shape {np.shape(data_cov)}")
+    top = max(1.0, np.abs(c).max())
+    if not np.allclose(c, c.T, atol=1e-12 * top) or np.linalg.eigvalsh(c).min() < -1e-10 * top:
+        raise ValueError("data_cov must be symmetric positive semi-definite")
+    return c
+
+
+def _gradient_descent(c, a_mix, spread, scale, anisotropy, n_iter, learning_rate, relearn_every):
+    """Gradient steps on A against a fixed or periodically re-learned spread (the min-max game)."""
     from .distributions._gaussian import Gaussian
 
+    xdim = c.shape[0]
     fixed_cov = scale * np.eye(xdim)
     spread_cov = fixed_cov.copy()
     kernels = [_gaussian(spread_cov)]
@@ -603,7 +682,7 @@ def fit_linear_generator(data_cov, n_latent, *, spread="learned", scale=1.0, ani
         if spread == "learned" and t % relearn_every == 0 and t < n_iter:
             model = Gaussian(np.zeros(xdim), a_mix @ a_mix.T)
             with warnings.catch_warnings():
-                # a few warm-started SLSQP steps per round: stopping early is intended here
+                # a few warm-started L-BFGS-B steps per round: stopping early is intended here
                 warnings.simplefilter("ignore")
                 learned = learn_spread(Gaussian(np.zeros(xdim), c), model, kernels[-1],
                                        anisotropy=anisotropy, n_restarts=1, max_iter=20)

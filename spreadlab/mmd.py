@@ -20,63 +20,18 @@ import numpy as np
 from ._validation import as_float_array, check_choice
 from ._integration import GL_NODES, GL_WEIGHTS, QuadratureTruncationWarning
 from .distributions._base import Distribution, check_distribution
-from .distributions._composite import ProductKernel
 from .distributions._gaussian import Delta, Gaussian
-from .distributions._univariate import Cauchy, Laplace, Uniform
 from .distributions._psd import PSD
 
 __all__ = ["mmd2", "mmd2_gaussian", "spread_l2_distance", "QuadratureTruncationWarning"]
 
 
 # ---------------------------------------------------------------------- k = K * K~
-def _scalar(value):
-    return float(np.asarray(value))
+def _plan(kernel):
+    """The kernel plan (k = K * K~ in closed form) shared with the two-sample test."""
+    from ._kernel_hooks import kernel_plan
 
-
-def _autocorrelation(kernel):
-    """Return k(z) = (K * K~)(z) for differences z of shape (..., d), and a label."""
-    if isinstance(kernel, Gaussian):
-        if kernel.is_singular:
-            raise ValueError(
-                "kernel covariance must be positive definite for mmd2: a singular Gaussian "
-                f"kernel (rank {kernel.rank} < d = {kernel.dim}) has no density, so K * K~ is "
-                "not a function"
-            )
-        two = Gaussian(np.zeros(kernel.dim), 2.0 * kernel.cov)
-        return lambda z: two.pdf(z if kernel.dim > 1 else z[..., 0])
-    if kernel.batch_shape != ():
-        raise ValueError(f"kernel must have scalar parameters; got batch shape {kernel.batch_shape}")
-    # written with ratios u = |z| / scale so that tiny or huge scales neither overflow nor
-    # underflow (1 / (4 b^2) overflows for b = 1e-300)
-    if isinstance(kernel, Laplace):
-        b = _scalar(kernel.scale)
-
-        def laplace_k(z):
-            u = np.abs(z[..., 0]) / b
-            with np.errstate(under="ignore"):
-                return (1.0 + u) * np.exp(-u) / (4.0 * b)
-
-        return laplace_k
-    if isinstance(kernel, Cauchy):
-        g = 2.0 * _scalar(kernel.scale)
-        return lambda z: 1.0 / (np.pi * g * (1.0 + (z[..., 0] / g) ** 2))
-    if isinstance(kernel, Uniform):
-        w = _scalar(kernel.scale)
-        return lambda z: np.maximum(1.0 - np.abs(z[..., 0]) / w, 0.0) / w
-    if isinstance(kernel, ProductKernel):
-        parts = [_autocorrelation(f) for f in kernel.factors]
-
-        def k(z):
-            out = 1.0
-            for i, part in enumerate(parts):
-                out = out * part(z[..., i:i + 1])
-            return out
-
-        return k
-    raise TypeError(
-        "kernel must be a Gaussian, Laplace, Cauchy, Uniform or a ProductKernel of these "
-        f"(K * K~ is known in closed form for them); got {type(kernel).__name__}: {kernel!r}"
-    )
+    return kernel_plan(kernel)
 
 
 def _as_samples(x, name, dim):
@@ -93,12 +48,12 @@ def _as_samples(x, name, dim):
     return arr
 
 
-def _gram(k, a, b, block=256):
+def _gram(plan, a, b, block=256):
     """Sum of k(a_i - b_j) over all pairs, in row blocks to bound memory."""
     total = 0.0
     for start in range(0, a.shape[0], block):
         diff = a[start:start + block, None, :] - b[None, :, :]
-        total += float(np.sum(k(diff)))
+        total += float(np.sum(plan.k(diff)))
     return total
 
 
@@ -119,8 +74,11 @@ def mmd2(x, y, kernel):
         Samples from p.
     y : array-like of shape (m_samples,) or (m_samples, d)
         Samples from q.
-    kernel : Gaussian, Laplace, Cauchy, Uniform or ProductKernel
-        The spread kernel K (positive-definite covariance for a Gaussian).
+    kernel : Distribution
+        The spread kernel K: a Gaussian (positive-definite covariance, any d), a
+        one-dimensional Laplace, Cauchy, Logistic, HyperbolicSecant or Uniform kernel, or a
+        ProductKernel of such factors (those whose :math:`K * \tilde K` is registered in
+        closed form; the same set as :func:`spreadlab.two_sample_test`).
 
     Returns
     -------
@@ -144,14 +102,14 @@ def mmd2(x, y, kernel):
     """
     if not isinstance(kernel, Distribution):
         check_distribution(kernel, "kernel")
-    k = _autocorrelation(kernel)
+    plan = _plan(kernel)
     d = kernel.dim
     xs, ys = _as_samples(x, "x", d), _as_samples(y, "y", d)
     n, m = xs.shape[0], ys.shape[0]
-    k0 = float(k(np.zeros((1, d)))[0])
-    sxx = (_gram(k, xs, xs) - n * k0) / (n * (n - 1))
-    syy = (_gram(k, ys, ys) - m * k0) / (m * (m - 1))
-    sxy = _gram(k, xs, ys) / (n * m)
+    k0 = plan.const  # k(0), on the diagonal
+    sxx = (_gram(plan, xs, xs) - n * k0) / (n * (n - 1))
+    syy = (_gram(plan, ys, ys) - m * k0) / (m * (m - 1))
+    sxy = _gram(plan, xs, ys) / (n * m)
     return float(sxx + syy - 2.0 * sxy)
 
 
@@ -234,7 +192,10 @@ def spread_l2_distance(p, q, kernel, *, method="auto"):
 
     Three routes:
 
-    * ``'closed'`` (Delta/Gaussian p, q and Gaussian K, any d): :func:`mmd2_gaussian`.
+    * ``'closed'`` (Delta/Gaussian p, q and Gaussian K, any d): :func:`mmd2_gaussian`;
+      or two point masses and any kernel whose :math:`k = K * \tilde K` is known in closed
+      form (the kernels of :func:`mmd2`, any d):
+      :math:`2\,(k(0) - k(\mu_p - \mu_q))`.
     * ``'direct'`` (1-D, when both spread distributions have closed-form densities, e.g.
       point masses with any kernel): adaptive quadrature of
       :math:`\int (\tilde p - \tilde q)^2\,dy` with breakpoints at every location and
@@ -285,13 +246,17 @@ def spread_l2_distance(p, q, kernel, *, method="auto"):
     check_distribution(kernel, "kernel")
     closed_ok = (isinstance(p, (Delta, Gaussian)) and isinstance(q, (Delta, Gaussian))
                  and isinstance(kernel, Gaussian))
-    if method == "closed" or (method == "auto" and closed_ok):
-        if not closed_ok:
-            raise ValueError(
-                "method='closed' needs Delta/Gaussian p and q and a Gaussian kernel; got "
-                f"{type(p).__name__}, {type(q).__name__}, {type(kernel).__name__}"
-            )
-        return mmd2_gaussian(p, q, kernel)
+    deltas = _point_mass_plan(p, q, kernel) if method in ("auto", "closed") else None
+    if method == "closed" or (method == "auto" and (closed_ok or deltas is not None)):
+        if closed_ok:
+            return mmd2_gaussian(p, q, kernel)
+        if deltas is not None:
+            return _point_masses_l2(p, q, deltas)
+        raise ValueError(
+            "method='closed' needs Delta/Gaussian p and q and a Gaussian kernel, or two "
+            "point masses and a kernel whose K * K~ is known in closed form; got "
+            f"{type(p).__name__}, {type(q).__name__}, {type(kernel).__name__}"
+        )
     if not (p.dim == q.dim == kernel.dim == 1):
         raise ValueError(
             "method='quadrature' is one-dimensional only; got dimensions "
@@ -314,6 +279,28 @@ def spread_l2_distance(p, q, kernel, *, method="auto"):
                 f"Gaussian/Cauchy pairs); {p!r} or {q!r} spread by {kernel!r} has none"
             )
     return _plancherel(p, q, kernel)
+
+
+def _point_mass_plan(p, q, kernel):
+    """The kernel plan when p, q are point masses on R^d and k = K * K~ is registered, else None."""
+    if not (isinstance(p, Delta) and isinstance(q, Delta) and p.dim == q.dim == kernel.dim):
+        return None
+    try:
+        return _plan(kernel)
+    except (TypeError, ValueError):
+        return None  # no closed form (or a singular Gaussian): the other routes decide
+
+
+def _point_masses_l2(p, q, plan):
+    """||delta_a * K - delta_b * K||^2 = 2 (k(0) - k(a - b)), exact for any d."""
+    if p.batch_shape != () or q.batch_shape != ():
+        raise ValueError(f"p and q must have scalar parameters; got {p!r} and {q!r}")
+    diff = (np.atleast_1d(np.asarray(p.loc, dtype=float)) - np.atleast_1d(np.asarray(q.loc, dtype=float)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        kappa = float(plan.kappa(plan.transform(diff[None, :]))[0])
+    if not np.isfinite(kappa):  # a difference beyond float range: k(a - b) = 0
+        kappa = 0.0
+    return float(2.0 * plan.const * (1.0 - kappa))
 
 
 def _direct_l2(pt, qt):

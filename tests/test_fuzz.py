@@ -1084,6 +1084,20 @@ def _two_sample_test(draw):
                 params=("x", "y", "kernel", "n_permutations"))
 
 
+@target("block_two_sample_test", "medium", covers=("block_two_sample_test", "BlockTestResult"))
+@st.composite
+def _block_two_sample_test(draw):
+    d = draw(st.integers(1, 2))
+    x = _sample_array(draw, d) if draw(st.integers(0, 5)) else draw(HOSTILE)
+    y = _sample_array(draw, d) if draw(st.integers(0, 5)) else draw(HOSTILE)
+    kernel = draw(st.one_of(st.just("auto"), univariate(family="Logistic"), univariate(family="Uniform"),
+                            multivariate(), HOSTILE))
+    block = draw(st.one_of(st.none(), st.integers(2, 10), HOSTILE))
+    return Call("block_two_sample_test", spreadlab.block_two_sample_test, (x, y, kernel),
+                {"block_size": block, "rng": 0, "backend": "numpy"},
+                params=("x", "y", "kernel", "block_size"))
+
+
 @target("make_sheet", "cheap", covers=("make_sheet", "make_curve"))
 @st.composite
 def _make_manifold_data(draw):

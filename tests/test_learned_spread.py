@@ -203,3 +203,36 @@ def test_inner_loop_kl_matches_public_spread_kl(rng):
     c1, c2, cs = b1 @ b1.T, b2 @ b2.T, s @ s.T + 0.1 * np.eye(3)  # c2 singular, as for a model
     ref = spread_kl(Gaussian(m[0], c1), Gaussian(m[1], c2), Gaussian(np.zeros(3), cs))
     assert _gauss_kl(m[0], c1 + cs, m[1], c2 + cs) == pytest.approx(ref, rel=1e-12)
+
+
+# ---------------------------------------------------------------------- issue 21 reproducers
+def test_learn_spread_n_restarts_10_12_refused_up_front_bug_issue21():
+    """n_restarts=10**12 passed the 2**40 count cap and ran restarts forever."""
+    with pytest.raises(ValueError, match=r"n_restarts must be an integer <= 10000; got 1000000000000"):
+        learn_spread(Delta([0.0, 0.0]), Delta([1.0, 0.0]), n_restarts=10**12)
+
+
+def test_learn_spread_tol_10_400_is_a_named_error_bug_issue21():
+    """tol=10**400 (an int with no float value) raised a bare OverflowError from math.isfinite."""
+    with pytest.raises(TypeError, match=r"tol must be a finite real number; got 1000"):
+        learn_spread(Delta([0.0, 0.0]), Delta([1.0, 0.0]), tol=10**400)
+
+
+def test_fit_linear_generator_n_iter_10_12_refused_up_front_bug_issue21():
+    with pytest.raises(ValueError, match=r"n_iter must be an integer <= 1000000; got 1000000000000"):
+        fit_linear_generator(np.diag([3.0, 1.0, 0.5]), 1, n_iter=10**12)
+
+
+def test_fit_linear_generator_anisotropy_1e300_is_named_not_linalgerror_bug_issue21():
+    """anisotropy=1e300 gave numpy's LinAlgError from a numerically singular spread."""
+    with pytest.raises(ValueError, match=r"anisotropy must lie in \(1.0, 1e\+12\); got 1e\+300"):
+        fit_linear_generator(np.diag([3.0, 1.0, 0.5]), 1, anisotropy=1e300)
+
+
+def test_fit_linear_generator_learning_rate_1e308_is_named_not_nan_bug_issue21():
+    """learning_rate=1e308 returned a LinearFit full of NaN; now the divergence is named."""
+    with pytest.raises(ValueError, match=r"diverged with learning_rate=1e\+308 .*smaller learning_rate"):
+        fit_linear_generator(np.diag([3.0, 1.0, 0.5]), 1, learning_rate=1e308, n_iter=10)
+    # a step size that is merely large stays an honest, finite result
+    fit = fit_linear_generator(np.diag([3.0, 1.0, 0.5]), 1, spread="fixed", learning_rate=1.0, n_iter=20, rng=0)
+    assert np.all(np.isfinite(fit.mixing)) and np.all(np.isfinite(fit.divergence))

@@ -2,66 +2,11 @@
 
 import numpy as np
 
+from .._kernel_hooks import hooks_for
 from .._validation import _short
 from ._style import styled
 
 __all__ = ["plot_cf", "kernel_notation"]
-
-
-def _num(value):
-    """A number for a title: 3 significant digits, a true minus sign, no ``-0``."""
-    value = float(value)
-    text = f"{value:.3g}" if value != 0 else "0"
-    return text.replace("-", "\u2212")
-
-
-def _support(kernel):
-    return tuple(float(np.asarray(v)) for v in kernel.support)
-
-
-def _interval(name):
-    def write(kernel, p):
-        lo, hi = _support(kernel)
-        return f"{name}[{_num(lo)}, {_num(hi)}]"
-
-    return write
-
-
-def _triangular(kernel, p):
-    lo, hi = _support(kernel)
-    text = f"Triangular[{_num(lo)}, {_num(hi)}]"
-    if float(p["c"]) != 0.5:  # the mode is named only when the kernel is not symmetric
-        text += f", mode {_num(lo + float(p['c']) * (hi - lo))}"
-    return text
-
-
-def _location_scale(name, symbol):
-    def write(kernel, p):
-        return f"{name}({_num(p['loc'])}, {symbol}={_num(p['scale'])})"
-
-    return write
-
-
-def _notations():
-    """The table: distribution class -> writer(kernel, parameters), one entry per family."""
-    from ..distributions._gaussian import Delta, Gaussian
-    from ..distributions._univariate import (Cauchy, Epanechnikov, Fejer, HyperbolicSecant, Laplace,
-                                             Logistic, StudentT, Triangular, Uniform)
-
-    return {
-        # mathtext's calligraphic N: DejaVu Sans, matplotlib's default font, has no U+1D4A9
-        Gaussian: lambda k, p: f"$\\mathcal{{N}}$({_num(p['mean'])}, σ²={_num(p['cov'])})",
-        Delta: lambda k, p: f"δ({_num(p['loc'])})",
-        Laplace: _location_scale("Laplace", "b"),
-        Cauchy: _location_scale("Cauchy", "γ"),
-        Logistic: _location_scale("Logistic", "s"),
-        HyperbolicSecant: _location_scale("Hyperbolic secant", "s"),
-        Fejer: _location_scale("Fejér", "s"),
-        StudentT: lambda k, p: f"Student-t(ν={_num(p['df'])}, {_num(p['loc'])}, s={_num(p['scale'])})",
-        Uniform: _interval("Uniform"),
-        Epanechnikov: _interval("Epanechnikov"),
-        Triangular: _triangular,
-    }
 
 
 def kernel_notation(kernel):
@@ -112,8 +57,7 @@ def kernel_notation(kernel):
     params = kernel._params()
     if kernel.dim != 1 or any(np.ndim(v) for v in params.values()):
         return repr(kernel)
-    table = _notations()
-    write = next((table[c] for c in type(kernel).__mro__ if c in table), None)
+    write = hooks_for(type(kernel)).notation
     return repr(kernel) if write is None else write(kernel, params)
 
 
