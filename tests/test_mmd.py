@@ -242,5 +242,10 @@ def test_direct_route_integrates_compact_kernels_exactly():
     direct = spread_l2_distance(*pair, method="direct")
     # Plancherel with a uniform kernel converges slowly (|phi_K|^2 ~ omega^-2): ~1e-7 relative
     assert direct == pytest.approx(spread_l2_distance(*pair, method="quadrature"), rel=1e-6)
+    # Laplace * Gaussian has a closed-form spread density too (closed_forms/_spread_densities):
+    # the direct route agrees with Plancherel, whose Gaussian factor makes it fast and accurate
+    pair = (Laplace(0.0, 1.0), Laplace(1.0, 1.0), Gaussian(0.0, 1.0))
+    assert spread_l2_distance(*pair, method="direct") == pytest.approx(
+        spread_l2_distance(*pair, method="quadrature"), rel=1e-9)
     with pytest.raises(ValueError, match="method='direct' needs closed-form spread densities"):
-        spread_l2_distance(Laplace(0.0, 1.0), Laplace(1.0, 1.0), Gaussian(0.0, 1.0), method="direct")
+        spread_l2_distance(Logistic(0.0, 1.0), Logistic(1.0, 1.0), Gaussian(0.0, 1.0), method="direct")

@@ -10,12 +10,9 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "spreadlab"
 
-# Known exceptions, each with its reason (an entry whose import is gone fails the test).
-ALLOWED = {
-    # DISTRIBUTION_NAMES are looked up by name on the package (the parser's vocabulary); this
-    # goes away when a kernel declares its own name (issue 18, kernel hooks)
-    ("_parse.py", "import spreadlab"),
-}
+# Known exceptions, each with its reason (an entry whose import is gone fails the test). None
+# left: the parser's vocabulary comes from the kernel-hook registry (spreadlab._kernel_hooks).
+ALLOWED = set()
 
 
 def _name(path):
