@@ -13,6 +13,8 @@ generator with an inference network.
 """
 import numpy as np
 
+from .._validation import as_float_array
+
 __all__ = ["distance_to_manifold", "nearest_sample_distance", "mmd_permutation_test"]
 
 # budgets: search-grid nodes, and numbers held by one block of squared distances
@@ -25,10 +27,7 @@ _MAX_POOLED = 2**13
 
 
 def _as_points(X, name, n_features=None):
-    try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a 2-D array of numbers; got {type(X).__name__}") from None
+    X = as_float_array(X, name)   # the package's checks: type, overflow, NaN/inf named
     if X.ndim != 2 or X.shape[0] < 1 or not np.all(np.isfinite(X)):
         raise ValueError(f"{name} must be a finite 2-D array with at least one row; got shape "
                          f"{X.shape}")
