@@ -270,8 +270,9 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         it; at most 20 (the N(0, 1) mass beyond 20 is below 1e-88).
     backend : {"numba", "numpy"}, default="numba"
         E-step implementation (Numba compiled on first use; NumPy is the reference).
-    random_state : None, int or numpy.random.Generator, default=None
-        Seeds the spread noise; a fit is reproducible given it.
+    random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
+        Seeds the spread noise; a fit is reproducible given an int (the package's one
+        random-state policy, :ref:`random-state`).
     verbose : bool, default=False
         tqdm progress bar.
 
@@ -605,7 +606,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         n_samples : int, default=1
-        random_state : None, int or numpy.random.Generator, default=None
+        random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
 
         Returns
         -------
@@ -625,7 +626,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                 f"{_MAX_DRAW_ENTRIES} numbers; draw them in batches")
         r = float(self.latent_range)
         Z = truncnorm.rvs(-r, r, size=(int(n_samples), self.n_latent),
-                          random_state=np.random.default_rng(random_state))
+                          random_state=as_generator(random_state))
         Z = np.clip(Z, -r, r)  # guards the last ulp of the inversion; truncnorm stays inside
         return self._phi(Z) @ self.coef_, Z
 
@@ -657,7 +658,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         spread : float, default=None
             :math:`\sigma`; ``None`` uses ``spread_``. Below ``spread_floor_`` the grid
             mixture no longer stands for the continuous model.
-        random_state : None, int or numpy.random.Generator, default=None
+        random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
             Seeds the spread draw.
 
         Returns
@@ -669,7 +670,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         if isinstance(sigma, bool) or not (isinstance(sigma, Real) and math.isfinite(sigma)
                                            and sigma > 0):
             raise ValueError(f"spread must be a finite float > 0; got spread={spread!r}")
-        Y = X + sigma * np.random.default_rng(random_state).standard_normal(X.shape)
+        Y = X + sigma * as_generator(random_state).standard_normal(X.shape)
         G = self._Phi_nodes @ self.coef_
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             return _estep.estep(Y, G, self.log_weights_, sigma**2, self.backend)[1]
@@ -677,8 +678,9 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
     def score(self, X, y=None):
         r"""Mean spread log-likelihood :math:`\frac1N\sum_n\log\tilde p(x_n+\sigma\epsilon_n)`.
 
-        One spread draw per point at ``spread_``, seeded by ``random_state`` (so repeated
-        calls agree); see :meth:`spread_log_likelihood`.
+        One spread draw per point at ``spread_``, from a fresh generator seeded by
+        ``random_state`` when it is an int (by 0 otherwise), so repeated calls agree and a
+        shared generator is never advanced; see :meth:`spread_log_likelihood`.
 
         Parameters
         ----------
@@ -689,7 +691,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         -------
         float
         """
-        seed = self.random_state if not isinstance(self.random_state, np.random.Generator) else 0
+        rs = self.random_state  # a fresh generator: repeated calls agree, a shared one is not advanced
+        seed = rs if isinstance(rs, Integral) else 0
         return float(np.mean(self.spread_log_likelihood(X, random_state=seed)))
 
     def manifold_distance(self, X, n_search=None):

@@ -358,9 +358,10 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         the best so far by more than ``tol * max(|best|, 1)`` nats per sample.
     n_iter_no_change : int, default=20
         Epochs without improvement of the evaluation bound before stopping.
-    random_state : None, int or numpy.random.Generator, default=None
+    random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
         Seeds the initial weights, the spread draws, the minibatches and the
-        reparameterisation draws (all NumPy draws, in both back ends).
+        reparameterisation draws (all NumPy draws, in both back ends); a fit is reproducible
+        given an int (the package's one random-state policy, :ref:`random-state`).
     verbose : bool, default=False
         tqdm progress bar.
 
@@ -734,7 +735,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         n_samples : int, default=1
-        random_state : None, int or numpy.random.Generator, default=None
+        random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
 
         Returns
         -------
@@ -744,7 +745,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got n_samples={n_samples!r}")
-        rng = np.random.default_rng(random_state)
+        rng = as_generator(random_state)
         Z = (rng.standard_normal((n_samples, self.n_latent)) if self.prior is None
              else _draw_noise(self.prior, (n_samples, self.n_latent), rng))
         return self._fitted_model().decode(Z), Z
@@ -768,7 +769,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
             :math:`\sigma` of an isotropic Gaussian spread; ``None`` uses the fitted kernel
             (``kernel``, or ``spread``).
         n_importance : int, default=200
-        random_state : None, int or numpy.random.Generator, default=None
+        random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
             Seeds the spread draw and the importance draws.
 
         Returns
@@ -788,7 +789,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
                 f" importance weights; the budget is {_MAX_WEIGHTS:.0e} (score fewer rows at a time)")
         if not 1e-50 <= sigma <= 1e50:
             raise ValueError(f"spread must be in [1e-50, 1e50]; got spread={sigma!r}")
-        rng = np.random.default_rng(random_state)
+        rng = as_generator(random_state)
         if isinstance(self._fitted_model(), _NumpyMLP):
             Y = X + sigma * rng.standard_normal(X.shape)
             return self._fitted_model().log_likelihood(Y, sigma, n_importance, rng)
@@ -799,7 +800,10 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         return self._fitted_model().log_likelihood(Y, kernel, n_importance, rng)
 
     def score(self, X, y=None):
-        """Mean :meth:`spread_log_likelihood` at ``spread`` (seeded by ``random_state``).
+        """Mean :meth:`spread_log_likelihood` at ``spread``.
+
+        The draws come from a fresh generator seeded by ``random_state`` when it is an int
+        (by 0 otherwise), so repeated calls agree and a shared generator is never advanced.
 
         Parameters
         ----------
@@ -810,7 +814,8 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         -------
         float
         """
-        seed = self.random_state if not isinstance(self.random_state, np.random.Generator) else 0
+        rs = self.random_state  # a fresh generator: repeated calls agree, a shared one is not advanced
+        seed = rs if isinstance(rs, Integral) else 0
         return float(np.mean(self.spread_log_likelihood(X, n_importance=50, random_state=seed)))
 
     def __sklearn_tags__(self):
