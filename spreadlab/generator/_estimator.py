@@ -536,7 +536,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                           f"n_draws={self.n_draws_} spread draws per point")
         if run.status == "diverged":
             return False, (
-                f"SpreadGenerator did not converge: the objective fell to {hist['loglik'][-1]:.6g}, "
+                f"SpreadGenerator did not converge: the objective fell to "
+                f"{hist['loglik'][-1]:.6g}, "
                 f"more than tol={self.tol:g} below its best {run.plateau.best:.6g} (sweep "
                 f"{self.best_iter_}); the best generator is returned.")
         n_draws = self.n_draws if self.spread_data else 1
@@ -691,8 +692,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         -------
         float
         """
-        rs = self.random_state  # a fresh generator: repeated calls agree, a shared one is not advanced
-        seed = rs if isinstance(rs, Integral) else 0
+        seed = self.random_state if isinstance(self.random_state, Integral) else 0
         return float(np.mean(self.spread_log_likelihood(X, random_state=seed)))
 
     def manifold_distance(self, X, n_search=None):

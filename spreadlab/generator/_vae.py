@@ -814,8 +814,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         -------
         float
         """
-        rs = self.random_state  # a fresh generator: repeated calls agree, a shared one is not advanced
-        seed = rs if isinstance(rs, Integral) else 0
+        seed = self.random_state if isinstance(self.random_state, Integral) else 0
         return float(np.mean(self.spread_log_likelihood(X, n_importance=50, random_state=seed)))
 
     def __sklearn_tags__(self):
