@@ -281,6 +281,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
     coef_ : ndarray of shape (n_basis**n_latent + n_latent + 1, n_features)
         :math:`W^\top`: rows for the RBFs, then the linear terms, then the offset.
     nodes_ : ndarray of shape (n_nodes, n_latent)
+    node_images_ : ndarray of shape (n_nodes, n_features)
+        The generator at the grid nodes, :math:`g(z_k)` (the means of the spread mixture).
     log_weights_ : ndarray of shape (n_nodes,)
     centres_, width_ : RBF centres and width.
     spread_ : float
@@ -406,10 +408,11 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                 Progress(self.max_iter, "SpreadGenerator", self.verbose) as bar:
             self._spread_em(X, eps, grid, run, s_start, s_end, bar)
         self.nodes_, self.log_weights_ = grid.nodes, grid.log_weights
-        self.centres_, self.width_, self._Phi_nodes = grid.centres, grid.width, grid.Phi
+        self.centres_, self.width_ = grid.centres, grid.width
         self.coef_, self.best_iter_ = run.result()
+        self.node_images_ = grid.Phi @ self.coef_
         self.n_iter_, self.n_draws_, self.spread_ = run.n_iter, run.n_draws, float(run.sigma)
-        self.spread_floor_ = grid.floor(grid.Phi @ self.coef_)
+        self.spread_floor_ = grid.floor(self.node_images_)
         self.history_ = {k: np.asarray(v) for k, v in run.history.items()}
         self.converged_, self.stop_reason_ = self._verdict(run, s_end)
         if not self.converged_:
@@ -555,9 +558,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         return validate_data(self, X, dtype=np.float64, reset=False)
 
     def _posterior(self, X):
-        G = self._Phi_nodes @ self.coef_
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            return _estep.estep(X, G, self.log_weights_, self.spread_**2, self.backend)
+            return _estep.estep(X, self.node_images_, self.log_weights_, self.spread_**2, self.backend)
 
     def transform(self, X):
         r"""Posterior mean latent :math:`\mathbb E[z\mid y=x] = \sum_k r_k(x)\,z_k`.
@@ -672,9 +674,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                                            and sigma > 0):
             raise ValueError(f"spread must be a finite float > 0; got spread={spread!r}")
         Y = X + sigma * as_generator(random_state).standard_normal(X.shape)
-        G = self._Phi_nodes @ self.coef_
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            return _estep.estep(Y, G, self.log_weights_, sigma**2, self.backend)[1]
+            return _estep.estep(Y, self.node_images_, self.log_weights_, sigma**2, self.backend)[1]
 
     def score(self, X, y=None):
         r"""Mean spread log-likelihood :math:`\frac1N\sum_n\log\tilde p(x_n+\sigma\epsilon_n)`.
