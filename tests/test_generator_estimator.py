@@ -38,6 +38,7 @@ def test_recovers_the_curve(curve, fits):
     _, Xt = curve
     gen = fits[2]
     assert gen.converged_
+    assert gen.stop_reason_.startswith("the log-likelihood improved by less than tol=")
     scale = np.sqrt(np.mean(np.var(Xt, axis=0)))
     d = gen.manifold_distance(Xt) / scale
     # measured 1.5% of the data scale (the sigma floor of the grid is 0.033, 4% of the

@@ -1,15 +1,14 @@
 r"""SpreadGenerator: exact spread EM for a deterministic nonlinear generator on a latent grid."""
 import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.linalg import solve
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._trainer import Progress, Tracker, as_generator, fit_guard, warn_not_converged
 from . import _basis, _estep
 
 __all__ = ["SpreadGenerator"]
@@ -76,6 +75,117 @@ class _Squarem:
 
 def _data_scale(X):
     return float(np.sqrt(np.mean(np.var(X, axis=0))))
+
+
+class _Grid:
+    """The latent grid of a fit: nodes and their prior log-weights, RBF centres and width, and
+    the design matrix at the nodes -- everything the E-step, the M-step and the grid floor read."""
+
+    def __init__(self, n_latent, n_grid, n_basis, latent_range):
+        self.n_latent, self.n_grid = n_latent, n_grid
+        self.nodes, self.log_weights, _ = _basis.latent_grid(n_latent, n_grid, latent_range)
+        axis = np.linspace(-latent_range, latent_range, n_basis)
+        mesh = np.meshgrid(*([axis] * n_latent), indexing="ij")
+        self.centres = np.stack([m.ravel() for m in mesh], axis=1)
+        self.width = float(axis[1] - axis[0])
+        self.n_rbf = self.centres.shape[0]
+        self.Phi = _basis.rbf_design(self.nodes, self.centres, self.width)
+
+    def floor(self, G):
+        """Grid resolution floor of the node images G: _FLOOR_FACTOR x the edge length below
+        which edges carrying _FLOOR_MASS of the prior mass lie."""
+        Zd, n = self.n_latent, self.n_grid
+        Gr = G.reshape((n,) * Zd + (G.shape[1],))
+        W = np.exp(self.log_weights).reshape((n,) * Zd)
+        lengths, masses = [], []
+        for axis in range(Zd):
+            d = np.diff(Gr, axis=axis)
+            lengths.append(np.sqrt(np.sum(d * d, axis=-1)).ravel())
+            sl0 = [slice(None)] * Zd
+            sl1 = [slice(None)] * Zd
+            sl0[axis], sl1[axis] = slice(None, -1), slice(1, None)
+            masses.append((0.5 * (W[tuple(sl0)] + W[tuple(sl1)])).ravel())
+        lengths, masses = np.concatenate(lengths), np.concatenate(masses)
+        order = np.argsort(lengths)
+        cum = np.cumsum(masses[order]) / masses.sum()
+        h = lengths[order][min(np.searchsorted(cum, _FLOOR_MASS), len(order) - 1)]
+        return _FLOOR_FACTOR * float(h)
+
+    def mstep(self, Rk, RtY, ridge):
+        """Weighted least squares for W^T from the node responsibilities Rk and R^T Y, with
+        the ridge (relative to the mean diagonal) on the RBF coefficients only."""
+        A = self.Phi.T @ (Rk[:, None] * self.Phi)
+        B = self.Phi.T @ RtY
+        lam = ridge * np.trace(A) / A.shape[0]
+        A[np.arange(self.n_rbf), np.arange(self.n_rbf)] += lam
+        try:
+            return solve(A, B, assume_a="pos")
+        except np.linalg.LinAlgError:
+            # a (numerically) singular normal matrix: fall back to least squares
+            return np.linalg.lstsq(A, B, rcond=None)[0]
+
+
+def _pca_start(X, grid):
+    """Initial W^T: the linear terms span the leading principal subspace, the offset is the mean."""
+    N, D = X.shape
+    Zd = grid.n_latent
+    mean = X.mean(axis=0)
+    Xc = X - mean
+    lam, U = np.linalg.eigh(Xc.T @ Xc / N)
+    lam, U = lam[::-1][:Zd], U[:, ::-1][:, :Zd]
+    if U.shape[1] < Zd:  # fewer features than latent dimensions
+        U = np.hstack([U, np.zeros((D, Zd - U.shape[1]))])
+        lam = np.concatenate([lam, np.zeros(Zd - lam.shape[0])])
+    coef = np.zeros((grid.Phi.shape[1], D))
+    coef[grid.n_rbf:grid.n_rbf + Zd] = (U * np.sqrt(np.maximum(lam, 0.0))).T
+    coef[-1] = mean
+    return coef
+
+
+def _annealed_spread(it, s_start, s_end, anneal_iter):
+    """Target spread of sweep ``it`` on the geometric schedule, or None once it has ended."""
+    frac = min(it / anneal_iter, 1.0) if anneal_iter > 0 else 1.0
+    return s_start * (s_end / s_start) ** frac if frac < 1.0 else None
+
+
+class _Plateau:
+    """The stopping rule on one draw set at the final spread: the best generator scored so far
+    (a :class:`~spreadlab._trainer.Tracker`, whose ``best_params`` is ``(coef, sweep)``) and the
+    clock, the sweep of the last gain above ``tol``; ``best`` carries over the best generator of
+    the previous draw set until this one scores one."""
+
+    def __init__(self, tol, patience, start, best=None):
+        self.tracker = Tracker(maximize=True)
+        self.tracker.best_params = best
+        self.tol, self.patience, self.since = tol, patience, start
+
+    def record(self, obj, coef, it):
+        """Score sweep ``it``'s generator; True once ``patience`` sweeps passed without a gain
+        above ``tol`` (a gain below ``tol`` keeps the generator but does not reset the clock)."""
+        if obj > self.tracker.best_value + self.tol:
+            self.since = it
+        self.tracker.observe(obj, (coef, it))
+        return it - self.since >= self.patience
+
+    @property
+    def best(self):
+        return self.tracker.best_value
+
+
+class _Sweeps:
+    """State of a spread-EM run, read by the error message of a fault and by ``fit`` after it."""
+
+    def __init__(self, coef, sigma):
+        self.coef, self.sigma, self.n_draws, self.n_iter = coef, sigma, 1, 0
+        self.plateau, self.status = None, "max_iter"
+        self.history = {"spread": [], "floor": [], "loglik": [], "n_draws": [], "n_eff": []}
+
+    def result(self):
+        """``(coef, sweep)`` returned: the best generator on the final draw set, or the last one
+        if the schedule never ended."""
+        if self.plateau is not None:
+            return self.plateau.tracker.best_params
+        return self.coef, self.n_iter - 1
 
 
 class SpreadGenerator(TransformerMixin, BaseEstimator):
@@ -160,8 +270,9 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         it; at most 20 (the N(0, 1) mass beyond 20 is below 1e-88).
     backend : {"numba", "numpy"}, default="numba"
         E-step implementation (Numba compiled on first use; NumPy is the reference).
-    random_state : None, int or numpy.random.Generator, default=None
-        Seeds the spread noise; a fit is reproducible given it.
+    random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
+        Seeds the spread noise; a fit is reproducible given an int (the package's one
+        random-state policy, :ref:`random-state`).
     verbose : bool, default=False
         tqdm progress bar.
 
@@ -170,6 +281,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
     coef_ : ndarray of shape (n_basis**n_latent + n_latent + 1, n_features)
         :math:`W^\top`: rows for the RBFs, then the linear terms, then the offset.
     nodes_ : ndarray of shape (n_nodes, n_latent)
+    node_images_ : ndarray of shape (n_nodes, n_features)
+        The generator at the grid nodes, :math:`g(z_k)` (the means of the spread mixture).
     log_weights_ : ndarray of shape (n_nodes,)
     centres_, width_ : RBF centres and width.
     spread_ : float
@@ -187,6 +300,9 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
     n_draws_ : int
         Spread draws per point at the end of the fit.
     converged_ : bool
+    stop_reason_ : str
+        Why the fit stopped, in words (the :class:`~sklearn.exceptions.ConvergenceWarning`'s
+        message when it did not converge).
     n_features_in_ : int
 
     References
@@ -228,7 +344,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         "ridge": [Interval(Real, 0, 1e100, closed="both")],
         "latent_range": [Interval(Real, 0, _MAX_LATENT_RANGE, closed="right")],
         "backend": [StrOptions({"numba", "numpy"})],
-        "random_state": [None, Interval(Integral, 0, None, closed="left"), np.random.Generator],
+        "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
     }
 
@@ -259,38 +375,6 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
     def _phi(self, Z):
         return _basis.rbf_design(Z, self.centres_, self.width_)
 
-    def _floor(self, G):
-        """Grid resolution floor: _FLOOR_FACTOR x the edge length below which edges carrying
-        _FLOOR_MASS of the prior mass lie."""
-        Zd, n = self.n_latent, self._n_grid
-        Gr = G.reshape((n,) * Zd + (G.shape[1],))
-        W = np.exp(self.log_weights_).reshape((n,) * Zd)
-        lengths, masses = [], []
-        for axis in range(Zd):
-            d = np.diff(Gr, axis=axis)
-            lengths.append(np.sqrt(np.sum(d * d, axis=-1)).ravel())
-            sl0 = [slice(None)] * Zd
-            sl1 = [slice(None)] * Zd
-            sl0[axis], sl1[axis] = slice(None, -1), slice(1, None)
-            masses.append((0.5 * (W[tuple(sl0)] + W[tuple(sl1)])).ravel())
-        lengths, masses = np.concatenate(lengths), np.concatenate(masses)
-        order = np.argsort(lengths)
-        cum = np.cumsum(masses[order]) / masses.sum()
-        h = lengths[order][min(np.searchsorted(cum, _FLOOR_MASS), len(order) - 1)]
-        return _FLOOR_FACTOR * float(h)
-
-    def _mstep(self, Rk, RtY):
-        A = self._Phi_nodes.T @ (Rk[:, None] * self._Phi_nodes)
-        B = self._Phi_nodes.T @ RtY
-        n_rbf = self.centres_.shape[0]
-        lam = self.ridge * np.trace(A) / A.shape[0]
-        A[np.arange(n_rbf), np.arange(n_rbf)] += lam
-        try:
-            return solve(A, B, assume_a="pos")
-        except np.linalg.LinAlgError:
-            # a (numerically) singular normal matrix: fall back to least squares
-            return np.linalg.lstsq(A, B, rcond=None)[0]
-
     # ----------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -306,12 +390,34 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         -------
         self : SpreadGenerator
         """
-        from threadpoolctl import threadpool_limits
-
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        n_grid = self._check_budget(X)
+        s_start, s_end = self._spread_range(X)
+        rng = as_generator(self.random_state)
+        grid = _Grid(self.n_latent, n_grid, self.n_basis, self.latent_range)
+        # common random numbers: every spread draw is fixed for the whole fit and only
+        # rescaled by sigma, so each sweep's objective is a fixed function of the generator
+        eps = rng.standard_normal((self.n_draws,) + X.shape) if self.spread_data else None
+        run = _Sweeps(_pca_start(X, grid), s_start)
         # one BLAS thread: the matrices are small, and on shared cores the hand-offs between
         # BLAS threads cost more than they save (measured 2.6x (grid EM) and 5x (VAE) on digits)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(X)
+        with fit_guard("SpreadGenerator",
+                       where=lambda: (f"at sweep {len(run.history['spread']) + 1} "
+                                      f"(spread {run.sigma:.3g})"),
+                       advice="standardise X or use a larger spread"), \
+                Progress(self.max_iter, "SpreadGenerator", self.verbose) as bar:
+            self._spread_em(X, eps, grid, run, s_start, s_end, bar)
+        self.nodes_, self.log_weights_ = grid.nodes, grid.log_weights
+        self.centres_, self.width_ = grid.centres, grid.width
+        self.coef_, self.best_iter_ = run.result()
+        self.node_images_ = grid.Phi @ self.coef_
+        self.n_iter_, self.n_draws_, self.spread_ = run.n_iter, run.n_draws, float(run.sigma)
+        self.spread_floor_ = grid.floor(self.node_images_)
+        self.history_ = {k: np.asarray(v) for k, v in run.history.items()}
+        self.converged_, self.stop_reason_ = self._verdict(run, s_end)
+        if not self.converged_:
+            warn_not_converged(self.stop_reason_, stacklevel=4)
+        return self
 
     def _check_budget(self, X):
         """Refuse, before allocating anything, a grid, basis or draw set beyond the budgets."""
@@ -341,165 +447,110 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                 f"covariances must stay finite); got max |X| = {big:.3g}: rescale X")
         return n_grid
 
-    def _fit(self, X):
-        from tqdm.auto import tqdm
-
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        N, D = X.shape
-        Zd = self.n_latent
-        self._n_grid = self._check_budget(X)
-        rng = np.random.default_rng(self.random_state)
-        self.nodes_, self.log_weights_, _ = _basis.latent_grid(Zd, self._n_grid, self.latent_range)
-        axis = np.linspace(-self.latent_range, self.latent_range, self.n_basis)
-        mesh = np.meshgrid(*([axis] * Zd), indexing="ij")
-        self.centres_ = np.stack([m.ravel() for m in mesh], axis=1)
-        self.width_ = float(axis[1] - axis[0])
-        self._Phi_nodes = self._phi(self.nodes_)
-
+    def _spread_range(self, X):
+        """``(spread_start, spread)`` in data units, resolving ``"auto"`` from the data scale."""
         scale = _data_scale(X)
         if scale == 0.0:
             scale = 1.0  # constant data: any positive spread will do
         s_end = _END_FACTOR * scale if self.spread == "auto" else float(self.spread)
         if self.spread_start == "auto":
-            s_start = max(_START_FACTOR * scale, s_end)
-        else:
-            s_start = float(self.spread_start)
-            if s_start < s_end:
-                raise ValueError(
-                    f"spread_start must be >= spread (the schedule only decreases); got "
-                    f"spread_start={self.spread_start!r} < spread={self.spread!r}")
-        tol = float(self.tol)
+            return max(_START_FACTOR * scale, s_end), s_end
+        s_start = float(self.spread_start)
+        if s_start < s_end:
+            raise ValueError(
+                f"spread_start must be >= spread (the schedule only decreases); got "
+                f"spread_start={self.spread_start!r} < spread={self.spread!r}")
+        return s_start, s_end
 
-        # PCA initialisation: the linear terms span the leading principal subspace
-        mean = X.mean(axis=0)
-        Xc = X - mean
-        lam, U = np.linalg.eigh(Xc.T @ Xc / N)
-        lam, U = lam[::-1][:Zd], U[:, ::-1][:, :Zd]
-        if U.shape[1] < Zd:  # fewer features than latent dimensions
-            U = np.hstack([U, np.zeros((D, Zd - U.shape[1]))])
-            lam = np.concatenate([lam, np.zeros(Zd - lam.shape[0])])
-        coef = np.zeros((self._Phi_nodes.shape[1], D))
-        n_rbf = self.centres_.shape[0]
-        coef[n_rbf:n_rbf + Zd] = (U * np.sqrt(np.maximum(lam, 0.0))).T
-        coef[-1] = mean
+    def _spread_em(self, X, eps, grid, run, s_start, s_end, bar):
+        """Spread-EM sweeps from ``run.coef``, updating ``run`` (a :class:`_Sweeps`).
 
-        # common random numbers: every spread draw is fixed for the whole fit and only
-        # rescaled by sigma, so each sweep's objective is a fixed function of the generator
+        Each sweep sets the spread (annealed, then frozen: from then on the objective is fixed
+        and the :class:`_Plateau` rule, SQUAREM and the doubling of the draws run), scores the
+        generator by an exact E-step on the spread data and maps it by the M-step.
+        """
+        D = X.shape[1]
         n_draws = self.n_draws if self.spread_data else 1
-        eps = rng.standard_normal((n_draws, N, D)) if self.spread_data else None
-        hist = {"spread": [], "floor": [], "loglik": [], "n_draws": [], "n_eff": []}
-        self.converged_ = False
-        sigma, floor, final = s_start, 0.0, None
-        m = 1                                  # draws per point in use
-        best, best_at, best_coef, best_iter = -np.inf, 0, coef, 0
-        status = "max_iter"
-        bar = tqdm(total=self.max_iter, disable=not self.verbose, desc="SpreadGenerator",
-                   leave=False)
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                sq = None
-                for it in range(self.max_iter):
-                    coef = sq.query if sq is not None else coef
-                    G = self._Phi_nodes @ coef
-                    floor = self._floor(G)
-                    frac = min(it / self.anneal_iter, 1.0) if self.anneal_iter > 0 else 1.0
-                    if frac < 1.0:
-                        target = s_start * (s_end / s_start) ** frac
-                        sigma = max(target, floor) if self.grid_floor else target
-                    elif final is None:
-                        # the schedule ends here: sigma is frozen, so the objective is fixed
-                        final = max(s_end, floor) if self.grid_floor else s_end
-                        sigma = final
-                        sq = _Squarem(coef) if self.accelerate else None
-                    Y = ((X[None] + sigma * eps[:m]).reshape(-1, D) if self.spread_data else X)
-                    try:
-                        Rk, RtY, loglik, n_eff = _estep.estep_stats(Y, G, self.log_weights_,
-                                                                    sigma * sigma, self.backend)
-                    except FloatingPointError:
-                        if sq is None or not sq.extrapolated:
-                            raise
-                        # an extrapolated step overflowed: reject it, continue from plain EM
-                        sq.reject()
-                        continue
-                    obj = float(np.mean(loglik))
-                    hist["spread"].append(sigma)
-                    hist["floor"].append(floor)
-                    hist["loglik"].append(obj)
-                    hist["n_draws"].append(m)
-                    hist["n_eff"].append(n_eff)
-                    bar.update(1)
-                    bar.set_postfix(sigma=f"{sigma:.3g}", loglik=f"{obj:.4f}", draws=m)
-                    self.n_iter_ = it + 1
-                    if final is not None:
-                        # the stopping rule runs only once the schedule has reached its end;
-                        # `coef` is the generator just scored, so the best one is kept exactly
-                        if obj > best + tol:
-                            best, best_at, best_coef, best_iter = obj, it, coef, it
-                        elif obj > best:
-                            # a gain below tol: keep the generator, but do not reset the clock
-                            best, best_coef, best_iter = obj, coef, it
-                        if it - best_at >= self.n_iter_no_change:
-                            if obj < best - tol and sq is None:
-                                status = "diverged"   # plain EM fell below its best
-                                break
-                            if m < n_draws:
-                                # settled on m draws: double them (the first m are kept) and
-                                # restart from the best generator
-                                m = min(2 * m, n_draws)
-                                best, best_at = -np.inf, it + 1
-                                coef = best_coef
-                                sq = _Squarem(coef) if self.accelerate else None
-                                continue
-                            self.converged_ = True
-                            status = "converged"
-                            break
-                    mapped = self._mstep(Rk, RtY)
-                    if sq is not None:
-                        sq.update(obj, mapped)
-                    else:
-                        coef = mapped
-        except FloatingPointError as exc:
-            raise FloatingPointError(
-                f"SpreadGenerator fit failed with a floating-point fault at sweep "
-                f"{len(hist['spread']) + 1} (spread {sigma:.3g}): {exc}. Standardise X or use "
-                "a larger spread") from exc
-        finally:
-            bar.close()
-        if final is not None:
-            self.coef_ = best_coef
-            self.best_iter_ = best_iter
-        else:
-            self.coef_ = coef
-            self.best_iter_ = self.n_iter_ - 1
-        self.n_draws_ = m
-        self.spread_ = float(sigma)
-        self.spread_floor_ = self._floor(self._Phi_nodes @ self.coef_)
-        self.history_ = {k: np.asarray(v) for k, v in hist.items()}
-        self._scale = scale
+        sq, coef = None, run.coef
+        for it in range(self.max_iter):
+            coef = sq.query if sq is not None else coef
+            G = grid.Phi @ coef
+            floor = grid.floor(G)
+            target = _annealed_spread(it, s_start, s_end, self.anneal_iter)
+            if target is not None:
+                run.sigma = max(target, floor) if self.grid_floor else target
+            elif run.plateau is None:
+                # the schedule ends here: sigma is frozen, so the objective is fixed
+                run.sigma = max(s_end, floor) if self.grid_floor else s_end
+                run.plateau = _Plateau(self.tol, self.n_iter_no_change, start=it)
+                sq = _Squarem(coef) if self.accelerate else None
+            sigma, m = run.sigma, run.n_draws
+            Y = (X[None] + sigma * eps[:m]).reshape(-1, D) if self.spread_data else X
+            try:
+                Rk, RtY, loglik, n_eff = _estep.estep_stats(Y, G, grid.log_weights,
+                                                            sigma * sigma, self.backend)
+            except FloatingPointError:
+                if sq is None or not sq.extrapolated:
+                    raise
+                sq.reject()  # an extrapolated step overflowed: continue from plain EM
+                continue
+            obj = float(np.mean(loglik))
+            for key, value in zip(run.history, (sigma, floor, obj, m, n_eff)):
+                run.history[key].append(value)
+            bar.update(sigma=f"{sigma:.3g}", loglik=f"{obj:.4f}", draws=m)
+            run.n_iter = it + 1
+            # `coef` is the generator just scored, so the best one is kept exactly
+            if run.plateau is not None and run.plateau.record(obj, coef, it):
+                if obj < run.plateau.best - self.tol and sq is None:
+                    run.status = "diverged"   # plain EM fell below its best
+                    return
+                if m == n_draws:
+                    run.status = "converged"
+                    return
+                # settled on m draws: double them (the first m are kept) and restart from the
+                # best generator
+                run.n_draws = min(2 * m, n_draws)
+                coef = run.plateau.tracker.best_params[0]
+                run.plateau = _Plateau(self.tol, self.n_iter_no_change, start=it + 1,
+                                       best=run.plateau.tracker.best_params)
+                sq = _Squarem(coef) if self.accelerate else None
+                continue
+            mapped = grid.mstep(Rk, RtY, self.ridge)
+            if sq is not None:
+                sq.update(obj, mapped)
+            else:
+                coef = mapped
+            run.coef = coef
+
+    def _verdict(self, run, s_end):
+        """``(converged, reason)`` of a finished run (the reason is the warning's message)."""
+        hist = run.history
         if self.spread_ < _STALL_FRACTION * self.spread_floor_:
             # below the grid resolution the responsibilities are hard and EM stalls (or
             # crawls): whatever the stopping rule says, this is not a converged fit
-            self.converged_ = False
-            warnings.warn(
+            return False, (
                 f"SpreadGenerator stalled rather than converged: spread {self.spread_:.3g} is "
                 f"below the grid resolution {self.spread_floor_:.3g} (mean effective nodes per "
                 f"point {hist['n_eff'][-1]:.2f}); responsibilities have hardened. Use "
-                "grid_floor=True, a larger spread or a larger n_grid.",
-                ConvergenceWarning, stacklevel=4)
-        elif status == "diverged":
-            warnings.warn(
-                f"SpreadGenerator did not converge: the objective fell to {hist['loglik'][-1]:.6g}, "
-                f"more than tol={tol:g} below its best {best:.6g} (sweep {self.best_iter_}); "
-                "the best generator is returned.", ConvergenceWarning, stacklevel=4)
-        elif not self.converged_:
-            warnings.warn(
-                f"SpreadGenerator did not converge: max_iter={self.max_iter} sweeps ran out at "
-                f"spread {self.spread_:.3g} (target {s_end:.3g}, grid floor "
-                f"{self.spread_floor_:.3g}) with {m} of n_draws={n_draws} spread draws per "
-                f"point; the log-likelihood improved by more than tol={tol:g} within the last "
-                f"{self.n_iter_no_change} sweeps or the schedule had not ended. Increase "
-                "max_iter or anneal faster.", ConvergenceWarning, stacklevel=4)
-        return self
+                "grid_floor=True, a larger spread or a larger n_grid.")
+        if run.status == "converged":
+            return True, (f"the log-likelihood improved by less than tol={self.tol:g} over "
+                          f"{self.n_iter_no_change} sweeps at spread {self.spread_:.3g} with "
+                          f"n_draws={self.n_draws_} spread draws per point")
+        if run.status == "diverged":
+            return False, (
+                f"SpreadGenerator did not converge: the objective fell to "
+                f"{hist['loglik'][-1]:.6g}, "
+                f"more than tol={self.tol:g} below its best {run.plateau.best:.6g} (sweep "
+                f"{self.best_iter_}); the best generator is returned.")
+        n_draws = self.n_draws if self.spread_data else 1
+        return False, (
+            f"SpreadGenerator did not converge: max_iter={self.max_iter} sweeps ran out at "
+            f"spread {self.spread_:.3g} (target {s_end:.3g}, grid floor "
+            f"{self.spread_floor_:.3g}) with {self.n_draws_} of n_draws={n_draws} spread draws per "
+            f"point; the log-likelihood improved by more than tol={self.tol:g} within the last "
+            f"{self.n_iter_no_change} sweeps or the schedule had not ended. Increase "
+            "max_iter or anneal faster.")
 
     # --------------------------------------------------------------- transforms
     def _check_X(self, X):
@@ -507,9 +558,8 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         return validate_data(self, X, dtype=np.float64, reset=False)
 
     def _posterior(self, X):
-        G = self._Phi_nodes @ self.coef_
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            return _estep.estep(X, G, self.log_weights_, self.spread_**2, self.backend)
+            return _estep.estep(X, self.node_images_, self.log_weights_, self.spread_**2, self.backend)
 
     def transform(self, X):
         r"""Posterior mean latent :math:`\mathbb E[z\mid y=x] = \sum_k r_k(x)\,z_k`.
@@ -559,7 +609,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         n_samples : int, default=1
-        random_state : None, int or numpy.random.Generator, default=None
+        random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
 
         Returns
         -------
@@ -579,7 +629,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
                 f"{_MAX_DRAW_ENTRIES} numbers; draw them in batches")
         r = float(self.latent_range)
         Z = truncnorm.rvs(-r, r, size=(int(n_samples), self.n_latent),
-                          random_state=np.random.default_rng(random_state))
+                          random_state=as_generator(random_state))
         Z = np.clip(Z, -r, r)  # guards the last ulp of the inversion; truncnorm stays inside
         return self._phi(Z) @ self.coef_, Z
 
@@ -611,7 +661,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         spread : float, default=None
             :math:`\sigma`; ``None`` uses ``spread_``. Below ``spread_floor_`` the grid
             mixture no longer stands for the continuous model.
-        random_state : None, int or numpy.random.Generator, default=None
+        random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
             Seeds the spread draw.
 
         Returns
@@ -623,16 +673,16 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         if isinstance(sigma, bool) or not (isinstance(sigma, Real) and math.isfinite(sigma)
                                            and sigma > 0):
             raise ValueError(f"spread must be a finite float > 0; got spread={spread!r}")
-        Y = X + sigma * np.random.default_rng(random_state).standard_normal(X.shape)
-        G = self._Phi_nodes @ self.coef_
+        Y = X + sigma * as_generator(random_state).standard_normal(X.shape)
         with np.errstate(over="raise", invalid="raise", divide="raise"):
-            return _estep.estep(Y, G, self.log_weights_, sigma**2, self.backend)[1]
+            return _estep.estep(Y, self.node_images_, self.log_weights_, sigma**2, self.backend)[1]
 
     def score(self, X, y=None):
         r"""Mean spread log-likelihood :math:`\frac1N\sum_n\log\tilde p(x_n+\sigma\epsilon_n)`.
 
-        One spread draw per point at ``spread_``, seeded by ``random_state`` (so repeated
-        calls agree); see :meth:`spread_log_likelihood`.
+        One spread draw per point at ``spread_``, from a fresh generator seeded by
+        ``random_state`` when it is an int (by 0 otherwise), so repeated calls agree and a
+        shared generator is never advanced; see :meth:`spread_log_likelihood`.
 
         Parameters
         ----------
@@ -643,7 +693,7 @@ class SpreadGenerator(TransformerMixin, BaseEstimator):
         -------
         float
         """
-        seed = self.random_state if not isinstance(self.random_state, np.random.Generator) else 0
+        seed = self.random_state if isinstance(self.random_state, Integral) else 0
         return float(np.mean(self.spread_log_likelihood(X, random_state=seed)))
 
     def manifold_distance(self, X, n_search=None):

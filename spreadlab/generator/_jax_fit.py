@@ -1,5 +1,7 @@
 """The JAX model behind ``SpreadVAE(decoder=..., encoder=...)``: one interface with the NumPy MLP
-(``step``, ``evaluate``, ``snapshot``/``restore``, ``encode``, ``decode``, ``log_likelihood``)."""
+(``step``, ``evaluate``, ``snapshot``/``restore``, ``encode``, ``decode``, ``log_likelihood``, and
+an optimizer ``opt`` with optax's ``init``/``update`` and its ``opt_state``: ``optax.adam`` or the
+user's here, :class:`spreadlab.generator._vae.Adam` there)."""
 import math
 
 import numpy as np

@@ -6,14 +6,14 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._trainer import Progress, Tracker, as_generator, fit_guard, warn_not_converged
 
 __all__ = ["SpreadVAE", "SpreadCollapseWarning"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
-_ADAM_B1, _ADAM_B2, _ADAM_EPS = 0.9, 0.999, 1e-8
 
 
 def _init_params(D, Z, H, mean, rng):
@@ -105,30 +105,67 @@ class SpreadCollapseWarning(UserWarning):
     """The spread is too small for the fit to be trusted (see :class:`SpreadVAE`)."""
 
 
+class Adam:
+    r"""Adam (Kingma & Ba 2015) on a dict of NumPy arrays, with optax's interface.
+
+    ``init(params) -> state`` and ``update(grads, state, params=None) -> (updates, state)``
+    as ``optax.adam``: given the gradient of a loss, the updates descend it, and the caller
+    adds them to the parameters. The built-in NumPy MLP of :class:`SpreadVAE` trains with it
+    (on the negated ELBO); a JAX model trains with ``optax.adam`` or the ``optimizer`` given.
+
+    .. math:: m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad
+              v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,\quad
+              u_t = -\eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spreadlab.generator._vae import Adam
+    >>> opt = Adam(0.1)
+    >>> params = {"w": np.array([1.0, -2.0])}
+    >>> state = opt.init(params)
+    >>> updates, state = opt.update({"w": 2 * params["w"]}, state)   # loss |w|^2
+    >>> updates["w"]   # the first step is -lr * sign(gradient)
+    array([-0.1,  0.1])
+    """
+
+    def __init__(self, learning_rate, b1=0.9, b2=0.999, eps=1e-8):
+        self.learning_rate, self.b1, self.b2, self.eps = learning_rate, b1, b2, eps
+
+    def init(self, params):
+        zeros = {k: np.zeros_like(v) for k, v in params.items()}
+        return 0, zeros, {k: v.copy() for k, v in zeros.items()}
+
+    def update(self, grads, state, params=None):
+        t, m, v = state
+        t, b1, b2 = t + 1, self.b1, self.b2
+        m = {k: b1 * m[k] + (1 - b1) * g for k, g in grads.items()}
+        v = {k: b2 * v[k] + (1 - b2) * g * g for k, g in grads.items()}
+        updates = {k: -self.learning_rate * (m[k] / (1 - b1**t))
+                   / (np.sqrt(v[k] / (1 - b2**t)) + self.eps) for k in grads}
+        return updates, (t, m, v)
+
+
 class _NumpyMLP:
-    """The built-in one-hidden-layer tanh MLP with its hand-derived gradient and Adam.
+    """The built-in one-hidden-layer tanh MLP with its hand-derived gradient, trained by
+    :class:`Adam`.
 
     Same interface as :class:`spreadlab.generator._jax_fit.JaxModel`.
     """
 
     def __init__(self, params, learning_rate, log_std):
         self.params = params
-        self.lr = learning_rate
         self.log_std = log_std  # None: learnt output noise (parameter ``tau``)
-        self.m = {k: np.zeros_like(v) for k, v in params.items()}
-        self.v = {k: np.zeros_like(v) for k, v in params.items()}
-        self.t = 0
+        self.opt = Adam(learning_rate)
+        self.opt_state = self.opt.init(params)
 
     def step(self, y, eps):
+        """One Adam step up the batch's ELBO; returns the ELBO before the step."""
         val, g = elbo_and_grad(self.params, y, eps, self.log_std)
-        self.t += 1
-        p, m, v, t = self.params, self.m, self.v, self.t
-        for k in p:  # Adam, ascending
-            m[k] = _ADAM_B1 * m[k] + (1 - _ADAM_B1) * g[k]
-            v[k] = _ADAM_B2 * v[k] + (1 - _ADAM_B2) * g[k] * g[k]
-            mh = m[k] / (1 - _ADAM_B1**t)
-            vh = v[k] / (1 - _ADAM_B2**t)
-            p[k] = p[k] + self.lr * mh / (np.sqrt(vh) + _ADAM_EPS)
+        updates, self.opt_state = self.opt.update({k: -gk for k, gk in g.items()},
+                                                  self.opt_state, self.params)
+        for k, u in updates.items():
+            self.params[k] = self.params[k] + u
         return val
 
     def evaluate(self, y, eps):
@@ -196,6 +233,52 @@ def _draw_noise(kernel, shape, rng):
         return np.asarray(kernel.sample(int(np.prod(shape)), rng), float).reshape(shape)
     return np.asarray(kernel.sample(shape[0], rng), float).reshape(shape)
 
+
+def _epoch(model, Y, batch_size, n_latent, rng):
+    """One pass of minibatch steps over Y in a random order; the mean ELBO of its batches."""
+    N = len(Y)
+    order = rng.permutation(N)
+    total = 0.0
+    for s in range(0, N, batch_size):
+        idx = order[s:s + batch_size]
+        total += model.step(Y[idx], rng.standard_normal((len(idx), n_latent))) * len(idx)
+    return total / N
+
+
+class _Bound:
+    """The evaluation bound of a fit: the model's ELBO on spread data and reparameterisation
+    draws fixed for the whole fit, so that epochs are compared on one objective."""
+
+    def __init__(self, model, Y, eps):
+        self.model, self.Y, self.eps = model, Y, eps
+
+    def __call__(self):
+        """``(mean bound, its standard error, encoder means, encoder stds, KL per dim)``; a
+        non-finite bound is ``(-inf, inf, ...)``."""
+        terms, mu, s, kl = self.model.evaluate(self.Y, self.eps)
+        if not np.all(np.isfinite(terms)):
+            return -np.inf, np.inf, mu, s, kl
+        return float(np.mean(terms)), float(np.std(terms) / math.sqrt(len(self.Y))), mu, s, kl
+
+    def initial(self):
+        """``(bound, standard error)`` at the initial parameters; a ValueError if not finite."""
+        try:
+            value, se = self()[:2]
+        except FloatingPointError as exc:
+            raise ValueError(f"SpreadVAE cannot evaluate its initial bound on X: {exc}. "
+                             "Standardise X") from exc
+        if not math.isfinite(value):
+            raise ValueError("SpreadVAE's initial bound on X is not finite: standardise X")
+        return value, se
+
+
+class _Epochs:
+    """State of a SpreadVAE run: per-epoch history, epochs run and the failure, if any."""
+
+    def __init__(self):
+        self.n_iter, self.failure = 0, None
+        self.history = {"elbo": [], "eval_elbo": [], "eval_se": [], "encoder_std": [],
+                        "kl_per_dim": [], "active_units": []}
 
 class SpreadVAE(TransformerMixin, BaseEstimator):
     r"""Deterministic decoder and Gaussian encoder trained on the ELBO of spread data.
@@ -275,9 +358,10 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         the best so far by more than ``tol * max(|best|, 1)`` nats per sample.
     n_iter_no_change : int, default=20
         Epochs without improvement of the evaluation bound before stopping.
-    random_state : None, int or numpy.random.Generator, default=None
+    random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
         Seeds the initial weights, the spread draws, the minibatches and the
-        reparameterisation draws (all NumPy draws, in both back ends).
+        reparameterisation draws (all NumPy draws, in both back ends); a fit is reproducible
+        given an int (the package's one random-state policy, :ref:`random-state`).
     verbose : bool, default=False
         tqdm progress bar.
 
@@ -302,6 +386,8 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         their bound (0: no epoch beat the initial parameters).
     n_iter_ : int
         Epochs run.
+    stop_reason_ : str
+        Why the fit stopped, in words (the warning's message when it did not converge).
     converged_ : bool
         True when the evaluation bound stopped improving by more than the relative ``tol``
         for ``n_iter_no_change`` epochs. With a constant learning rate this is a plateau of a
@@ -371,7 +457,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, 1e100, closed="right")],
         "tol": [Interval(Real, 0, 1, closed="both")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "random_state": [None, Interval(Integral, 0, None, closed="left"), np.random.Generator],
+        "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
     }
 
@@ -411,12 +497,36 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         -------
         self : SpreadVAE
         """
-        from threadpoolctl import threadpool_limits
-
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        rng = as_generator(self.random_state)
+        model, draw, sigma = self._make_model(X, rng)
+        bound = _Bound(model, X + draw(X.shape, rng) if self.noise == "spread" else X,
+                       rng.standard_normal((X.shape[0], self.n_latent)))
+        tracker, run = Tracker(maximize=True), _Epochs()
         # one BLAS thread: the matrices are small, and on shared cores the hand-offs between
         # BLAS threads cost more than they save (measured 2.6x (grid EM) and 5x (VAE) on digits)
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(X)
+        with fit_guard("SpreadVAE", where=lambda: f"in epoch {run.n_iter + 1}",
+                       advice="lower learning_rate or standardise X"), \
+                Progress(self.max_iter, "SpreadVAE", self.verbose) as bar:
+            value, se = bound.initial()
+            tracker.observe(value, (model.snapshot(), 0, se))
+            self._ascend(X, model, draw, bound, tracker, run, rng, bar)
+        snapshot, self.best_iter_, _ = tracker.best_params
+        model.restore(snapshot)
+        self.model_ = model
+        self.params_ = model.numpy_params()
+        self.n_iter_ = run.n_iter
+        self.diverged_ = run.failure is not None
+        self.converged_, self.stop_reason_ = tracker.converged, tracker.reason
+        self.noise_std_ = (float(math.exp(self.params_["tau"][0])) if self.noise == "learn"
+                           else float(sigma))
+        self.history_ = {k: np.asarray(v) for k, v in run.history.items()
+                         if v or k != "kl_per_dim"}
+        if not self.converged_:
+            warn_not_converged(self.stop_reason_, stacklevel=4)
+        if self.noise != "learn":
+            self._warn_small_spread(X, sigma, bound()[3])
+        return self
 
     # -- the two back ends -------------------------------------------------------------------
     def _numpy_model(self, X, rng):
@@ -490,102 +600,60 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         return (self._numpy_model if self.decoder is None else self._jax_model)(X, rng)
 
     # -- the fit -------------------------------------------------------------------------------
-    def _fit(self, X):
-        from tqdm.auto import tqdm
+    def _ascend(self, X, model, draw, bound, tracker, run, rng, bar):
+        """Epochs of stochastic ascent until the evaluation bound plateaus, falls or faults.
 
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        N, D = X.shape
-        Zd = self.n_latent
-        rng = np.random.default_rng(self.random_state)
-        model, draw, sigma = self._make_model(X, rng)
-        spread_data = self.noise == "spread"
-        Y_eval = X + draw(X.shape, rng) if spread_data else X
-        eps_eval = rng.standard_normal((N, Zd))
-        hist = {"elbo": [], "eval_elbo": [], "eval_se": [], "encoder_std": [], "kl_per_dim": [],
-                "active_units": []}
-
-        def evaluate():
-            terms, mu, s, kl = model.evaluate(Y_eval, eps_eval)
-            if not np.all(np.isfinite(terms)):
-                return -np.inf, np.inf, mu, s, kl
-            return (float(np.mean(terms)), float(np.std(terms) / math.sqrt(N)), mu, s, kl)
-
-        try:
-            with np.errstate(over="raise", invalid="raise", divide="raise"):
-                best, best_se = evaluate()[:2]
-        except FloatingPointError as exc:
-            raise ValueError(f"SpreadVAE cannot evaluate its initial bound on X: {exc}. "
-                             "Standardise X") from exc
-        if not math.isfinite(best):
-            raise ValueError("SpreadVAE's initial bound on X is not finite: standardise X")
-        best_snap, best_iter, failure = model.snapshot(), 0, None
-        self.converged_ = False
-        bar = tqdm(total=self.max_iter, disable=not self.verbose, desc="SpreadVAE", leave=False)
+        Updates ``run`` (history, epochs, failure) and ``tracker`` (best iterate
+        ``(snapshot, epoch, standard error)``, kept only on a gain above the relative ``tol``,
+        and the verdict).
+        """
+        hist = run.history
         for epoch in range(1, self.max_iter + 1):
+            run.n_iter = epoch
             try:
-                with np.errstate(over="raise", invalid="raise", divide="raise"):
-                    # the blog's outer loop: a fresh draw of the spread data every epoch
-                    Y = X + draw(X.shape, rng) if spread_data else X
-                    order = rng.permutation(N)
-                    total = 0.0
-                    for s in range(0, N, self.batch_size):
-                        idx = order[s:s + self.batch_size]
-                        total += model.step(Y[idx], rng.standard_normal((len(idx), Zd))) * len(idx)
-                    ev, se, mu, enc_s, kl = evaluate()
+                # the blog's outer loop: a fresh draw of the spread data every epoch
+                Y = X + draw(X.shape, rng) if self.noise == "spread" else X
+                elbo = _epoch(model, Y, self.batch_size, self.n_latent, rng)
+                ev, se, mu, enc_s, kl = bound()
             except FloatingPointError as exc:
-                failure = f"a floating-point fault ({exc})"
-            self.n_iter_ = epoch
-            if failure is None and not (math.isfinite(ev) and math.isfinite(total)):
-                failure = "a non-finite bound"
-            if failure is not None:
-                break
-            hist["elbo"].append(total / N)
-            hist["eval_elbo"].append(ev)
-            hist["eval_se"].append(se)
-            hist["encoder_std"].append(float(np.mean(enc_s)))
-            if kl is not None:
-                hist["kl_per_dim"].append(kl)
-            hist["active_units"].append(int(np.sum(np.var(mu, axis=0) > 0.01)))
-            bar.update(1)
-            bar.set_postfix(elbo=f"{ev:.4f}")
+                return self._diverged(tracker, run, f"a floating-point fault ({exc})")
+            if not (math.isfinite(ev) and math.isfinite(elbo)):
+                return self._diverged(tracker, run, "a non-finite bound")
+            for key, value in (("elbo", elbo), ("eval_elbo", ev), ("eval_se", se),
+                               ("encoder_std", float(np.mean(enc_s))), ("kl_per_dim", kl),
+                               ("active_units", int(np.sum(np.var(mu, axis=0) > 0.01)))):
+                if value is not None:
+                    hist[key].append(value)
+            bar.update(elbo=f"{ev:.4f}")
+            best, (_, best_iter, best_se) = tracker.best_value, tracker.best_params
             scale = max(abs(best), 1.0)
             if ev > best + self.tol * scale:
-                best, best_se, best_iter, best_snap = ev, se, epoch, model.snapshot()
+                tracker.observe(ev, (model.snapshot(), epoch, se))
             elif epoch - best_iter >= self.n_iter_no_change:
                 # a plateau, or a fall: the median bound since the best far below it
                 typical = float(np.median(hist["eval_elbo"][best_iter:]))
                 if best - typical > _DIVERGE_SE * best_se + _DIVERGE_REL * scale:
-                    failure = (
+                    return self._diverged(tracker, run, (
                         f"the evaluation bound fell from {best:.6g} (epoch {best_iter}) to a "
                         f"median {typical:.6g} over the {epoch - best_iter} epochs since (more "
                         f"than {_DIVERGE_SE:g} standard errors ({best_se:.3g}) plus "
-                        f"{_DIVERGE_REL:g} of its magnitude)")
-                else:
-                    self.converged_ = True
-                break
-        bar.close()
-        model.restore(best_snap)
-        self.model_ = model
-        self.params_ = model.numpy_params()
-        self.best_iter_ = best_iter
-        self.diverged_ = failure is not None
-        self.noise_std_ = (float(math.exp(self.params_["tau"][0])) if self.noise == "learn"
-                           else float(sigma))
-        self.history_ = {k: np.asarray(v) for k, v in hist.items() if v or k != "kl_per_dim"}
-        if failure is not None:
-            warnings.warn(
-                f"SpreadVAE diverged in epoch {self.n_iter_}: {failure}. Returning the best "
-                f"iterate (epoch {best_iter}, evaluation bound {best:.6g}); lower learning_rate "
-                "or standardise X.", ConvergenceWarning, stacklevel=4)
-        elif not self.converged_:
-            warnings.warn(
-                f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
-                f"evaluation bound still improved by more than tol={self.tol:g} (relative) "
-                f"within {self.n_iter_no_change} epochs (best {best:.6g} at epoch {best_iter}). "
-                "Increase max_iter.", ConvergenceWarning, stacklevel=4)
-        if self.noise != "learn":
-            self._warn_small_spread(X, sigma, evaluate()[3])
-        return self
+                        f"{_DIVERGE_REL:g} of its magnitude)"))
+                return tracker.stop(True, (
+                    f"the evaluation bound improved by less than tol={self.tol:g} (relative) "
+                    f"over {epoch - best_iter} epochs"))
+        _, best_iter, _ = tracker.best_params
+        tracker.stop(False, (
+            f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
+            f"evaluation bound still improved by more than tol={self.tol:g} (relative) "
+            f"within {self.n_iter_no_change} epochs (best {tracker.best_value:.6g} at epoch "
+            f"{best_iter}). Increase max_iter."))
+
+    def _diverged(self, tracker, run, failure):
+        run.failure = failure
+        tracker.stop(False, (
+            f"SpreadVAE diverged in epoch {run.n_iter}: {failure}. Returning the best "
+            f"iterate (epoch {tracker.best_params[1]}, evaluation bound "
+            f"{tracker.best_value:.6g}); lower learning_rate or standardise X."))
 
     def _warn_small_spread(self, X, sigma, enc_s):
         data_scale = float(np.sqrt(np.mean(np.var(X, axis=0))))
@@ -667,7 +735,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         n_samples : int, default=1
-        random_state : None, int or numpy.random.Generator, default=None
+        random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
 
         Returns
         -------
@@ -677,7 +745,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive integer; got n_samples={n_samples!r}")
-        rng = np.random.default_rng(random_state)
+        rng = as_generator(random_state)
         Z = (rng.standard_normal((n_samples, self.n_latent)) if self.prior is None
              else _draw_noise(self.prior, (n_samples, self.n_latent), rng))
         return self._fitted_model().decode(Z), Z
@@ -701,7 +769,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
             :math:`\sigma` of an isotropic Gaussian spread; ``None`` uses the fitted kernel
             (``kernel``, or ``spread``).
         n_importance : int, default=200
-        random_state : None, int or numpy.random.Generator, default=None
+        random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
             Seeds the spread draw and the importance draws.
 
         Returns
@@ -721,7 +789,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
                 f" importance weights; the budget is {_MAX_WEIGHTS:.0e} (score fewer rows at a time)")
         if not 1e-50 <= sigma <= 1e50:
             raise ValueError(f"spread must be in [1e-50, 1e50]; got spread={sigma!r}")
-        rng = np.random.default_rng(random_state)
+        rng = as_generator(random_state)
         if isinstance(self._fitted_model(), _NumpyMLP):
             Y = X + sigma * rng.standard_normal(X.shape)
             return self._fitted_model().log_likelihood(Y, sigma, n_importance, rng)
@@ -732,7 +800,10 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         return self._fitted_model().log_likelihood(Y, kernel, n_importance, rng)
 
     def score(self, X, y=None):
-        """Mean :meth:`spread_log_likelihood` at ``spread`` (seeded by ``random_state``).
+        """Mean :meth:`spread_log_likelihood` at ``spread``.
+
+        The draws come from a fresh generator seeded by ``random_state`` when it is an int
+        (by 0 otherwise), so repeated calls agree and a shared generator is never advanced.
 
         Parameters
         ----------
@@ -743,7 +814,7 @@ class SpreadVAE(TransformerMixin, BaseEstimator):
         -------
         float
         """
-        seed = self.random_state if not isinstance(self.random_state, np.random.Generator) else 0
+        seed = self.random_state if isinstance(self.random_state, Integral) else 0
         return float(np.mean(self.spread_log_likelihood(X, n_importance=50, random_state=seed)))
 
     def __sklearn_tags__(self):
