@@ -77,7 +77,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["ConvergenceWarning", "Convergence", "Progress", "Tracker", "as_generator",
+__all__ = ["ConvergenceWarning", "Convergence", "PlainNumbersMixin", "check_plain_numbers", "Progress", "Tracker", "as_generator",
            "distance_to_fixed_point", "fit_guard", "fixed_point", "rel_change",
            "warn_not_converged"]
 
@@ -260,6 +260,33 @@ class Tracker:
     @property
     def reason(self):
         return self.verdict.reason
+
+
+def check_plain_numbers(params):
+    """Refuse numeric parameter values that scikit-learn's ``Interval`` checks cannot read.
+
+    ``fractions.Fraction`` and ``decimal.Decimal`` are numbers, but the interval check calls
+    NumPy ufuncs on them (a TypeError naming nothing), and an integer beyond the float range
+    overflows there; both are refused here by parameter name.
+    """
+    for name, value in params.items():
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Number):
+            continue
+        if not isinstance(value, (int, float, np.number)):
+            raise TypeError(f"{name} must be an int or a float; got {type(value).__name__} "
+                            f"{value!r}")
+        if isinstance(value, int) and abs(value) > 2**1023:
+            raise ValueError(f"{name} must be a finite number; got an integer too large for a "
+                             f"float ({len(str(abs(value)))} digits)")
+
+
+class PlainNumbersMixin:
+    """Estimator mixin: :func:`check_plain_numbers` on the parameters before scikit-learn's
+    own validation (put it first among the bases)."""
+
+    def _validate_params(self):
+        check_plain_numbers(self.get_params(deep=False))
+        super()._validate_params()
 
 
 def warn_not_converged(message, stacklevel=3):

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import _short, as_count, check_rng
+from ._validation import _short, as_count, as_float_array, check_rng
 
 __all__ = ["LearnedSpread", "learn_spread", "LinearFit", "fit_linear_generator"]
 
@@ -271,9 +271,9 @@ def _as_gaussian_pair(p, q):
 
 
 def _as_samples(value, name, dim=None):
-    arr = np.asarray(value, dtype=float) if not isinstance(value, (str, bytes)) else None
-    if arr is None or arr.dtype == object:
+    if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be an array of samples or a spreadlab distribution; got {value!r}")
+    arr = as_float_array(value, name)   # ragged lists, overflow and NaN/inf named
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:

@@ -493,6 +493,12 @@ RUN_KNOWN = os.environ.get("SPREADLAB_FUZZ_RUN_KNOWN", "") not in ("", "0")
 
 # findings fixed since: they always run, as regression tests named by their reproducer
 FIXED = {
+    # issue 21 round 3 (budgets and exotic numbers; fixed after the merge of the generator,
+    # kernel and trainer work)
+    "make_curve(10**12, 0)",
+    "SpreadGenerator(n_latent=1, spread=Fraction(1, 3), max_iter=3, random_state=0).fit(make_curve(60, random_state=0)[0])",
+    "two_sample_test(-10**400, np.zeros((4, 2)), 'auto', n_permutations=18, rng=0)",
+    "learn_spread([[1.0, 2.0], [3.0]], (0.75+9j), n_restarts=1, max_iter=20)",
     # ICA inputs (issue 9, session 3)
     "LaplacePrior().sample([], 12)",
     "LaplacePrior().sample(np.random.default_rng(0), -inf)",

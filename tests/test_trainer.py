@@ -1,6 +1,8 @@
 """The shared trainer skeleton (spreadlab/_trainer.py) and its use by SpreadICA."""
 import math
 import warnings
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -123,3 +125,37 @@ def test_spread_ica_keeps_no_temporary_state(small):
             keys = set(vars(est))
             before = est.score(small)
             assert set(vars(est)) == keys and est.score(small) == before   # score leaves it alone
+
+
+# ---- issue 21: parameter values scikit-learn's interval checks cannot read, refused by name
+@pytest.mark.parametrize("make", [
+    lambda: __import__("spreadlab").SpreadICA(2, tol=Fraction(1, 3)),
+    lambda: __import__("spreadlab").SpreadICA(2, tol=10**400),
+    lambda: __import__("spreadlab").SpreadGenerator(1, spread=Fraction(1, 3), max_iter=3),
+    lambda: __import__("spreadlab").SpreadGenerator(1, tol=10**400),
+    lambda: __import__("spreadlab").SpreadVAE(1, tol=Decimal("0.1"), max_iter=2),
+], ids=["ica-tol-Fraction", "ica-tol-10**400", "generator-spread-Fraction", "generator-tol-10**400",
+        "vae-tol-Decimal"])
+def test_exotic_number_parameters_are_refused_by_name(make):
+    import spreadlab
+
+    X = spreadlab.make_curve(60, random_state=0)[0]
+    est = make()
+    with pytest.raises((TypeError, ValueError), match=r"^(tol|spread) must be"):
+        est.fit(X)
+
+
+def test_spreadica_n_components_true_is_a_named_type_error():
+    import spreadlab
+
+    X = spreadlab.make_ica_data(200, 3, 2, random_state=0)[0]
+    with pytest.raises(TypeError, match="n_components must be an int or None, not a boolean"):
+        spreadlab.SpreadICA(n_components=True).fit(X)
+
+
+def test_spreadica_max_iter_uint64_max_is_refused_up_front():
+    import spreadlab
+
+    X = spreadlab.make_ica_data(200, 3, 2, random_state=0)[0]
+    with pytest.raises(ValueError, match="max_iter"):
+        spreadlab.SpreadICA(2, max_iter=np.uint64(2**64 - 1)).fit(X)

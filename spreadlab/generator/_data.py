@@ -11,11 +11,12 @@ __all__ = ["make_sheet", "make_curve", "sheet_function", "bowl_function", "curve
 
 def as_latent(z, n_latent, name="z"):
     """``z`` as a finite float array of shape (n, n_latent), or a TypeError/ValueError naming it."""
-    try:
-        arr = np.asarray(z, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of numbers of shape (n_samples, {n_latent}); "
-                        f"got {type(z).__name__}") from None
+    from .._validation import as_float_array
+
+    arr = as_float_array(z, name)   # type, overflow (10**400) and NaN/inf, named
+    if arr.size and np.max(np.abs(arr)) > 1e150:   # the sheets square z: keep z**2 finite
+        raise ValueError(f"{name} must have entries of magnitude <= 1e150 (the generators square "
+                         f"them); got {np.max(np.abs(arr)):.3g}")
     if arr.ndim != 2 or arr.shape[1] != n_latent or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be a finite array of shape (n_samples, {n_latent}); got "
                          f"shape {arr.shape}" + ("" if np.all(np.isfinite(arr)) else " with NaN/inf"))

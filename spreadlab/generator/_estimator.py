@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._trainer import Progress, Tracker, as_generator, fit_guard, warn_not_converged
+from .._trainer import PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, warn_not_converged
 from . import _basis, _estep
 
 __all__ = ["SpreadGenerator"]
@@ -188,7 +188,7 @@ class _Sweeps:
         return self.coef, self.n_iter - 1
 
 
-class SpreadGenerator(TransformerMixin, BaseEstimator):
+class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     r"""Deterministic nonlinear generator :math:`x = g_W(z)` trained by exact spread EM.
 
     The generator :math:`g_W(z) = W\phi(z)` (``phi``: Gaussian RBFs on a grid of

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._trainer import Progress, Tracker, as_generator, fit_guard, warn_not_converged
+from .._trainer import PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, warn_not_converged
 
 __all__ = ["SpreadVAE", "SpreadCollapseWarning"]
 
@@ -280,7 +280,7 @@ class _Epochs:
         self.history = {"elbo": [], "eval_elbo": [], "eval_se": [], "encoder_std": [],
                         "kl_per_dim": [], "active_units": []}
 
-class SpreadVAE(TransformerMixin, BaseEstimator):
+class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     r"""Deterministic decoder and Gaussian encoder trained on the ELBO of spread data.
 
     The blog's recipe ("a simple modification of standard VAE training with an outer loop

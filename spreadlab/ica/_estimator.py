@@ -11,7 +11,7 @@ from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transf
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._trainer import (ConvergenceWarning, Progress, as_generator, distance_to_fixed_point,
+from .._trainer import (ConvergenceWarning, PlainNumbersMixin, Progress, as_generator, distance_to_fixed_point,
                         fit_guard, fixed_point, rel_change, warn_not_converged)
 from .._validation import _short, as_count, as_float_array
 from ._estep import ESTEPS, m_step, point_mass_estep
@@ -28,6 +28,9 @@ class ComplexDataError(TypeError, ValueError):
     input), and the ``ValueError`` scikit-learn's estimator checks expect."""
 
 
+# Budget of iterations per stage: max_iter above it is refused up front (a fit that long would
+# run for days; np.uint64(2**64 - 1) overflowed the iteration arithmetic inside the fit).
+_MAX_ITER = 10**7
 # Largest number of component combinations K**Z the exact E-step enumerates.
 _MAX_EXACT_COMBINATIONS = 729
 # Starting spread of the schedule, in units of the source scale (see auto_spread).
@@ -111,7 +114,7 @@ def auto_spread(X, n_components):
     return float(spread)
 
 
-class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class SpreadICA(PlainNumbersMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     r"""Linear ICA by (spread) EM, for noise-free or noisy data.
 
     Model: :math:`x = A s + \gamma\epsilon` with independent unit-variance
@@ -243,7 +246,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         stage alone when the terminal ML stage follows).  ``anneal=0`` with
         ``finish=None`` is the paper's fixed-spread EM.
     max_iter : int, default=500
-        Maximum iterations *per stage* (one iteration is one SQUAREM cycle of
+        Maximum iterations *per stage*, at most ``10**7`` (a budget refused up front) (one iteration is one SQUAREM cycle of
         at least three EM maps when ``accelerate="squarem"``); for the
         terminal stage, Newton iterations per smoothing level.
     tol : float, default=1e-4
@@ -361,7 +364,7 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         "n_draws": [Interval(Integral, 1, 100_000, closed="both")],
         "anneal": [StrOptions({"auto"}), Interval(Integral, 0, 40, closed="both")],
         "finish": [StrOptions({"ml", "noisy_ml"}), None],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, _MAX_ITER, closed="both")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "accelerate": [StrOptions({"squarem"}), None],
         "init": [StrOptions({"pca"}), "array-like"],
@@ -428,7 +431,10 @@ class SpreadICA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
         return X
 
     def _resolve(self, n_samples, n_features):
-        Z = n_features if self.n_components is None else self.n_components
+        if isinstance(self.n_components, (bool, np.bool_)):
+            raise TypeError(f"n_components must be an int or None, not a boolean; got "
+                            f"{self.n_components!r}")
+        Z = n_features if self.n_components is None else int(self.n_components)
         if Z > n_features:
             raise ValueError(
                 f"n_components must be <= n_features={n_features}; got n_components={Z}"
