@@ -73,3 +73,27 @@ def test_sweep_takes_a_config_or_its_fields_as_keywords(monkeypatch):
         ica_sweep([0.1], n_sample=300)
     with pytest.raises(TypeError, match="config must be an ICASweepConfig"):
         ica_sweep([0.1], {"n_samples": 300})
+
+
+# ---- issue 21 reproducers in the experiment helpers: a named error, not an AttributeError,
+# KeyError or FileExistsError from deep inside
+def test_plot_ica_traces_empty_list_is_a_named_type_error():
+    from spreadlab.ica import plot_ica_traces
+
+    with pytest.raises(TypeError, match="traces must be a non-empty dict"):
+        plot_ica_traces([])
+
+
+def test_plot_ica_sweep_unknown_key_is_a_named_value_error():
+    from spreadlab.ica import plot_ica_sweep
+
+    rows = [{"method": "FastICA", "gamma": 0.1, "mixing_error": 0.02}]
+    with pytest.raises(ValueError, match="key='nope'"):
+        plot_ica_sweep(rows, key="nope")
+
+
+def test_demo_ica_dev_null_is_refused_before_anything_runs():
+    from spreadlab.ica import demo_ica
+
+    with pytest.raises(ValueError, match="outdir must be a folder"):
+        demo_ica("/dev/null")

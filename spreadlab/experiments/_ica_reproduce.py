@@ -296,6 +296,9 @@ def _check_outdir(outdir):
         raise TypeError(f"outdir must be a str or os.PathLike path; got {_short(outdir)}")
     if not path:
         raise ValueError("outdir must be a non-empty path; got ''")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"outdir must be a folder (or a path to create); {path!r} exists and "
+                         "is not a folder")
     return path
 
 

@@ -533,6 +533,9 @@ def plot_ica_traces(traces, ax=None, xlabel="E-steps", ylabel="Amari distance to
     'log'
     >>> plt.close(ax.figure)
     """
+    if not isinstance(traces, dict) or not traces:
+        raise TypeError(f"traces must be a non-empty dict of label -> values or (x, y); got "
+                        f"{_short(traces)}")
     ax = _new_ax(ax)
     for label, t in traces.items():
         if isinstance(t, tuple) and len(t) == 2:
@@ -583,6 +586,12 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None, bars="range"):
     """
     if bars not in ("range", "se"):
         raise ValueError(f"bars must be 'range' or 'se'; got bars={bars!r}")
+    rows = list(rows)
+    for name, value in (("x", x), ("key", key)):
+        missing = [r for r in rows if not isinstance(r, dict) or value not in r or "method" not in r]
+        if missing or not rows:
+            raise ValueError(f"{name}={value!r}: every row must be a dict with 'method' and "
+                             f"{value!r}; got {_short(missing[0] if missing else rows)}")
     ax = _new_ax(ax)
     markers = {"classical EM": "o", "spread EM": "s", "spread EM + ML finish": "D",
                "FastICA": "^"}
