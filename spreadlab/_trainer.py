@@ -77,7 +77,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["ConvergenceWarning", "Convergence", "PlainNumbersMixin", "check_plain_numbers", "Progress", "Tracker", "as_generator",
+__all__ = ["ConvergenceWarning", "Convergence", "PlainNumbersMixin", "check_plain_numbers", "score_seed", "Progress", "Tracker", "as_generator",
            "distance_to_fixed_point", "fit_guard", "fixed_point", "rel_change",
            "warn_not_converged"]
 
@@ -127,6 +127,17 @@ def as_generator(random_state, name="random_state"):
         return np.random.default_rng(int(random_state))
     raise TypeError(f"{name} must be None, an int >= 0 or a numpy.random.Generator; "
                     f"got {type(random_state).__name__} {random_state!r}")
+
+
+def score_seed(random_state):
+    """The seed of ``score``'s draws: ``random_state`` when it is an int, else 0.
+
+    ``score`` draws from a fresh generator with this seed, so repeated calls agree and a
+    generator shared with ``fit`` is never advanced (the policy of all three estimators).
+    """
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    return 0
 
 
 @contextlib.contextmanager

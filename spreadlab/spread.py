@@ -13,7 +13,7 @@ import contextlib
 
 import numpy as np
 
-from ._integration import breakpoints, budget_in_force, check_budget, support_1d, time_budget
+from ._integration import budget_in_force, check_budget, support_1d, time_budget
 from ._validation import as_count, as_float_array, check_rng, time_budget_seconds
 from .distributions._base import Distribution, check_distribution
 from .distributions._gaussian import Delta, Gaussian

@@ -8,7 +8,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._trainer import PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, warn_not_converged
+from .._trainer import (PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, score_seed,
+                        warn_not_converged)
 from . import _basis, _estep
 
 __all__ = ["SpreadGenerator"]
@@ -693,8 +694,7 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         -------
         float
         """
-        seed = self.random_state if isinstance(self.random_state, Integral) else 0
-        return float(np.mean(self.spread_log_likelihood(X, random_state=seed)))
+        return float(np.mean(self.spread_log_likelihood(X, random_state=score_seed(self.random_state))))
 
     def manifold_distance(self, X, n_search=None):
         r"""Distance of each point to the fitted manifold, :math:`\min_z\|x - g(z)\|`.

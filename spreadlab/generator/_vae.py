@@ -9,7 +9,8 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._trainer import PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, warn_not_converged
+from .._trainer import (PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, score_seed,
+                        warn_not_converged)
 
 __all__ = ["SpreadVAE", "SpreadCollapseWarning"]
 
@@ -814,8 +815,8 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         -------
         float
         """
-        seed = self.random_state if isinstance(self.random_state, Integral) else 0
-        return float(np.mean(self.spread_log_likelihood(X, n_importance=50, random_state=seed)))
+        return float(np.mean(self.spread_log_likelihood(X, n_importance=50,
+                                                        random_state=score_seed(self.random_state))))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,7 +1,6 @@
 """SpreadICA: EM for linear ICA with spread noise (works for noise-free data)."""
 import functools
 import math
-import numbers
 import re
 from numbers import Integral, Real
 
@@ -12,7 +11,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._trainer import (ConvergenceWarning, PlainNumbersMixin, Progress, as_generator, distance_to_fixed_point,
-                        fit_guard, fixed_point, rel_change, warn_not_converged)
+                        fit_guard, fixed_point, rel_change, score_seed,
+                        warn_not_converged)
 from .._validation import _short, as_count, as_float_array
 from ._estep import ESTEPS, m_step, point_mass_estep
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
@@ -766,7 +766,7 @@ class SpreadICA(PlainNumbersMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         rs = self.random_state
-        rng = np.random.default_rng(rs if isinstance(rs, numbers.Integral) else 0)
+        rng = np.random.default_rng(score_seed(rs))
         Xc = X - self.mean_
         K, log_det = self._whitening, self._log_det_whitening
         U = Xc if K is None else Xc @ K.T
