@@ -21,7 +21,10 @@ compare the two objectives at this budget, they are not converged state-of-the-a
 One JSON file per point in benchmarks/results/vae_sigma_sweep/ (a rerun resumes). Nothing is
 asserted; the table goes to docs/generator_sigma_sweep.md and benchmarks/README.md.
 
-Run:  python benchmarks/bench_vae_sigma_sweep.py [--quick]
+With ``--digits``: the same on scikit-learn's 8x8 digits / 16 (5 random 1437/360 splits, Z = 2;
+no known manifold, so no precision).
+
+Run:  python benchmarks/bench_vae_sigma_sweep.py [--quick] [--digits]
 """
 import json
 import os
@@ -40,6 +43,7 @@ from spreadlab.generator import SpreadCollapseWarning, SpreadVAE, spread_elbo, s
 from spreadlab import Gaussian
 
 QUICK = "--quick" in sys.argv
+DATA = "digits" if "--digits" in sys.argv else "blob"
 SEEDS = list(range(1 if QUICK else 5))
 SIGMAS = (0.3, 0.1, 0.03, 0.01)
 SIDES = {"both": "spread", "one": "fixed"}
@@ -47,6 +51,16 @@ N_TRAIN, N_TEST = 1000, 300
 EPOCHS, REFIT_EPOCHS = (3, 2) if QUICK else (30, 20)
 OUT = Path(__file__).resolve().parent / "results" / ("vae_sigma_sweep_quick" if QUICK else
                                                      "vae_sigma_sweep")
+
+
+def load(seed):
+    """Training and held-out images: blobs (known manifold) or digits (a random 1437/360 split)."""
+    if DATA == "blob":
+        return make_images(N_TRAIN, random_state=seed)[0], make_images(N_TEST, random_state=1000 + seed)[0]
+    from sklearn.datasets import load_digits
+    X = load_digits().data / 16.0
+    idx = np.random.default_rng(seed).permutation(len(X))
+    return X[idx[:1437]], X[idx[1437:]]
 
 
 def refit_encoder(dec, enc, params, Y_train_fn, kernel, seed, epochs, batch=128, lr=3e-3):
@@ -93,11 +107,10 @@ def held_out_ll(dec, enc, params, Y, kernel, K, seed):
 
 
 def run_point(sigma, side, seed):
-    path = OUT / f"blob_s{sigma}_{side}_seed{seed}.json"
+    path = OUT / f"{DATA}_s{sigma}_{side}_seed{seed}.json"
     if path.exists():
         return json.loads(path.read_text())
-    X, _ = make_images(N_TRAIN, random_state=seed)
-    Xt, _ = make_images(N_TEST, random_state=1000 + seed)
+    X, Xt = load(seed)
     scale = float(np.sqrt(np.sum(np.var(Xt, axis=0))))   # root total variance
     Yt = Xt + sigma * np.random.default_rng(2000 + seed).standard_normal(Xt.shape)  # shared draw
     dec, enc, init = mlp_model(X.shape[1], 2, width=64)
@@ -111,9 +124,10 @@ def run_point(sigma, side, seed):
         vae.fit(X)
     wall = time.perf_counter() - t
     S = vae.sample(1000, random_state=seed)[0]
-    prec = distance_to_manifold(S[:50], render_images, 2) / scale
+    prec = (distance_to_manifold(S[:50], render_images, 2) / scale if DATA == "blob"
+            else np.array([np.nan]))     # digits: no known manifold
     cov = nearest_sample_distance(Xt, S) / scale
-    mmd = mmd_permutation_test(S[:N_TEST], Xt, n_permutations=200, random_state=seed)
+    mmd = mmd_permutation_test(S[:len(Xt)], Xt, n_permutations=200, random_state=seed)
     own = held_out_ll(dec, enc, vae.params_, Yt, kernel, 200, seed)
     t = time.perf_counter()
     refit = refit_encoder(dec, enc, vae.params_,
@@ -123,7 +137,7 @@ def run_point(sigma, side, seed):
     ll100 = held_out_ll(dec, enc, refit, Yt, kernel, 100, seed)
     ll200 = held_out_ll(dec, enc, refit, Yt, kernel, 200, seed)
     collapse = [str(w.message)[:100] for w in caught if issubclass(w.category, SpreadCollapseWarning)]
-    row = dict(data="blob", sigma=sigma, side=side, seed=seed, scale=scale,
+    row = dict(data=DATA, sigma=sigma, side=side, seed=seed, scale=scale,
                precision=float(prec.mean()), coverage=float(cov.mean()),
                mmd2=float(mmd[0] if isinstance(mmd, tuple) else mmd.statistic),
                mmd_p=float(mmd[1] if isinstance(mmd, tuple) else mmd.p_value),
@@ -150,7 +164,7 @@ def se(x):
 def main():
     print_machine()
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "machine.json").write_text(json.dumps(machine_info(), default=str))
+    (OUT / f"machine_{DATA}.json").write_text(json.dumps(machine_info(), default=str))
     t0 = time.perf_counter()
     rows = []
     for seed in SEEDS:
@@ -158,7 +172,7 @@ def main():
             for side in SIDES:   # paired: both sides of one (sigma, seed) back to back
                 r = run_point(sigma, side, seed)
                 rows.append(r)
-                print(f"sigma={sigma} {side} seed={seed}: prec {r['precision']:.3f} "
+                print(f"{DATA} sigma={sigma} {side} seed={seed}: prec {r['precision']:.3f} "
                       f"cov {r['coverage']:.3f} p {r['mmd_p']:.3f} ll {r['ll_refit_K200']:.1f} "
                       f"(own {r['ll_own']:.1f}, K200-K100 {r['ll_K200_minus_K100']:.2f}) "
                       f"{r['fit_seconds']:.0f}s {r['collapse_warning'][:40]}", flush=True)
