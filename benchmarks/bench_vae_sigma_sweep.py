@@ -146,7 +146,7 @@ def run_point(sigma, side, seed):
                ll_refit_K200_se=float(ll200.std(ddof=1) / np.sqrt(len(ll200))),
                ll_K200_minus_K100=float((ll200 - ll100).mean()),
                ll_K200_minus_K100_se=float((ll200 - ll100).std(ddof=1) / np.sqrt(len(ll200))),
-               enc_std=float(vae.history_["enc_std"][-1]) if "enc_std" in vae.history_ else None,
+               enc_std=float(vae.history_["encoder_std"][-1]),   # null in the committed results (a wrong history key then)
                converged=bool(vae.converged_), diverged=bool(vae.diverged_),
                n_iter=int(vae.n_iter_), best_iter=int(vae.best_iter_), fit_seconds=wall,
                refit_seconds=refit_s, collapse_warning=collapse[0] if collapse else "")
