@@ -232,6 +232,12 @@ def _build():
                  "(I + S)^-1 along Delta is 1 / (1 + variance of S along Delta).",
                  _close(0.6**2 / (2.0 * (1.0 + 4.0 * 10.0 ** (-7.0 / 8.0))), 1e-9),
                  {"why": ("the letter of the reason offered in the exercise", _is("a"))}),
+        "9.1": E("number", "a Laplace(0, b) law has variance 2 b^2: match it to sigma^2 at sigma = 0.1.",
+                 _close(0.1 / np.sqrt(2.0), 1e-6)),
+        # 14 x 14 images: D = 196 pixels, sigma = 0.1
+        "9.2": E("number", "E||eps||^2 = D sigma^2 under N(0, sigma^2 I): the expected log density is "
+                 "-(D/2) log(2 pi e sigma^2) with D = 196.",
+                 _close(-196 / 2 * np.log(2 * np.pi * np.e * 0.1**2), 1e-6)),
     }
     return ex
 
@@ -247,14 +253,14 @@ def _exercises():
 
 
 EXERCISES = ("1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2", "5.1", "5.2", "6.1", "6.2", "6.3",
-             "7.1", "7.2", "7.3", "8.1", "8.2", "8.3")
+             "7.1", "7.2", "7.3", "8.1", "8.2", "8.3", "9.1", "9.2")
 #: The kind of each exercise: "number", "symbolic", or "number + explanation" (a checkable second part).
 EXERCISE_KINDS = {
     "1.1": "number", "1.2": "number + explanation", "2.1": "symbolic", "2.2": "number",
     "3.1": "number + explanation", "3.2": "number", "4.1": "number", "4.2": "number + explanation",
     "5.1": "number + explanation", "5.2": "number", "6.1": "number", "6.2": "number + explanation",
     "6.3": "number", "7.1": "number", "7.2": "number", "7.3": "number", "8.1": "number",
-    "8.2": "number + explanation", "8.3": "number + explanation",
+    "8.2": "number + explanation", "8.3": "number + explanation", "9.1": "number", "9.2": "number",
 }
 
 

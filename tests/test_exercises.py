@@ -5,6 +5,7 @@ checker; wrong answers are the mistakes a student is likely to make. A checker m
 the right answer, reject the wrong one, and never show the expected value.
 """
 
+import math
 import pathlib
 import re
 
@@ -54,6 +55,10 @@ CASES = {
     "8.2": (500.0, {"bounded": False}, 5e-4),
     # 0.36 / (2 (1 + 4 * 10^(-7/8))); wrong: the isotropic 0.36 / 10
     "8.3": (0.36 / (2 * (1 + 4 * 10 ** (-7 / 8))), {"why": "a"}, 0.036),
+    # Var Laplace(0, b) = 2 b^2 = sigma^2 at sigma = 0.1; wrong: b = sigma (variance 2 sigma^2)
+    "9.1": (0.1 / 2 ** 0.5, {}, 0.1),
+    # -(196/2) log(2 pi e 0.01) = 262.99...; wrong: without the e (the mean of ||eps||^2 / sigma^2 forgotten)
+    "9.2": (-98 * math.log(2 * math.pi * math.e * 0.01), {}, -98 * math.log(2 * math.pi * 0.01)),
 }
 
 
