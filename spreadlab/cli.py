@@ -239,7 +239,9 @@ def cmd_kernel_check(args, out):
             plot_cf(sub, ax=ax)
         fig.tight_layout()
         # the format is named explicitly so matplotlib never appends an extension to the path
-        fig.savefig(args.plot, format=os.path.splitext(args.plot)[1][1:].lower())
+        from .plotting._style import save_figure
+
+        save_figure(fig, args.plot)
         print(f"Plot saved to {args.plot}", file=out)
     print(f"Verdict: {res.verdict}", file=out)
     return 0

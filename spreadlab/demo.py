@@ -104,8 +104,10 @@ def _save(fig, outdir, name, dpi=150):
     """Write and close a demo figure; return its path."""
     import matplotlib.pyplot as plt
 
+    from .plotting._style import save_figure
+
     path = os.path.join(outdir, name)
-    fig.savefig(path, dpi=dpi)
+    save_figure(fig, path, dpi=dpi)
     plt.close(fig)
     return path
 

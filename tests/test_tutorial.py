@@ -342,3 +342,22 @@ def test_fit_line_spread_mle_needs_spread():
 
 # The exercise checkers (spreadlab.exercises, re-exported by the shim) are tested in
 # tests/test_exercises.py.
+
+
+def test_save_figure_is_atomic_and_leaves_no_part_file(tmp_path):
+    """Issue 21: an interrupted run must leave only complete files: the figure is written under a
+    temporary name and renamed; a failing write leaves neither the file nor the temporary."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from spreadlab.plotting._style import save_figure
+
+    fig = Figure()
+    fig.add_subplot().plot([0, 1], [1, 0])
+    path = save_figure(fig, tmp_path / "f.png")
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png"]
+    with pytest.raises(ValueError):
+        save_figure(fig, tmp_path / "g.nosuchformat")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png"]

@@ -20,7 +20,7 @@ from ..ica._data import make_ica_data
 from ..ica._estimator import SpreadICA
 from ..ica._metrics import amari_distance
 from ..ica._start import pca_start
-from ..plotting._style import FIGURE_WIDTH
+from ..plotting._style import FIGURE_WIDTH, save_figure
 from ._ica_sweep import METHODS, ICASweepConfig, check_n_jobs, ica_sweep, plot_ica_sweep
 from ._ica_sweep import fastica_class as _fastica  # a module attribute: tests replace it
 
@@ -177,7 +177,7 @@ def _plot(path, rows, key, title):
         ax = fig.add_subplot()
         plot_ica_sweep(rows, x=key, ax=ax, bars="se")
         ax.set_title(title)
-        fig.savefig(path)
+        save_figure(fig, path)
 
 
 def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=None, n_jobs=1):
@@ -380,6 +380,6 @@ def demo_ica(outdir, random_state=0):
     ax.legend()
     fig.tight_layout()
     path = os.path.join(outdir, "ica_demo.png")
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path, dpi=120)
     out["figure"] = path
     return out

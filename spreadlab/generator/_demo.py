@@ -35,7 +35,7 @@ def demo_manifold(outdir, out=None, random_state=0):
     >>> paths[0].endswith("generator_manifold.png")
     True
     """
-    from ..plotting._style import subplots
+    from ..plotting._style import save_figure, subplots
     from ._data import curve_function, make_curve
     from ._estimator import SpreadGenerator
 
@@ -66,7 +66,7 @@ def demo_manifold(outdir, out=None, random_state=0):
     ax.set_title(r"Fitted $g(z)$, $z\in[-2.5, 2.5]$, spread $\sigma=0.3$")
     ax.legend(loc="lower left", fontsize=8)
     path = os.path.join(outdir, "generator_manifold.png")
-    fig.savefig(path)
+    save_figure(fig, path)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -26,7 +26,7 @@ Examples
 import contextlib
 import functools
 
-__all__ = ["FIGURE_WIDTH", "RC_PARAMS", "style", "styled", "use_style", "subplots"]
+__all__ = ["FIGURE_WIDTH", "RC_PARAMS", "style", "styled", "use_style", "subplots", "save_figure"]
 
 FIGURE_WIDTH = 6.5
 """Width in inches of every figure: the text column of the documentation."""
@@ -168,3 +168,26 @@ def subplots(nrows=1, ncols=1, *, height=None, **kwargs):
         fig, axes = plt.subplots(nrows, ncols, figsize=(FIGURE_WIDTH, height), **kwargs)
     # the rc context ends here; keep the layout engine it chose for this figure
     return fig, axes
+
+
+def save_figure(fig, path, **kwargs):
+    """Write ``fig`` to ``path`` atomically: to a temporary name in the same folder, then
+    renamed, so an interrupted run (Ctrl-C, a killed worker) never leaves a half-written
+    figure under the real name. The format comes from ``path``'s extension unless given."""
+    import os
+    import tempfile
+
+    path = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    ext = os.path.splitext(name)[1][1:].lower()
+    kwargs.setdefault("format", ext or None)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fig.savefig(handle, **kwargs)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
