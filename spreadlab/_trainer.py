@@ -273,20 +273,25 @@ class Tracker:
         return self.verdict.reason
 
 
-def check_plain_numbers(params):
+def check_plain_numbers(params, constraints=None):
     """Refuse numeric parameter values that scikit-learn's ``Interval`` checks cannot read.
 
     ``fractions.Fraction`` and ``decimal.Decimal`` are numbers, but the interval check calls
     NumPy ufuncs on them (a TypeError naming nothing), and an integer beyond the float range
-    overflows there; both are refused here by parameter name.
+    overflows there when the interval is one of reals; both are refused here by parameter
+    name. ``constraints`` are the estimator's ``_parameter_constraints`` (other parameters,
+    e.g. ``random_state``, keep scikit-learn's own message).
     """
+    constraints = constraints or {}
     for name, value in params.items():
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Number):
             continue
         if not isinstance(value, (int, float, np.number)):
             raise TypeError(f"{name} must be an int or a float; got {type(value).__name__} "
                             f"{value!r}")
-        if isinstance(value, int) and abs(value) > 2**1023:
+        real_interval = any(getattr(c, "type", None) is numbers.Real
+                            for c in constraints.get(name, ()))
+        if isinstance(value, int) and abs(value) > 2**1023 and real_interval:
             raise ValueError(f"{name} must be a finite number; got an integer too large for a "
                              f"float ({len(str(abs(value)))} digits)")
 
@@ -296,7 +301,8 @@ class PlainNumbersMixin:
     own validation (put it first among the bases)."""
 
     def _validate_params(self):
-        check_plain_numbers(self.get_params(deep=False))
+        check_plain_numbers(self.get_params(deep=False),
+                            getattr(self, "_parameter_constraints", None))
         super()._validate_params()
 
 
