@@ -173,7 +173,22 @@ def subplots(nrows=1, ncols=1, *, height=None, **kwargs):
 def save_figure(fig, path, **kwargs):
     """Write ``fig`` to ``path`` atomically: to a temporary name in the same folder, then
     renamed, so an interrupted run (Ctrl-C, a killed worker) never leaves a half-written
-    figure under the real name. The format comes from ``path``'s extension unless given."""
+    figure under the real name.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to write.
+    path : str or path-like
+        Where to write it; the format comes from its extension unless ``format`` is given.
+    **kwargs
+        Passed to :meth:`matplotlib.figure.Figure.savefig` (e.g. ``dpi``).
+
+    Returns
+    -------
+    str
+        ``path``.
+    """
     import os
     import tempfile
 
