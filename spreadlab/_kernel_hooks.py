@@ -252,8 +252,9 @@ def _kappa_triangle(u):
 def _kappa_sech(u):
     u = np.asarray(u, dtype=float)
     with np.errstate(under="ignore", invalid="ignore", divide="ignore", over="ignore"):
-        v = 2.0 * u * np.exp(-u) / -np.expm1(-2.0 * u)
-    return np.where(u == 0, 1.0, np.where(np.isinf(u), 0.0, v))
+        v = 2.0 * (u * np.exp(-np.minimum(u, 750.0))) / -np.expm1(-2.0 * u)
+    # past u = 750 the value is below 1e-322; 2u alone overflows near 1e308 (inf * 0 = NaN)
+    return np.where(u == 0, 1.0, np.where(u > 750.0, 0.0, v))
 
 
 # 6 times the density of the sum of two standard logistic variables,

@@ -64,9 +64,9 @@ def _kappa(code, u):
     # SECH: u / sinh(u) = 2u e^{-u} / (1 - e^{-2u})
     if u == 0.0:
         return 1.0
-    if u == math.inf:
+    if u > 750.0:  # below 1e-322; 2u alone overflows near 1e308 (inf * 0 = NaN)
         return 0.0
-    return 2.0 * u * math.exp(-u) / -math.expm1(-2.0 * u)
+    return 2.0 * (u * math.exp(-u)) / -math.expm1(-2.0 * u)
 
 
 @jit(parallel=True)

@@ -33,6 +33,7 @@ from scipy import optimize
 
 from scipy import stats
 
+from ._validation import as_count, as_float_array, check_rng
 from .distributions._gaussian import Gaussian
 from .distributions._univariate import (
     Cauchy, Epanechnikov, Fejer, HyperbolicSecant, Laplace, Logistic, StudentT, Triangular, Uniform,
@@ -44,7 +45,7 @@ KERNELS = ("gaussian", "laplace", "cauchy")
 
 
 def _rng(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    return check_rng(rng, "rng")   # the package's rule: None, an int seed or a Generator
 
 
 def _positive(value, name):
@@ -54,9 +55,8 @@ def _positive(value, name):
 
 
 def _count(value, name):
-    if isinstance(value, bool) or not (isinstance(value, numbers.Integral) and value >= 1):
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
+    # the package's counts, within its memory budget (a draw here holds a few float64 rows)
+    return as_count(value, name, 1, item_bytes=64)
 
 
 # ------------------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ def two_delta_kl(mu_p, mu_q, sigma, kind="gaussian"):
     float
     """
     make_kernel(kind, sigma)  # validation
-    d = abs(float(mu_p) - float(mu_q))
+    d = abs(float(as_float_array(mu_p, "mu_p")) - float(as_float_array(mu_q, "mu_q")))
     if kind == "gaussian":
         return d * d / (2.0 * sigma**2)
     if kind == "laplace":

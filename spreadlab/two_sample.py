@@ -405,6 +405,9 @@ def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train
     stats = plan.const * _permutation_statistics(z, n, rng, n_permutations, _gram_function(plan, backend),
                                                  block_size, verbose)
     statistic, null = float(stats[0]), stats[1:]
+    if not np.all(np.isfinite(stats)):   # a NaN statistic must never become p = 1/(P+1)
+        raise ValueError(f"kernel {kernel!r} gave a non-finite statistic on these samples; "
+                         "rescale the data or choose another kernel")
     exceed = int(np.count_nonzero(null >= statistic - _TIE_RTOL * plan.const))
     p_value = (1 + exceed) / (1 + n_permutations)
     return TwoSampleResult(

@@ -108,7 +108,7 @@ def test_cli_check_formula(capsys):
                  "--n-random", "2"]) == 0
     assert "agrees" in capsys.readouterr().out
     assert main(["check-formula", "abs(loc_p - loc_q)/scale_p", "Laplace", "Laplace", "--fix", "scale_q=scale_p",
-                 "--n-random", "2"]) == 0
+                 "--n-random", "2"]) == 3   # a wrong formula is exit status 3, for scripts
     assert "DISAGREES" in capsys.readouterr().out
     assert main(["check-formula", "(loc_p", "Delta", "Delta"]) == 2
     assert "is not a sympy expression" in capsys.readouterr().err
@@ -121,3 +121,26 @@ def test_register_style_closed_form_is_called_with_the_distributions():
 
     assert check_formula(laplace_kl_of, Laplace, Laplace, n_random=3).passed
     assert not check_formula(lambda p, q: 2 * laplace_kl_of(p, q), Laplace, Laplace, n_random=3).passed
+
+
+def test_check_formula_names_a_bad_seed_or_sample_count():
+    from spreadlab import check_formula
+
+    fn = lambda loc_p, loc_q, scale_p, scale_q: 0.0  # noqa: E731
+    for kwargs, name in ((dict(seed=-1), "seed"), (dict(seed=float("nan")), "seed"),
+                         (dict(n_samples=10**15), "n_samples"), (dict(n_samples=None), "n_samples")):
+        with pytest.raises((TypeError, ValueError), match=name):
+            check_formula(fn, "Laplace", "Laplace", n_random=1, **kwargs)
+
+
+def test_check_formula_does_not_loosen_to_monte_carlo_when_quadrature_runs_out_of_time(monkeypatch):
+    """A quadrature budget error is re-raised, not replaced by a 5-standard-error MC reference."""
+    from spreadlab import check_formula, divergences
+    from spreadlab.budgets import TimeBudgetError
+
+    def out_of_time(*args, **kwargs):
+        raise TimeBudgetError("QUAD_TIME_BUDGET exhausted (test)")
+
+    monkeypatch.setattr(divergences, "divergence", out_of_time)
+    with pytest.raises(TimeBudgetError):
+        check_formula(lambda loc_p, loc_q, scale_p, scale_q: 0.0, "Laplace", "Laplace", n_random=1)

@@ -428,7 +428,7 @@ def test_kappa_closed_forms_against_mpmath_and_at_the_extremes():
         # a few ulps: the series and the exponential form are both well conditioned
         assert gl == pytest.approx(float(logistic(u)), rel=2e-15)
         assert gs == pytest.approx(float(mpmath.mpf(u) / mpmath.sinh(u)), rel=2e-15)
-    extremes = np.array([0.0, 5e-324, 1e-300, 745.0, 1e300, np.inf])
+    extremes = np.array([0.0, 5e-324, 1e-300, 745.0, 1e300, 1e308, np.finfo(float).max, np.inf])
     for cls in (Gaussian, Laplace, Cauchy, Uniform, Logistic, HyperbolicSecant):
         auto = hooks.hooks_for(cls).autocorrelation
         with np.errstate(all="raise"):

@@ -34,6 +34,7 @@ import json
 import os
 
 from .._trainer import Progress
+from .._validation import as_count
 
 __all__ = ["run_points", "load_point", "save_point"]
 
@@ -59,9 +60,14 @@ def load_point(path, settings, version):
 def save_point(path, settings, rows, version):
     """Write one point atomically (temporary name in the same folder, then rename)."""
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as f:
-        json.dump({"format": version, "settings": settings, "rows": rows}, f, indent=1)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump({"format": version, "settings": settings, "rows": rows}, f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:   # rows that are not JSON, Ctrl-C: leave no temporary behind
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def run_points(points, fit, *, folder=None, name=None, version=1, progress=False,
@@ -98,6 +104,7 @@ def run_points(points, fit, *, folder=None, name=None, version=1, progress=False
     list
         The results, in the order of ``points``.
     """
+    n_jobs = as_count(n_jobs, "n_jobs", 1, 1024)   # before any file is read or written
     if folder is not None and name is None:
         raise ValueError("run_points needs name=... to name the result files in folder")
     path = (lambda p: os.path.join(folder, f"{name(p)}.json")) if folder is not None else None
