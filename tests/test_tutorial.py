@@ -199,7 +199,7 @@ def test_spread_log_density_mc_saddle_far_point_is_finite_and_below_the_surface(
 
 
 @pytest.mark.parametrize("kwargs, match", [(dict(sigma=0.0), "sigma must be a positive number"),
-                                           (dict(sigma=0.5, n_z=0), "n_z must be a positive integer")])
+                                           (dict(sigma=0.5, n_z=0), r"n_z must be an integer >= 1")])
 def test_spread_density_mc_validates(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tut.spread_log_density_mc([0, 0, 0], tut.saddle_generator, **kwargs)
