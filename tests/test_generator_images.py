@@ -104,3 +104,12 @@ def test_mmd_permutation_test_is_public_and_detects_a_shift(rng):
 def test_hostile_inputs_are_named(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+@pytest.mark.parametrize("n_refine, err", [(200000, ValueError), (None, TypeError), (-5, ValueError)])
+def test_distance_to_manifold_n_refine_is_budgeted_and_named(n_refine, err):
+    """Review finding: n_refine=200000 ran on past 20 s; -5 silently skipped the refinement."""
+    from spreadlab import curve_function, distance_to_manifold
+
+    with pytest.raises(err, match="n_refine"):
+        distance_to_manifold([[0.0, 0.0]], curve_function, 1, n_refine=n_refine)

@@ -367,3 +367,13 @@ def test_numpy_adam_matches_optax_adam_step_by_step():
     u_wrong = wrong.update(g2, wrong.update(g1, wrong.init(params))[1])[0]
     u_right = ours.update(g2, ours.update(g1, ours.init(params))[1])[0]
     assert not np.allclose(u_wrong["a"], u_right["a"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dim, err", [(10**12, ValueError), (0, ValueError), (2.0, TypeError)])
+def test_as_jax_law_dim_is_a_budgeted_count(dim, err):
+    """Review finding: dim=10**12 hung in a broadcast, 0 was accepted, 2.0 gave numpy's message."""
+    from spreadlab import Gaussian
+    from spreadlab.generator import as_jax_law
+
+    with pytest.raises(err, match="dim"):
+        as_jax_law(Gaussian(0.0, 0.25), dim)

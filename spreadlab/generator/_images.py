@@ -3,7 +3,7 @@ r"""Images that lie exactly on a known low-dimensional manifold (no download).
 Each image is rendered deterministically from a latent :math:`z\sim\mathcal N(0, I_Z)` by a
 smooth, injective map, so the data are a deterministic generator's output with a known
 truth: the distance of any image (a sample of a fitted model, a reconstruction) to the true
-manifold can be computed with :func:`manifold_distance`.
+manifold can be computed with :func:`distance_to_manifold`.
 
 * ``"blob"`` (Z = 2): a Gaussian spot of width 2 pixels at the position
   :math:`c = (s-1)/2 + \tfrac{s}{7}z` (rows, columns; 4 pixels per unit of z at s = 28);
@@ -97,7 +97,7 @@ def make_images(n_samples=1000, kind="blob", size=28, random_state=None):
 
     (:func:`render_images`, the true generator). The data have zero density off a 2-D
     manifold of the 784-D image space (at ``size=28``), like the blog's faces, but with the
-    truth known: :func:`manifold_distance` with ``render_images`` measures how far samples
+    truth known: :func:`distance_to_manifold` with ``render_images`` measures how far samples
     or reconstructions are from it.
 
     Parameters

@@ -59,6 +59,8 @@ from typing import Callable
 
 import numpy as np
 
+from .._validation import as_count
+
 __all__ = ["JaxLaw", "as_jax_law", "register_jax_law", "spread_elbo", "spread_log_likelihood",
            "mlp_decoder", "mlp_encoder"]
 
@@ -157,6 +159,7 @@ def as_jax_law(dist, dim, *, check=True):
     ...
     ValueError: kernel=Fejer(loc=0, scale=1) fails spreadlab.fourier_check: Not a valid spread kernel: ...
     """
+    dim = as_count(dim, "dim", 1, 10**7)   # a dimension, not an allocation size to trust
     if isinstance(dist, JaxLaw):
         if dist.dim != dim:
             raise ValueError(f"the JaxLaw has dim={dist.dim}; this model needs dim={dim}")
@@ -413,6 +416,7 @@ def spread_log_likelihood(decoder, encoder, params, y, kernel, prior=None, key=N
     jnp = _jnp()
     mu, logs = encoder(params, y)
     B, Z = mu.shape
+    n_importance = as_count(n_importance, "n_importance", 1, item_bytes=8 * int(np.prod(y.shape)))
     D = int(np.prod(y.shape[1:]))
     Kl = as_jax_law(kernel, D)
     P = standard_normal_law(Z) if prior is None else as_jax_law(prior, Z, check=False)

@@ -13,7 +13,7 @@ generator with an inference network.
 """
 import numpy as np
 
-from .._validation import as_float_array
+from .._validation import as_count, as_float_array
 
 __all__ = ["distance_to_manifold", "nearest_sample_distance", "mmd_permutation_test"]
 
@@ -92,7 +92,8 @@ def distance_to_manifold(X, generator, n_latent, *, latent_range=4.0, n_search=N
     X = _as_points(X, "X")
     if isinstance(n_latent, bool) or not isinstance(n_latent, (int, np.integer)) or n_latent < 1:
         raise ValueError(f"n_latent must be a positive integer; got {n_latent!r}")
-    if isinstance(latent_range, bool) or not isinstance(latent_range, (int, float, np.number)) \
+    n_refine = as_count(n_refine, "n_refine", 0, 1000)
+    if isinstance(latent_range, bool) or not isinstance(latent_range, (int, float, np.floating, np.integer)) \
             or not 0 < latent_range <= 1e6:
         raise ValueError(f"latent_range must be a float in (0, 1e6]; got {latent_range!r:.80}")
     n = n_search if n_search is not None else {1: 4001, 2: 161}.get(int(n_latent), 31)
