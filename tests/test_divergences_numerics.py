@@ -209,3 +209,21 @@ def test_quad_time_budget_setting_is_checked_by_name(monkeypatch, budget, error)
     monkeypatch.setattr(divergences_module, "QUAD_TIME_BUDGET", float("inf"))  # inf: no budget
     assert divergence(Laplace(0.0, 1.0), Laplace(1.0, 1.0), "kl", method="quad") == pytest.approx(
         divergence(Laplace(0.0, 1.0), Laplace(1.0, 1.0), "kl"), rel=1e-12)
+
+
+@pytest.mark.parametrize("narrow_side", ["p", "q"])
+def test_quadrature_refuses_a_law_too_narrow_for_its_integrand(narrow_side):
+    # KL(Laplace(0, 1e-308) || Laplace(0, 1)) = 708.196...; the integrand p log(p/q) overflowed
+    # near the centre and quadrature returned inf. Now a named refusal; 1e-300 still integrates.
+    from spreadlab import Laplace, divergence
+
+    for scale, refused in ((1e-300, False), (1e-308, True)):
+        narrow, wide = Laplace(0.0, scale), Laplace(0.0, 1.0)
+        p, q = (narrow, wide) if narrow_side == "p" else (wide, narrow)
+        exact = float(divergence(p, q, "kl", "exact"))
+        if refused:
+            with pytest.raises(ValueError, match=f"{narrow_side}=Laplace.*narrower than 1e-300"):
+                divergence(p, q, "kl", "quad")
+        else:
+            est = divergence(p, q, "kl", "quad")
+            assert abs(float(est) - exact) <= est.error + 1e-12 * exact

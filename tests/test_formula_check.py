@@ -144,3 +144,16 @@ def test_check_formula_does_not_loosen_to_monte_carlo_when_quadrature_runs_out_o
     monkeypatch.setattr(divergences, "divergence", out_of_time)
     with pytest.raises(TimeBudgetError):
         check_formula(lambda loc_p, loc_q, scale_p, scale_q: 0.0, "Laplace", "Laplace", n_random=1)
+
+
+def test_right_formula_at_a_scale_quadrature_cannot_integrate_is_not_blamed():
+    # at scale_p = 1e-308 quadrature's integrand overflows: it used to return inf and
+    # check_formula called the right closed form wrong; it now refuses and the check falls back
+    # to another reference route, and a wrong formula at the same point is still caught
+    fixed = {"loc_p": 0.0, "scale_p": 1e-308, "loc_q": 0.0, "scale_q": 1.0}
+    res = check_formula(laplace_kl, Laplace, Laplace, fixed=fixed, n_random=1)
+    assert res.passed, res.failures
+    assert "quad" not in res.method
+    wrong = check_formula(lambda loc_p, scale_p, loc_q, scale_q: laplace_kl(loc_p, scale_p, loc_q, scale_q) + 1.0,
+                          Laplace, Laplace, fixed=fixed, n_random=1)
+    assert not wrong.passed
