@@ -318,9 +318,13 @@ def check(exercise, answer, **parts):
             raise WrongAnswer(f"Exercise {exercise}: the number is right; now answer the second part: "
                               f"check({exercise!r}, answer, {name}=...), {what}.")
         value = parts[name]
-        if isinstance(value, (numbers.Real, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        if hasattr(ok, "rtol") or hasattr(ok, "atol"):  # a numeric part: a string or a list is refused
             value = _number(value, name)
-        if not ok(value):
+        try:
+            right = ok(value)
+        except TypeError as exc:
+            raise TypeError(f"exercise {exercise}, part {name!r}: {exc}") from None
+        if not right:
             raise WrongAnswer(f"Exercise {exercise}: the number is right but part {name!r} is not ({what}).")
     print(f"Exercise {exercise}: correct.")
     return True

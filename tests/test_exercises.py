@@ -119,7 +119,12 @@ def test_check_2_1_symbolic():
     ("2.2", float("nan"), {}, ValueError, "answer is NaN"),
     ("2.2", 0.9, {"why": "a"}, TypeError, "exercise 2.2 has no part 'why'; its parts are: none"),
     ("4.2", 8.0, {"one_to_one": "no"}, TypeError, "True or False"),
-    ("3.1", -0.72, {"why": 2}, TypeError, "one of the letters"),
+    ("3.1", -0.72, {"why": 2}, TypeError, "exercise 3.1, part 'why': .*one of the letters"),
+    # a numeric part given a string, a list or a bool: named, not numpy's ufunc error
+    ("6.2", 3.9994, {"if_linear": "2"}, TypeError, "if_linear must be a real number; got str"),
+    ("6.2", 3.9994, {"if_linear": [2.0]}, TypeError, "if_linear must be a real number; got list"),
+    ("6.2", 3.9994, {"if_linear": True}, TypeError, "if_linear must be a real number; got bool"),
+    ("6.2", 3.9994, {"if_linear": float("nan")}, ValueError, "if_linear is NaN"),
 ])
 def test_hostile_answers_raise_named_errors(exercise, answer, parts, error, match):
     with pytest.raises(error, match=match):
