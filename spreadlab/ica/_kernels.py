@@ -420,9 +420,35 @@ def laplace_posterior_kernel(M, sigma, scale):
     return Es, logp
 
 
+# Far from the kink (|m| more than _FAR_KINK smoothing widths beyond it on the near side, and
+# the far half-line's log weight below -_FAR_LOGW relative to the near one by the Gaussian
+# tail bound) log p_sigma(m) = const - c|m|, (log p)' = -c sign(m) and (log p)'' = 0 to
+# round-off: the near side's log Phi(a) > -Phi(-12) ~ -2e-33 and its Mills term
+# lambda(a)/sigma < phi(12)/sigma ~ 5e-32/sigma, the far side's weight < e^-80 ~ 2e-35
+# times derivative terms of size (a/sigma)^2; all below 1e-16 of c and of the kink's
+# curvature scale for sigma >= 1e-6.
+_FAR_KINK = 12.0
+_FAR_LOGW = 80.0
+
+
+@jit(inline="always")
+def _far_from_kink(m, sigma, s2, c):
+    """True when the smoothed Laplace log density at m is its unsmoothed form (above)."""
+    am = abs(m)
+    a_near = (am - s2 * c) / sigma
+    if a_near <= _FAR_KINK:
+        return False
+    x = (am + s2 * c) / sigma          # minus the far side's argument, > a_near > 12
+    # log weight of the far side minus that of the near one, bounded above with
+    # log Phi(-x) <= -x^2/2 - log(x sqrt(2 pi)) and log Phi(a_near) ~ 0
+    return 2.0 * c * am - 0.5 * x * x - math.log(x) - _LOG_SQRT_2PI < -_FAR_LOGW
+
+
 @jit(inline="always")
 def _laplace_spread_terms(m, sigma, s2, c):
     """(log-sum-exp of the two half-lines, d/dm, d^2/dm^2) of log p_sigma(m) minus its constant."""
+    if _far_from_kink(m, sigma, s2, c):
+        return -c * abs(m), (-c if m > 0.0 else c), 0.0
     ap = (m - s2 * c) / sigma
     am = -(m + s2 * c) / sigma
     gp, lam_p = _log_ndtr_mills(ap)
@@ -451,7 +477,11 @@ def laplace_ml_kernel(S, sigma, scale, derivs, chunk):
     :math:`\sum_n (\log p_\sigma)'(s_{ni})\,s_{nj}` (Z, Z) and
     :math:`\sum_n (\log p_\sigma)''(s_{ni})\,s_{nj}s_{nl}` (Z, Z, Z), which the
     caller adds up over chunks in a fixed order (results independent of the
-    thread count).
+    thread count).  Far from the kink (:func:`_far_from_kink`) the terms are the
+    unsmoothed Laplace ones to round-off and cost a few flops; the second
+    derivative is then zero and the :math:`Z^2` products of the third moment are
+    skipped, so a pass costs :math:`O(NZ^2)` plus :math:`O(Z^2)` per entry near the
+    kink (a fraction of order :math:`\sigma` of them).
     """
     N, Z = S.shape
     c = 1.0 / scale
@@ -476,6 +506,9 @@ def laplace_ml_kernel(S, sigma, scale, derivs, chunk):
                 for i in range(Z):
                     for j in range(Z):
                         G[ch, i, j] += g1[i] * S[n, j]
+                    if g2[i] == 0.0:
+                        continue
+                    for j in range(Z):
                         f = g2[i] * S[n, j]
                         for k in range(j, Z):
                             M[ch, i, j, k] += f * S[n, k]
