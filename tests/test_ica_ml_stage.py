@@ -387,3 +387,22 @@ def test_ml_stage_refuses_a_singular_start_bug_review(data, W0):
         noiseless_ml(U, W0, B)
     with pytest.raises(ValueError, match=r"W0 must have shape \(3, 3\)"):
         noiseless_ml(U, np.eye(2), B)
+
+
+@pytest.mark.parametrize("sigma", [1e-3, 1e-2, 0.3])
+def test_numba_moments_match_numpy_reference_across_the_far_from_kink_boundary(sigma):
+    # entries about 12.6 smoothing widths or more beyond the kink (where the far half-line's
+    # log weight falls below -80) take the unsmoothed Laplace terms in the kernel and skip
+    # the third-moment products: a dense band of sources through that boundary, against
+    # the NumPy reference, which has no branch
+    rng = np.random.default_rng(7)
+    edge = 12 * sigma
+    col = np.concatenate([edge + sigma * np.linspace(-0.5, 1.5, 201),
+                          -edge - sigma * np.linspace(-0.5, 1.5, 201)])
+    S = np.column_stack([col, rng.permutation(col), 0.3 * rng.standard_normal(col.size)])
+    a = _ml_moments(S, sigma, B, "numpy")
+    b = _ml_moments(S, sigma, B, "numba")
+    # tolerances as in test_numba_moments_match_numpy_reference
+    assert a[0] == pytest.approx(b[0], rel=1e-12)
+    np.testing.assert_allclose(b[1], a[1], rtol=0, atol=1e-11 * np.abs(a[1]).max())
+    np.testing.assert_allclose(b[2], a[2], rtol=0, atol=1e-9 * np.abs(a[2]).max())

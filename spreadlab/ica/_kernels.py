@@ -440,7 +440,8 @@ def laplace_posterior_kernel(M, sigma, scale):
 
 # Far from the kink (|m| more than _FAR_KINK smoothing widths beyond it on the near side, and
 # the far half-line's log weight below -_FAR_LOGW relative to the near one by the Gaussian
-# tail bound) log p_sigma(m) = const - c|m|, (log p)' = -c sign(m) and (log p)'' = 0 to
+# tail bound, which is the condition that binds for small sigma: |m| > ~12.6 sigma)
+# log p_sigma(m) = const - c|m|, (log p)' = -c sign(m) and (log p)'' = 0 to
 # round-off: the near side's log Phi(a) > -Phi(-12) ~ -2e-33 and its Mills term
 # lambda(a)/sigma < phi(12)/sigma ~ 5e-32/sigma, the far side's weight < e^-80 ~ 2e-35
 # times derivative terms of size (a/sigma)^2; all below 1e-16 of c and of the kink's
