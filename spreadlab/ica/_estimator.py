@@ -17,7 +17,7 @@ from .._validation import _short, as_count, as_float_array
 from ._estep import ESTEPS, m_step, point_mass_estep
 from ._priors import GaussianMixturePrior, LaplacePrior, SechPrior, get_prior
 from . import _noisy
-from ._start import _principal_subspace, _random_rotation
+from ._start import _principal_subspace, _random_rotation, _one_blas_thread
 from ._whitened import ML_SMOOTHING, noiseless_ml, noiseless_objective
 
 __all__ = ["SpreadICA", "ConvergenceWarning", "auto_spread"]
@@ -551,12 +551,12 @@ class SpreadICA(PlainNumbersMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         kind = kind.with_draws(rng, n, Z)          # importance: its common random numbers
         n_stages = (1 if finish else None) if self.anneal == "auto" else self.anneal + 1
         log = _FitLog()
-        # the fit's matrix products are thin (N x Z): multi-threaded BLAS only competes with
-        # the Numba threads (2-4x slower on a loaded 2-core machine, measured)
+        # the fit's matrix products are thin (N x Z): BLAS on one thread (_one_blas_thread)
         small = kind.name == "whitened" and self.backend == "numba" and n * Z < _PARALLEL_MIN_ELEMENTS
-        with fit_guard("SpreadICA", where=lambda: f"after {log.n_estep} E-steps",
-                       advice="try a larger spread, standardising X or fewer components",
-                       numba_threads=1 if small else None):
+        with _one_blas_thread(), fit_guard(
+                "SpreadICA", where=lambda: f"after {log.n_estep} E-steps",
+                advice="try a larger spread, standardising X or fewer components",
+                blas_threads=None, numba_threads=1 if small else None):
             P = _spread_schedule(kind, U_spread, eps, frame.P, sigma0, n_stages=n_stages,
                                  stat_err=1.0 / math.sqrt(U_spread.shape[0]),
                                  noise_reached=lambda s: self.noise > 0 and s * scale <= self.noise,
