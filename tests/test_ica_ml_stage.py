@@ -391,7 +391,7 @@ def test_ml_stage_refuses_a_singular_start_bug_review(data, W0):
 
 @pytest.mark.parametrize("sigma", [1e-3, 1e-2, 0.3])
 def test_numba_moments_match_numpy_reference_across_the_far_from_kink_boundary(sigma):
-    # entries about 12.6 smoothing widths or more beyond the kink (where the far half-line's
+    # entries about 12.9 smoothing widths or more beyond the kink (where the far half-line's
     # log weight falls below -80) take the unsmoothed Laplace terms in the kernel and skip
     # the third-moment products: a dense band of sources through that boundary, against
     # the NumPy reference, which has no branch
