@@ -56,10 +56,10 @@ _PARALLEL_MIN_ELEMENTS = 100_000
 # data.  It then runs on a random subset of max(_BASIN_MIN_SAMPLES, _BASIN_PER_PARAMETER * Z**2)
 # samples (its passes cost in proportion) and stops at a relative distance _BASIN_TOL to its
 # own fixed point: that fixed point is itself off the ML estimate by the spread's bias and
-# the subset's statistical error, so converging to it more tightly buys nothing.  Measured
-# (benchmarks/README.md, section 3c): the terminal stage needs as many Newton passes from
-# this start as from a spread stage converged to tol=1e-4 on all the data, and reaches the
-# same estimate.
+# the subset's statistical error (0.04-0.10 in relative norm, measured), so converging to
+# it more tightly buys nothing.  Measured (benchmarks/README.md, section 3c): from this start
+# the terminal stage reaches the same estimate with a few more Newton passes than from a
+# spread stage converged to tol=1e-4 on all the data, in about half the total time.
 _BASIN_MIN_SAMPLES = 2000
 _BASIN_PER_PARAMETER = 40
 _BASIN_TOL = 0.03
@@ -168,9 +168,10 @@ class SpreadICA(PlainNumbersMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
     stops at an estimated relative distance :math:`\max(\mathrm{tol}, 0.03)`
     to its fixed point: that fixed point is itself off the ML estimate by the
     spread's bias and the subset's sampling error, and the terminal stage,
-    on all the data, needs as many Newton passes from there as from a spread
-    stage converged to 1e-4 on all the data (``benchmarks/README.md``,
-    section 3c).
+    on all the data, reaches the same estimate from there with a few more
+    Newton passes than from a spread stage converged to 1e-4 on all the
+    data, at about half the total time (``benchmarks/README.md``, section
+    3c).
 
     **Noise-free data** (``noise=0``, Laplace prior, ``estep="auto"``) are
     fitted in whitened coordinates (``estep="whitened"``): in the principal
