@@ -5,6 +5,11 @@ import subprocess
 
 
 def machine_info():
+    # Start Numba's thread pool the way spreadlab does (idle threads sleep) before asking its
+    # size: numba.get_num_threads() first would start it with spinning idle threads, which
+    # made every later parallel SpreadICA fit ~4x slower at load ~18 on 2 cores (measured,
+    # paper size, 2026-12-08); benchmarks print the machine before their first fit.
+    import spreadlab._numba  # noqa: F401
     import numba
     import numpy
     import scipy

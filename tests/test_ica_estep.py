@@ -213,3 +213,29 @@ def test_whitened_posterior_mean_matches_quadrature(m, sigma):
     # quadrature to 1e-12 relative; the closed form is exact up to rounding
     assert Es[0] == pytest.approx(mean, rel=1e-9, abs=1e-12)
     assert logp[0] == pytest.approx(np.log(Z), rel=1e-10)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 3.0, 3.6])
+def test_whitened_posterior_kernel_across_its_branch_boundaries(sigma):
+    # the kernel computes in linear space where a = (|m| - sigma^2 c)/sigma > -5 and
+    # b = (|m| + sigma^2 c)/sigma <= 5, in log space elsewhere, and drops the far half-line
+    # past its tail bound: a dense grid through all three boundaries (and through m = 0)
+    # against the NumPy reference, which has no branches
+    from spreadlab.ica._estep import load_kernels
+    from spreadlab.ica._whitened import laplace_posterior
+
+    b = 1 / np.sqrt(2)
+    s2c = sigma * sigma / b
+    edges = np.array([s2c - 5 * sigma, 5 * sigma - s2c, 12 * sigma, 0.0])
+    m = (edges[:, None] + sigma * np.linspace(-1e-3, 1e-3, 41)[None, :]).ravel()
+    k = m.size
+    m = np.concatenate([m, -m, np.linspace(-20 * sigma, 20 * sigma, 2001)])
+    Es_np, lp_np = laplace_posterior(m, sigma, b)
+    Es_nb, lp_nb = load_kernels().laplace_posterior_kernel(m[:, None], sigma, b)
+    # as in the test above: 500 ulp of headroom on the scale max(sigma, 1)
+    np.testing.assert_allclose(Es_nb[:, 0], Es_np, rtol=0, atol=1e-13 * max(sigma, 1) * 60)
+    np.testing.assert_allclose(lp_nb, lp_np, rtol=1e-13)
+    # the posterior mean is odd in m and the marginal even: exactly, since the kernel
+    # works on |m|
+    np.testing.assert_array_equal(Es_nb[:k], -Es_nb[k:2 * k])
+    np.testing.assert_array_equal(lp_nb[:k], lp_nb[k:2 * k])

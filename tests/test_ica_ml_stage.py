@@ -170,15 +170,14 @@ def test_default_fit_ends_at_a_stationary_point_of_the_noiseless_likelihood(data
     assert sum(est.ml_stage_["iters"]) >= 2
 
 
-def test_default_fit_equals_an_independent_maximum_likelihood_optimiser(data):
-    X, A = data
-    est = SpreadICA(3, tol=1e-9, random_state=0).fit(X)
-    sigma = est.ml_stage_["smoothing"][-1]
-    U, K = _whiten(X, 3)
+def _ml_reference(X, A, Z, sigma):
+    """Noiseless ML at smoothing sigma by scipy's L-BFGS started at the truth (an
+    independent optimiser), as a mixing matrix."""
+    U, K = _whiten(X, Z)
     N = U.shape[0]
 
     def f(w):
-        W = w.reshape(3, 3)
+        W = w.reshape(Z, Z)
         S = U @ W.T
         logp, d1, _ = laplace_spread_logpdf(S, sigma, B)
         val = -np.linalg.slogdet(W)[1] - logp.sum() / N
@@ -188,11 +187,65 @@ def test_default_fit_equals_an_independent_maximum_likelihood_optimiser(data):
     W0 = np.linalg.inv(K @ A)                           # started at the truth
     res = minimize(f, W0.ravel(), jac=True, method="L-BFGS-B",
                    options=dict(maxiter=5000, gtol=1e-11, ftol=1e-16))
-    A_ref = np.linalg.pinv(res.x.reshape(3, 3) @ K)
+    return np.linalg.pinv(res.x.reshape(Z, Z) @ K)
+
+
+def test_default_fit_equals_an_independent_maximum_likelihood_optimiser(data):
+    X, A = data
+    est = SpreadICA(3, tol=1e-9, random_state=0).fit(X)
+    A_ref = _ml_reference(X, A, 3, est.ml_stage_["smoothing"][-1])
     d_ref = amari_distance(A_ref, A)
     # the same maximiser: the two estimates agree to ~1e-4 of the statistical error
     assert amari_distance(est.mixing_, A_ref) < 1e-4 * d_ref
     assert amari_distance(est.mixing_, A) == pytest.approx(d_ref, rel=1e-3)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_spread_stage_on_a_subset_still_ends_at_the_ml_estimate_of_all_the_data(seed):
+    # N = 8000 > max(2000, 40 Z^2): the spread stage runs on 2000 rows to a loose
+    # tolerance, only to reach the basin; the terminal stage, on all 8000 rows, must still
+    # land on the maximiser an independent optimiser finds from the truth
+    X, A, _ = make_ica_data(8000, 6, 4, random_state=seed)
+    est = SpreadICA(4, tol=1e-9, random_state=seed).fit(X)
+    assert est.converged_ and est.stage_converged_ == [True]
+    A_ref = _ml_reference(X, A, 4, est.ml_stage_["smoothing"][-1])
+    d_ref = amari_distance(A_ref, A)
+    assert amari_distance(est.mixing_, A_ref) < 1e-4 * d_ref
+    # and the spread stage really saw a subset: its E-steps cost 2000 rows each
+    assert est.n_estep_ > sum(est.ml_stage_["iters"])
+
+
+def test_basin_subset_takes_distinct_rows_in_order_and_all_rows_of_small_data():
+    from spreadlab.ica._estimator import _basin_subset
+
+    U = np.arange(3 * 5000, dtype=float).reshape(5000, 3)
+    rng = np.random.default_rng(0)
+    sub = _basin_subset(U, 3, rng)
+    assert sub.shape == (2000, 3)                       # max(2000, 40 * 3**2) = 2000
+    rows = sub[:, 0] / 3
+    assert np.all(np.diff(rows) > 0) and np.all(rows == np.round(rows))
+    np.testing.assert_array_equal(sub, U[rows.astype(int)])
+    assert _basin_subset(U, 8, rng).shape == (2560, 3)  # 40 * 8**2 = 2560 > 2000
+    # small data: all rows, and no random numbers consumed (the fit's draws unchanged)
+    before = rng.bit_generator.state
+    assert _basin_subset(U[:2000], 3, rng) is not None
+    assert _basin_subset(U[:2000], 3, rng).shape == (2000, 3)
+    assert rng.bit_generator.state == before
+
+
+def test_spread_stage_before_the_terminal_stage_stops_at_the_basin_tolerance(data):
+    # tol=0 cannot be met by a spread stage; before the terminal stage it only has to reach
+    # the basin (max(tol, 0.03)), so it converges, and the terminal stage goes on to its
+    # round-off floor
+    X, _ = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = SpreadICA(3, tol=0.0, random_state=0).fit(X)
+    assert est.stage_converged_ == [True] and est.converged_ and est.ml_stage_["roundoff"]
+    # without a terminal stage the spread stage carries tol itself: tol=0 is never met
+    with pytest.warns(ConvergenceWarning, match=r"> tol=0\. "):
+        est = SpreadICA(3, tol=0.0, finish=None, anneal=0, max_iter=20, random_state=0).fit(X)
+    assert est.stage_converged_ == [False]
 
 
 def test_ml_stage_that_runs_out_of_iterations_is_not_converged(data):
@@ -334,3 +387,22 @@ def test_ml_stage_refuses_a_singular_start_bug_review(data, W0):
         noiseless_ml(U, W0, B)
     with pytest.raises(ValueError, match=r"W0 must have shape \(3, 3\)"):
         noiseless_ml(U, np.eye(2), B)
+
+
+@pytest.mark.parametrize("sigma", [1e-3, 1e-2, 0.3])
+def test_numba_moments_match_numpy_reference_across_the_far_from_kink_boundary(sigma):
+    # entries about 12.9 smoothing widths or more beyond the kink (where the far half-line's
+    # log weight falls below -80) take the unsmoothed Laplace terms in the kernel and skip
+    # the third-moment products: a dense band of sources through that boundary, against
+    # the NumPy reference, which has no branch
+    rng = np.random.default_rng(7)
+    edge = 12 * sigma
+    col = np.concatenate([edge + sigma * np.linspace(-0.5, 1.5, 201),
+                          -edge - sigma * np.linspace(-0.5, 1.5, 201)])
+    S = np.column_stack([col, rng.permutation(col), 0.3 * rng.standard_normal(col.size)])
+    a = _ml_moments(S, sigma, B, "numpy")
+    b = _ml_moments(S, sigma, B, "numba")
+    # tolerances as in test_numba_moments_match_numpy_reference
+    assert a[0] == pytest.approx(b[0], rel=1e-12)
+    np.testing.assert_allclose(b[1], a[1], rtol=0, atol=1e-11 * np.abs(a[1]).max())
+    np.testing.assert_allclose(b[2], a[2], rtol=0, atol=1e-9 * np.abs(a[2]).max())

@@ -361,14 +361,60 @@ def _log_ndtr_mills(a):
     return -0.5 * a * a - _LOG_SQRT_2PI + math.log(R), 1.0 / R
 
 
+@jit(inline="always")
+def _log_ndtr(a):
+    """log Phi(a) to full precision for every real a (:func:`_log_ndtr_mills` without the
+    Mills ratio)."""
+    if a > -5.0:
+        return math.log(0.5 * math.erfc(-a * _SQRT_HALF))
+    x = -a
+    t = x
+    n_terms = 24 if x < 8.0 else (12 if x < 15.0 else 8)
+    for k in range(n_terms, 0, -1):
+        t = x + k / t
+    return -0.5 * a * a - _LOG_SQRT_2PI - math.log(t)
+
+
+@jit(inline="always")
+def _laplace_posterior_terms(t, sigma, s2, c):
+    r"""(E[s | m], log of the two half-line masses' sum minus its constant) at m = t >= 0.
+
+    With :math:`a = (t - \sigma^2c)/\sigma`, :math:`b = (t + \sigma^2c)/\sigma`, the
+    half-line masses are :math:`A = e^{-ct}\Phi(a)` and :math:`B = e^{ct}\Phi(-b)`,
+    and since :math:`e^{-ct}\phi(a) = e^{ct}\phi(b)` the two inverse-Mills terms of
+    the posterior mean cancel: :math:`\mathbb E[s\mid t] = t - \sigma^2c\,(A - B)/(A + B)`
+    (Tweedie's formula with :math:`(\log\tilde p)' = c\,(B - A)/(A + B)`).  Where
+    :math:`a > -5` and :math:`b \le 5` (the bulk) this is computed in linear space,
+    :math:`e^{ct}(A + B) = \Phi(a) + e^{2ct}\Phi(-b)` with :math:`2ct < 10\sigma c < 50`
+    there (no overflow): two ``erfc``, one ``exp``, one ``log``.  Elsewhere in log space,
+    skipping the far half-line when the Gaussian tail bound puts its log weight more
+    than 40 below the near one's.
+    """
+    a = (t - s2 * c) / sigma
+    b = (t + s2 * c) / sigma
+    if a > -5.0 and b <= 5.0:
+        pa = 0.5 * math.erfc(-a * _SQRT_HALF)
+        qb = math.exp(2.0 * c * t) * (0.5 * math.erfc(b * _SQRT_HALF))
+        mass = pa + qb
+        return t - s2 * c * ((pa - qb) / mass), -c * t + math.log(mass)
+    lp = -c * t + _log_ndtr(a)
+    if b > 5.0 and c * t - 0.5 * b * b - math.log(b) - _LOG_SQRT_2PI < lp - 40.0:
+        return t - s2 * c, lp
+    d = lp - (c * t + _log_ndtr(-b))           # log A - log B
+    lse = (lp if d >= 0.0 else lp - d) + math.log1p(math.exp(-abs(d)))
+    return t - s2 * c * math.tanh(0.5 * d), lse
+
+
 @jit(parallel=True)
 def laplace_posterior_kernel(M, sigma, scale):
     r"""Fused closed-form E-step of whitened spread EM (Laplace prior).
 
     Same computation as :func:`spreadlab.ica._whitened.laplace_posterior` on
     every entry of ``M`` (N, Z): posterior means, and the per-row sum of the
-    log marginals.  Rows are independent, so the result does not depend on
-    the number of threads.
+    log marginals, by the shorter route of :func:`_laplace_posterior_terms`
+    (the NumPy reference keeps both inverse-Mills terms; the posterior is
+    symmetric, :math:`\mathbb E[s\mid -m] = -\mathbb E[s\mid m]`).  Rows are
+    independent, so the result does not depend on the number of threads.
 
     Returns
     -------
@@ -385,44 +431,44 @@ def laplace_posterior_kernel(M, sigma, scale):
         tot = 0.0
         for i in range(Z):
             m = M[n, i]
-            mp = m - s2 * c
-            mm = m + s2 * c
-            # the half-line on the far side of m carries weight < e^-40 (below
-            # round-off) when the Gaussian tail bound log Phi(-x) <= -x^2/2 -
-            # log(x sqrt(2 pi)) says so: skip its (costly) tail evaluation
-            if m >= 0.0:
-                gp, lam_p = _log_ndtr_mills(mp / sigma)
-                lp = -c * m + gp
-                x = mm / sigma
-                if x > 5.0 and c * m - 0.5 * x * x - math.log(x) - _LOG_SQRT_2PI < lp - 40.0:
-                    Es[n, i] = mp + sigma * lam_p
-                    tot += const + lp
-                    continue
-                gm, lam_m = _log_ndtr_mills(-mm / sigma)
-                lm = c * m + gm
-            else:
-                gm, lam_m = _log_ndtr_mills(-mm / sigma)
-                lm = c * m + gm
-                x = -mp / sigma
-                if x > 5.0 and -c * m - 0.5 * x * x - math.log(x) - _LOG_SQRT_2PI < lm - 40.0:
-                    Es[n, i] = mm - sigma * lam_m
-                    tot += const + lm
-                    continue
-                gp, lam_p = _log_ndtr_mills(mp / sigma)
-                lp = -c * m + gp
-            hi = max(lp, lm)
-            lse = hi + math.log1p(math.exp(min(lp, lm) - hi))
-            wp = math.exp(lp - lse)
-            wm = math.exp(lm - lse)
-            Es[n, i] = wp * (mp + sigma * lam_p) + wm * (mm - sigma * lam_m)
+            e, lse = _laplace_posterior_terms(abs(m), sigma, s2, c)
+            Es[n, i] = e if m >= 0.0 else -e
             tot += const + lse
         logp[n] = tot
     return Es, logp
 
 
+# Far from the kink (|m| more than _FAR_KINK smoothing widths beyond it on the near side, and
+# the far half-line's log weight below -_FAR_LOGW relative to the near one by the Gaussian
+# tail bound, which is the condition that binds for small sigma: |m| > ~12.9 sigma)
+# log p_sigma(m) = const - c|m|, (log p)' = -c sign(m) and (log p)'' = 0 to
+# round-off: the near side's log Phi(a) > -Phi(-12) ~ -2e-33 and its Mills term
+# lambda(a)/sigma < phi(12)/sigma ~ 5e-32/sigma, the far side's weight < e^-80 ~ 2e-35
+# times derivative terms of size (a/sigma)^2; all below 1e-16 of c and of the kink's
+# curvature scale for sigma >= 1e-6.
+_FAR_KINK = 12.0
+_FAR_LOGW = 80.0
+
+
+@jit(inline="always")
+def _far_from_kink(m, sigma, s2, c):
+    """True when the smoothed Laplace log density at m is its unsmoothed form (above)."""
+    am = abs(m)
+    a_near = (am - s2 * c) / sigma
+    if a_near <= _FAR_KINK:
+        return False
+    x = (am + s2 * c) / sigma          # minus the far side's argument, > a_near > 12
+    # log weight of the far side minus that of the near one, bounded above with
+    # log Phi(-x) <= -x^2/2 - log(x sqrt(2 pi)) < -x^2/2 (x > 12) and log Phi(a_near) ~ 0
+    # (the log term is dropped: a slightly stricter test without a log call per entry)
+    return 2.0 * c * am - 0.5 * x * x < -_FAR_LOGW
+
+
 @jit(inline="always")
 def _laplace_spread_terms(m, sigma, s2, c):
     """(log-sum-exp of the two half-lines, d/dm, d^2/dm^2) of log p_sigma(m) minus its constant."""
+    if _far_from_kink(m, sigma, s2, c):
+        return -c * abs(m), (-c if m > 0.0 else c), 0.0
     ap = (m - s2 * c) / sigma
     am = -(m + s2 * c) / sigma
     gp, lam_p = _log_ndtr_mills(ap)
@@ -451,7 +497,11 @@ def laplace_ml_kernel(S, sigma, scale, derivs, chunk):
     :math:`\sum_n (\log p_\sigma)'(s_{ni})\,s_{nj}` (Z, Z) and
     :math:`\sum_n (\log p_\sigma)''(s_{ni})\,s_{nj}s_{nl}` (Z, Z, Z), which the
     caller adds up over chunks in a fixed order (results independent of the
-    thread count).
+    thread count).  Far from the kink (:func:`_far_from_kink`) the terms are the
+    unsmoothed Laplace ones to round-off and cost a few flops; the second
+    derivative is then zero and the :math:`Z^2` products of the third moment are
+    skipped, so a pass costs :math:`O(NZ^2)` plus :math:`O(Z^2)` per entry near the
+    kink (a fraction of order :math:`\sigma` of them).
     """
     N, Z = S.shape
     c = 1.0 / scale
@@ -476,6 +526,9 @@ def laplace_ml_kernel(S, sigma, scale, derivs, chunk):
                 for i in range(Z):
                     for j in range(Z):
                         G[ch, i, j] += g1[i] * S[n, j]
+                    if g2[i] == 0.0:
+                        continue
+                    for j in range(Z):
                         f = g2[i] * S[n, j]
                         for k in range(j, Z):
                             M[ch, i, j, k] += f * S[n, k]

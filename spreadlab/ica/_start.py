@@ -1,4 +1,5 @@
 """The PCA start shared by :class:`SpreadICA`, :func:`reproduce_ica` and notebook 6."""
+import functools
 import numbers
 
 import numpy as np
@@ -8,18 +9,35 @@ from .._trainer import as_generator as _as_generator
 __all__ = ["pca_start"]
 
 
+@functools.lru_cache(maxsize=None)
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, found once per process (on the
+    first fit, after numpy and scipy are loaded): scanning the process's libraries took
+    3-10 ms per ``threadpool_limits`` call on a loaded 2-core machine, a sixth of a
+    lecture-size fit."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """Context manager: BLAS on one thread inside the block (restored after).
+
+    The fits' matrix products are thin (N x Z): multi-threaded BLAS only competes
+    with the Numba threads (2-4x slower on a loaded 2-core machine, measured)."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def _principal_subspace(Xc, n_components):
     """Top eigenpairs (descending) of the covariance of centred data; raises if
     the data have fewer than ``n_components`` directions of non-zero variance."""
-    from threadpoolctl import threadpool_limits
-
     spread_x = np.max(np.abs(Xc)) if Xc.size else 0.0
     if 0 < spread_x < 1e-150:  # the mirror of the 1e150 bound on data: the covariance underflows
         raise ValueError(
             f"X must vary by more than 1e-150 about its mean (its covariance must not "
             f"underflow); got max |X - mean| = {spread_x:.3g}. Rescale X"
         )
-    with threadpool_limits(limits=1, user_api="blas"):   # a thin product: see SpreadICA.fit
+    with _one_blas_thread():                              # a thin product
         lam, U = np.linalg.eigh(Xc.T @ Xc / Xc.shape[0])
     lam, U = lam[::-1][:n_components], U[:, ::-1][:, :n_components]
     if not lam[0] > 0:
