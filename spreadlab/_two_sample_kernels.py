@@ -24,6 +24,7 @@ on disk (``cache=True``), so a new process does not recompile.
 import math
 
 import numpy as np
+from ._kernel_hooks import LOGISTIC_SERIES
 from ._numba import jit, prange
 
 __all__ = ["gram_gauss", "gauss_exponent", "gram_product", "gram_gauss_numpy", "gauss_exponent_numpy",
@@ -31,13 +32,18 @@ __all__ = ["gram_gauss", "gauss_exponent", "gram_product", "gram_gauss_numpy", "
 
 # codes of kappa (the same numbers as the registrations in spreadlab._kernel_hooks)
 GAUSS, LAPLACE, CAUCHY, TRIANGLE, LOGISTIC, SECH = 0, 1, 2, 3, 4, 5
-# 2k / (2k+1)!, k = 11..1: the series of v cosh v - sinh v (a global array is a compile-time constant)
-_LOGISTIC_COEF = np.array([2.0 * k / math.factorial(2 * k + 1) for k in range(11, 0, -1)])
+# 2k / (2k+1)!, k = 11..1: the series of v cosh v - sinh v, defined once in _kernel_hooks
+# (a global array is a compile-time constant here)
+_LOGISTIC_COEF = LOGISTIC_SERIES
 
 
 @jit()
 def _logistic(u):
-    """6 f(u), f the density of the sum of two standard logistics (see _kernel_hooks)."""
+    """6 f(u), f the density of the sum of two standard logistics.
+
+    The compiled twin of :func:`spreadlab._kernel_hooks._kappa_logistic` (its NumPy reference),
+    with the same series table ``LOGISTIC_SERIES`` below u = 1 and the same closed form above.
+    """
     if u < 1.0:
         v = 0.5 * u
         v2 = v * v

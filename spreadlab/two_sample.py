@@ -41,7 +41,13 @@ _MAX_WORK = 1e15
 
 
 # ---------------------------------------------------------------------- validation
-def _check_samples(value, name, dim=None):
+def _check_samples(value, name, dim=None, *, like="x", min_samples=2, purpose="the unbiased MMD^2"):
+    """Samples as a C-contiguous float array of shape (n_samples, n_features), or an error naming ``name``.
+
+    The one sample checker of the two-sample test and of :func:`spreadlab.learn_spread`
+    (``like``: the sample whose ``dim`` features this one must match; ``min_samples`` and
+    ``purpose``: how many points the estimate needs, and why).
+    """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array-like of real numbers; got {value!r}")
     try:
@@ -57,11 +63,11 @@ def _check_samples(value, name, dim=None):
     if not np.all(np.isfinite(arr)):
         bad = int(np.argmax(~np.all(np.isfinite(arr), axis=1)))
         raise ValueError(f"{name} must contain finite numbers only (no NaN or inf); row {bad} is {arr[bad]!r}")
-    if arr.shape[0] < 2:
-        raise ValueError(f"{name} needs at least 2 samples for the unbiased MMD^2; got {arr.shape[0]}")
+    if arr.shape[0] < min_samples:
+        raise ValueError(f"{name} needs at least {min_samples} samples for {purpose}; got {arr.shape[0]}")
     if dim is not None and arr.shape[1] != dim:
         raise ValueError(
-            f"{name} must have the same number of features as x ({dim}); got {arr.shape[1]}"
+            f"{name} must have the same number of features as {like} ({dim}); got {arr.shape[1]}"
         )
     return np.ascontiguousarray(arr)
 

@@ -149,7 +149,7 @@ def test_non_convergence_warns_with_numbers():
         ((Delta([0.0, 0.0]), Delta([0.0, 0.0, 1.0])), {}, ValueError, "same dimension"),
         ((Delta([0.0, 0.0]), Delta([1.0, 0.0]), Gaussian([0.0, 0.0], [1.0, 0.0])), {}, TypeError,
          "kernel must be a non-singular Gaussian"),
-        ((np.zeros((5, 2)), np.ones((5, 3))), {}, ValueError, "q must have 2 features"),
+        ((np.zeros((5, 2)), np.ones((5, 3))), {}, ValueError, r"q must have the same number of features as p \(2\); got 3"),
         ((Delta([0.0, 0.0]), Delta([1.0, 0.0])), {"n_restarts": 0}, ValueError, "n_restarts must be"),
     ],
 )
