@@ -4,8 +4,8 @@ Run from the repository root: ``python benchmarks/bench_two_sample.py`` (prints 
 tables; nothing is asserted). Seeds are fixed before looking: 0..R-1 for every table.
 
 1. Time of ``two_sample_test`` at 10^4 x 10^4 samples (d = 5) with 1000 permutations
-   against the symmetric arithmetic bound (N^2 (P + 1) / 2 multiply-adds at the dgemm rate
-   measured just before each run), block sizes 2048 and 1024 paired per repetition.
+   against the symmetric arithmetic bound (N^2 (P + 1) / 2 multiply-adds at the best dgemm rate
+   measured just before each run), block sizes 1024 and 2048 paired per repetition, 5 repetitions.
 1b. Same p-values and statistics as a plain NumPy GEMM reference (full Gram matrix, G A) at
    2000 x 2000, both Gram backends; time against hyppo's permutation MMD at 500 x 500.
 1c. The memory-bounded blocked permutation test at 10^4 and 10^5 x 10^5 (99 permutations): time,

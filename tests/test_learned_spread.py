@@ -158,6 +158,16 @@ def test_bad_input_is_named(args, kwargs, err, match):
         learn_spread(*args, **kwargs)
 
 
+def test_samples_are_checked_by_the_two_sample_checker():
+    """learn_spread and two_sample_test share one sample checker (issue 23): same messages."""
+    with pytest.raises(ValueError, match=r"p needs at least 3 samples for the leave-one-out estimate; got 2"):
+        learn_spread(np.zeros((2, 2)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"q must contain finite numbers only \(no NaN or inf\); row 1 is"):
+        learn_spread(np.zeros((5, 2)), [[0.0, 1.0], [np.nan, 0.0], [1.0, 1.0]])
+    with pytest.raises(TypeError, match=r"p must be an array-like of real numbers; got list"):
+        learn_spread([[1.0, 2.0], [3.0]], np.ones((5, 2)))
+
+
 def test_linear_generator_gradient_matches_finite_differences_of_spread_kl(rng):
     """The analytic gradient of fit_linear_generator against central differences of spread_kl."""
     from spreadlab.learned_spread import _kl_and_grad
