@@ -261,7 +261,10 @@ def _permutation_statistics(z, n, rng, n_permutations, gram, block_size, verbose
     try:
         for i, size in enumerate(sizes):
             labels = _label_matrix(rng, n, n_total, size)
-            quad, a_dot_r = _quadratic_forms(gram, z, labels, block, width, progress)
+            # Gram entries of far-apart pairs are subnormal or 0 (below 1e-308 of k(0)): halving
+            # and summing them underflows harmlessly, also under a caller's np.errstate(all="raise")
+            with np.errstate(under="ignore"):
+                quad, a_dot_r = _quadratic_forms(gram, z, labels, block, width, progress)
             part = _statistics(quad[:-1], a_dot_r[:-1], float(quad[-1]), n, n_total - n, 1.0)
             stats.append(part if i == 0 else part[1:])  # the observed column is repeated per chunk
     finally:

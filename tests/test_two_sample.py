@@ -354,6 +354,18 @@ def test_gram_strips_cut_into_pieces_give_the_reference_statistics(monkeypatch, 
     assert res.p_value == (1 + np.count_nonzero(null >= stat - 1e-12 * scale)) / 100
 
 
+def test_far_apart_samples_under_errstate_raise_bug_halved_subnormal_diagonal():
+    """Halving the diagonal Gram block underflowed on subnormal entries: FloatingPointError
+    under a caller's np.errstate(all="raise") (the previous version ran). Same answer as mmd2."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 1))
+    y = x[::-1] + 53.0  # exp(-53^2 / 4) ~ 1e-305: the cross Gram entries are subnormal or 0
+    with np.errstate(all="raise"):
+        res = two_sample_test(x, y, Gaussian(0.0, 1.0), n_permutations=9, rng=0, block_size=8)
+    assert res.statistic == pytest.approx(mmd2(x[:, 0], y[:, 0], Gaussian(0.0, 1.0)), rel=1e-12)
+    assert res.p_value == pytest.approx(0.1)  # the observed split is the extreme one: (1 + 0) / 10
+
+
 def test_gauss_exponent_kernel_matches_its_numpy_reference(rng):
     """The vectorised exponent kernel sums the squares in the reference's order: identical values."""
     a, b = 3 * rng.normal(size=(41, 5)), 3 * rng.normal(size=(23, 5))
