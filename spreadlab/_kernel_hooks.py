@@ -260,8 +260,11 @@ def _kappa_sech(u):
 # 6 times the density of the sum of two standard logistic variables,
 # f(u) = (u cosh(u/2) - 2 sinh(u/2)) / (4 sinh^3(u/2)), f(0) = 1/6. For u >= 1 it is
 # e^{-u}((u - 2) + (u + 2) e^{-u}) / (1 - e^{-u})^3; below 1 the numerator cancels, so
-# v cosh v - sinh v = sum_k 2k v^{2k+1} / (2k+1)! (v = u/2) is summed as a series
-_LOGISTIC_SERIES = np.array([2.0 * k / math.factorial(2 * k + 1) for k in range(1, 12)])
+# v cosh v - sinh v = v^3 sum_k 2k v^{2k-2} / (2k+1)! (v = u/2) is summed as a series.
+# The one table of its coefficients, in Horner order (k = 11 down to 1; the terms past k = 11
+# are below 1e-29 relative for v < 1/2): read here and by the compiled
+# _two_sample_kernels._logistic, whose NumPy reference _kappa_logistic is (tests compare them).
+LOGISTIC_SERIES = np.array([2.0 * k / math.factorial(2 * k + 1) for k in range(11, 0, -1)])
 
 
 def _kappa_logistic(u):
@@ -278,7 +281,7 @@ def _logistic_near(u):
     v = 0.5 * np.minimum(u, 1.0)
     v2 = v * v
     series = np.zeros_like(v)
-    for coef in _LOGISTIC_SERIES[::-1]:
+    for coef in LOGISTIC_SERIES:
         series = series * v2 + coef
     # numerator 2 (v cosh v - sinh v) = 2 v^3 series; denominator 4 sinh^3 v = 4 v^3 (sinh v / v)^3
     shv = np.where(v == 0, 1.0, np.sinh(v) / np.where(v == 0, 1.0, v))

@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import _short, as_count, as_float_array, check_rng
+from ._validation import _short, as_count, check_rng
+from .two_sample import _check_samples
 
 __all__ = ["LearnedSpread", "learn_spread", "LinearFit", "fit_linear_generator"]
 
@@ -270,23 +271,6 @@ def _as_gaussian_pair(p, q):
     return p.dim
 
 
-def _as_samples(value, name, dim=None):
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be an array of samples or a spreadlab distribution; got {value!r}")
-    arr = as_float_array(value, name)   # ragged lists, overflow and NaN/inf named
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (n_samples,) or (n_samples, n_features); got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain finite numbers only (no NaN or inf)")
-    if arr.shape[0] < 3:
-        raise ValueError(f"{name} needs at least 3 samples for the leave-one-out estimate; got {arr.shape[0]}")
-    if dim is not None and arr.shape[1] != dim:
-        raise ValueError(f"{name} must have {dim} features like x; got {arr.shape[1]}")
-    return arr
-
-
 def learn_spread(p, q, kernel=None, *, anisotropy=10.0, f="kl", alpha=None, n_restarts=3,
                  max_iter=200, tol=1e-10, n_draws=2, rng=None, verbose=False):
     r"""Maximise a spread divergence over Gaussian spreads of fixed determinant.
@@ -422,8 +406,8 @@ def _for_samples(p, q, kernel, f, n_draws, rng):
     """The leave-one-out sample objective, and the starting kernel (default: median heuristic)."""
     if f != "kl":
         raise ValueError(f"f must be 'kl' for samples (the leave-one-out estimate); got {f!r}")
-    x = _as_samples(p, "p")
-    y = _as_samples(q, "q", x.shape[1])
+    x = _check_samples(p, "p", min_samples=3, purpose="the leave-one-out estimate")
+    y = _check_samples(q, "q", x.shape[1], like="p", min_samples=3, purpose="the leave-one-out estimate")
     d = x.shape[1]
     if kernel is None:
         from .two_sample import median_heuristic_kernel

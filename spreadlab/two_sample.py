@@ -30,6 +30,10 @@ _BACKENDS = ("numba", "numpy")
 # permutation that reproduces the observed split may differ from it by rounding only
 _TIE_RTOL = 1e-12
 _MAX_LABEL_BYTES = 256 * 2**20  # permutation-label matrix per chunk (bounds memory)
+# one piece of a Gram strip (block rows x width columns): small enough to stay in the last-level
+# cache while it is exponentiated, summed and multiplied
+_MAX_GRAM_BYTES = 16 * 2**20
+_PERMUTATION_GROUP_BYTES = 4 * 2**20  # int32 permutations drawn at a time while building labels
 # budgets checked before any work: the null distribution's length, and the multiply-adds of
 # the quadratic forms, N^2 (P + 1) / 2 (1e15 is hours of BLAS time on a laptop)
 _MAX_PERMUTATIONS = 10**7
@@ -37,7 +41,13 @@ _MAX_WORK = 1e15
 
 
 # ---------------------------------------------------------------------- validation
-def _check_samples(value, name, dim=None):
+def _check_samples(value, name, dim=None, *, like="x", min_samples=2, purpose="the unbiased MMD^2"):
+    """Samples as a C-contiguous float array of shape (n_samples, n_features), or an error naming ``name``.
+
+    The one sample checker of the two-sample test and of :func:`spreadlab.learn_spread`
+    (``like``: the sample whose ``dim`` features this one must match; ``min_samples`` and
+    ``purpose``: how many points the estimate needs, and why).
+    """
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array-like of real numbers; got {value!r}")
     try:
@@ -53,11 +63,11 @@ def _check_samples(value, name, dim=None):
     if not np.all(np.isfinite(arr)):
         bad = int(np.argmax(~np.all(np.isfinite(arr), axis=1)))
         raise ValueError(f"{name} must contain finite numbers only (no NaN or inf); row {bad} is {arr[bad]!r}")
-    if arr.shape[0] < 2:
-        raise ValueError(f"{name} needs at least 2 samples for the unbiased MMD^2; got {arr.shape[0]}")
+    if arr.shape[0] < min_samples:
+        raise ValueError(f"{name} needs at least {min_samples} samples for {purpose}; got {arr.shape[0]}")
     if dim is not None and arr.shape[1] != dim:
         raise ValueError(
-            f"{name} must have the same number of features as x ({dim}); got {arr.shape[1]}"
+            f"{name} must have the same number of features as {like} ({dim}); got {arr.shape[1]}"
         )
     return np.ascontiguousarray(arr)
 
@@ -130,72 +140,94 @@ def median_heuristic_kernel(x, y=None, *, max_points=1000, rng=None):
 
 
 def _gram_function(plan, backend):
-    """``gram(a, b)``: the unnormalised Gram block kappa(a_i - b_j) of rescaled coordinates."""
+    """``gram(a, b, out)``: fill ``out`` with the unnormalised Gram block kappa(a_i - b_j)."""
     from . import _two_sample_kernels as K
 
     codes = plan.codes
     if backend == "numba" and plan.factors is None:
-        return lambda a, b: K.gram_gauss(a, b, np.empty((a.shape[0], b.shape[0])))
+        def gauss(a, b, out):
+            K.gauss_exponent(a, np.ascontiguousarray(b.T), out)
+            with np.errstate(under="ignore"):
+                return np.exp(out, out=out)  # NumPy's SIMD exp, in place (see _two_sample_kernels)
+        return gauss
     if backend == "numba" and codes is not None:
-        return lambda a, b: K.gram_product(a, b, codes, np.empty((a.shape[0], b.shape[0])))
+        return lambda a, b, out: K.gram_product(a, b, codes, out)
     if plan.factors is None:
-        return K.gram_gauss_numpy
-    # the NumPy reference, and the route of a registered kernel without a compiled code
-    return lambda a, b: K.gram_product_numpy(a, b, plan.kappas)
+        reference = K.gram_gauss_numpy
+    else:  # the NumPy reference, and the route of a registered kernel without a compiled code
+        reference = lambda a, b: K.gram_product_numpy(a, b, plan.kappas)  # noqa: E731
+
+    def numpy_gram(a, b, out):
+        out[...] = reference(a, b)
+        return out
+    return numpy_gram
 
 
 # ---------------------------------------------------------------------- core
-def _relabellings(rng, n_total, n_permutations):
-    """(P, N) int32: row b is the b-th random permutation of range(N) (its first n: "x").
+def _label_matrix(rng, n, n_total, n_relabellings):
+    """Labels [observed | relabellings | ones] as a C-ordered (N, n_relabellings + 2) matrix.
 
-    Drawn in one call (``Generator.permuted`` shuffles each row independently, in C).
+    Column 0 marks the observed x (the first n pooled points); column b marks the first n
+    entries of the b-th row of ``Generator.permuted`` applied to copies of range(N) (drawn
+    in groups of rows, which consumes the generator as one call would); the last column is
+    all ones (it yields the Gram row sums from the same products). Row-major, so that the
+    rows of any strip of points are one contiguous block that BLAS reads without a copy.
     """
-    idx = np.tile(np.arange(n_total, dtype=np.int32), (n_permutations, 1))
-    return rng.permuted(idx, axis=1, out=idx)
+    labels = np.zeros((n_total, n_relabellings + 2))
+    labels[:n, 0] = 1.0
+    labels[:, -1] = 1.0
+    group = max(1, min(n_relabellings, _PERMUTATION_GROUP_BYTES // (4 * n_total)))
+    for j in range(0, n_relabellings, group):
+        k = min(group, n_relabellings - j)
+        perms = rng.permuted(np.tile(np.arange(n_total, dtype=np.int32), (k, 1)), axis=1)
+        mask = np.zeros((k, n_total), dtype=np.uint8)
+        np.put_along_axis(mask, perms[:, :n], 1, axis=1)
+        labels[:, 1 + j:1 + j + k] = mask.T
+    return labels
 
 
-def _label_blocks(perms, n, n_total, block):
-    """The 0/1 label matrix [observed | permuted] of shape (N, 1 + P) in row blocks.
+def _quadratic_forms(gram, z, labels, block, width, progress=None):
+    """For each column a of ``labels``: a^T G a and 1^T G a (the last column must be all ones).
 
-    Each block is Fortran-ordered, the layout BLAS reads without a copy.
-    """
-    n_cols = 1 + perms.shape[0]
-    labels = np.zeros((n_cols, n_total))  # C-ordered (P, N): its transpose is Fortran (N, P)
-    labels[0, :n] = 1.0
-    np.put_along_axis(labels[1:], perms[:, :n], 1.0, axis=1)
-    return [np.asfortranarray(labels[:, s:s + block].T) for s in range(0, n_total, block)]
+    G (the unnormalised Gram matrix) is never stored. Row block b (rows s:e) is multiplied
+    by its strip G[s:e, s:] only (upper triangle), with the diagonal block halved, so that
+    one ``dgemm`` per strip piece (beta = 1 after the first, alpha = 2) accumulates
 
+    .. math:: H_b = G_{bb} a_b + 2 \\sum_{c > b} G_{bc} a_c,
 
-def _quadratic_forms(gram, z, blocks, block, progress=None):
-    """For each column a of the label blocks: a^T G a, and the row sums r = G 1.
-
-    G (the unnormalised Gram matrix) is built block by block, upper triangle only, and
-    a^T G a = sum_b a_b^T H_b with H_b = G_bb a_b + 2 sum_{c>b} G_bc a_c accumulated in
-    place by BLAS ``dgemm`` (beta = 1): half the Gram products of the plain G @ A.
+    half the Gram products of the plain G A. With :math:`B(x, y) = \\sum_b x_b^\\top H_b(y)
+    = x^\\top (G_{\\mathrm{diag}} + 2 G_{\\mathrm{upper}}) y`, the symmetric forms are
+    :math:`a^\\top G a = B(a, a)` and :math:`1^\\top G a = (B(1, a) + B(a, 1))/2`: the column
+    sums of H and the products with the all-ones column's :math:`H(1)`, no extra pass over G.
+    The product is formed transposed, :math:`H_b^\\top = L_{s:}^\\top (2 G_{b, s:})^\\top`, so
+    that both operands are row-major arrays read as column-major ones (no copies).
     """
     from scipy.linalg.blas import dgemm
 
-    n_total, n_cols = z.shape[0], blocks[0].shape[1]
-    starts = range(0, n_total, block)
+    n_total, n_cols = labels.shape
     quad = np.zeros(n_cols)
-    rowsum = np.zeros(n_total)
-    for bi, s in enumerate(starts):
-        sb = slice(s, min(s + block, n_total))
-        h = np.zeros((sb.stop - s, n_cols), order="F")
-        for ci, c in enumerate(starts[bi:], start=bi):
-            sc = slice(c, min(c + block, n_total))
-            g = gram(z[sb], z[sc])  # C-ordered: g.T is the Fortran matrix BLAS reads, trans_a=1
-            ones_b, ones_c = np.ones(g.shape[0]), np.ones(g.shape[1])
-            rowsum[sb] += g @ ones_c
-            if ci == bi:
-                h = dgemm(1.0, g.T, blocks[ci], beta=1.0, c=h, trans_a=1, overwrite_c=1)
-            else:
-                rowsum[sc] += ones_b @ g
-                h = dgemm(2.0, g.T, blocks[ci], beta=1.0, c=h, trans_a=1, overwrite_c=1)
+    ones_a = np.zeros(n_cols)      # B(1, a)
+    a_ones = np.zeros(n_cols)      # B(a, 1)
+    buf = np.empty(block * min(width, n_total))   # one Gram piece, reused (no page faults per block)
+    ht = np.empty((n_cols, block), order="F")
+    for s in range(0, n_total, block):
+        e = min(s + block, n_total)
+        rows = e - s
+        h = ht[:, :rows]
+        for c0 in range(s, n_total, width):
+            c1 = min(c0 + width, n_total)
+            g = gram(z[s:e], z[c0:c1], buf[:rows * (c1 - c0)].reshape(rows, c1 - c0))
+            if c0 == s:
+                g[:, :rows] *= 0.5   # the diagonal block enters once, the rest twice (exact scalings)
+            # H^T (n_cols, rows) += 2 L[c0:c1]^T g^T: the label rows and g are C-ordered, so both
+            # transposes are the column-major matrices BLAS reads in place
+            h = dgemm(2.0, labels[c0:c1].T, g.T, beta=0.0 if c0 == s else 1.0, c=h, overwrite_c=1)
             if progress is not None:
                 progress.update(1)
-        quad += np.einsum("ip,ip->p", blocks[bi], h)
-    return quad, rowsum
+        quad += np.einsum("ip,pi->p", labels[s:e], h)
+        ones_a += h.sum(axis=1)
+        a_ones += labels[s:e].T @ h[-1]
+    return quad, 0.5 * (ones_a + a_ones)
 
 
 def _statistics(quad, a_dot_r, total, n, m, k0):
@@ -206,29 +238,34 @@ def _statistics(quad, a_dot_r, total, n, m, k0):
             - 2.0 * cross / (n * m))
 
 
-def _permutation_statistics(z, n, rng, n_permutations, gram, block_size, verbose):
+def _permutation_statistics(z, n, rng, n_permutations, gram, block_size, verbose, gram_item_bytes=8):
     """Unnormalised statistics [observed, permuted...] for all relabellings, chunked by columns.
 
     Each chunk's relabellings are drawn when it is processed, so memory stays bounded by the
     chunk; drawing the rows chunk by chunk consumes the generator as one call would.
+    ``gram_item_bytes`` is the memory one Gram entry costs while it is computed (the NumPy
+    reference holds d differences per entry); the Gram pieces stay within _MAX_GRAM_BYTES.
     """
     n_total = z.shape[0]
-    cols_per_chunk = max(1, _MAX_LABEL_BYTES // (8 * n_total) - 1)
-    n_blocks = len(range(0, n_total, block_size))
+    cols_per_chunk = max(1, _MAX_LABEL_BYTES // (8 * n_total) - 2)
+    block = min(block_size, n_total)
+    width = max(block, _MAX_GRAM_BYTES // (gram_item_bytes * block))
+    n_pieces = sum(len(range(s, n_total, width)) for s in range(0, n_total, block))
     sizes = [min(cols_per_chunk, n_permutations - c) for c in range(0, n_permutations, cols_per_chunk)]
     progress = None
     if verbose:
         from tqdm.auto import tqdm
 
-        progress = tqdm(total=len(sizes) * n_blocks * (n_blocks + 1) // 2, desc="Gram blocks")
+        progress = tqdm(total=len(sizes) * n_pieces, desc="Gram pieces")
     stats = []
     try:
         for i, size in enumerate(sizes):
-            blocks = _label_blocks(_relabellings(rng, n_total, size), n, n_total, block_size)
-            quad, rowsum = _quadratic_forms(gram, z, blocks, block_size, progress)
-            a_dot_r = sum(b.T @ rowsum[s:s + b.shape[0]]  # BLAS gemv per row block
-                          for s, b in zip(range(0, n_total, block_size), blocks))
-            part = _statistics(quad, a_dot_r, float(rowsum.sum()), n, n_total - n, 1.0)
+            labels = _label_matrix(rng, n, n_total, size)
+            # Gram entries of far-apart pairs are subnormal or 0 (below 1e-308 of k(0)): halving
+            # and summing them underflows harmlessly, also under a caller's np.errstate(all="raise")
+            with np.errstate(under="ignore"):
+                quad, a_dot_r = _quadratic_forms(gram, z, labels, block, width, progress)
+            part = _statistics(quad[:-1], a_dot_r[:-1], float(quad[-1]), n, n_total - n, 1.0)
             stats.append(part if i == 0 else part[1:])  # the observed column is repeated per chunk
     finally:
         if progress is not None:
@@ -293,7 +330,7 @@ class TwoSampleResult:
 
 
 def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train_fraction=0.5,
-                    learn_options=None, block_size=2048, backend="numba", verbose=False):
+                    learn_options=None, block_size=1024, backend="numba", verbose=False):
     r"""Permutation test of p = q with the spread L2 distance (unbiased MMD², k = K * K̃).
 
     The statistic is the unbiased U-statistic
@@ -315,14 +352,16 @@ def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train
     the P + 1 exchangeable ones); the second is the Monte Carlo error of the permutation
     estimate of the full-permutation p-value.
 
-    The Gram matrix is never stored: it is built in blocks (Numba, both cores), upper
-    triangle only, and all P relabellings (drawn at once by ``Generator.permuted``) are
-    evaluated together through the symmetric quadratic forms
-    :math:`a^\top G a = \sum_b a_b^\top (G_{bb} a_b + 2\sum_{c>b} G_{bc} a_c)`, accumulated
-    in place by BLAS: half the Gram products of the plain :math:`G A`, in
-    :math:`O(N^2 d + N^2 P / 2)` time, N = n + m. Memory is bounded for any N and P: the
+    The Gram matrix is never stored: it is built in pieces (a vectorised Numba exponent on
+    both cores and NumPy's SIMD ``exp`` for the Gaussian), upper triangle only, and all P
+    relabellings (drawn by ``Generator.permuted``) are evaluated together through the
+    symmetric quadratic forms
+    :math:`a^\top G a = \sum_b a_b^\top (G_{bb} a_b + 2\sum_{c>b} G_{bc} a_c)`, one BLAS
+    ``dgemm`` per strip piece accumulating in place: half the Gram products of the plain
+    :math:`G A`, in :math:`O(N^2 d + N^2 P / 2)` time, N = n + m; the cross terms
+    :math:`1^\top G a` come from the same products. Memory is bounded for any N and P: the
     relabellings are drawn and processed in column chunks of at most 256 MiB of labels
-    (each chunk recomputes the Gram blocks). For samples too large for this, see
+    (each chunk recomputes the Gram pieces). For samples too large for this, see
     :func:`block_two_sample_test` (linear time).
 
     Parameters
@@ -353,8 +392,11 @@ def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train
     learn_options : dict, default=None
         Keyword arguments for :func:`spreadlab.learn_spread` (defaults here: one start,
         ``max_iter=50``: the sample objective costs O(n² d) per evaluation).
-    block_size : int, default=2048
-        Rows per Gram block.
+    block_size : int, default=1024
+        Rows per Gram strip: each strip of rows is multiplied by the labels of its own and the
+        later points in pieces of at most 16 MiB of Gram entries. Larger blocks waste more
+        products on the diagonal blocks (a share of about ``block_size / N``); much smaller
+        ones make BLAS slower.
     backend : {"numba", "numpy"}, default="numba"
         Numba-compiled Gram blocks (compiled on the first call) or the NumPy reference.
     verbose : bool, default=False
@@ -402,8 +444,9 @@ def two_sample_test(x, y, kernel="auto", *, n_permutations=1000, rng=None, train
     if not np.all(np.isfinite(z)):
         raise ValueError(f"kernel {kernel!r} is too narrow for these samples: the samples divided by "
                          "its scale overflow float64; rescale the data or widen the kernel")
+    item = 8 if backend == "numba" and (plan.factors is None or plan.codes is not None) else 8 * (z.shape[1] + 1)
     stats = plan.const * _permutation_statistics(z, n, rng, n_permutations, _gram_function(plan, backend),
-                                                 block_size, verbose)
+                                                 block_size, verbose, item)
     statistic, null = float(stats[0]), stats[1:]
     if not np.all(np.isfinite(stats)):   # a NaN statistic must never become p = 1/(P+1)
         raise ValueError(f"kernel {kernel!r} gave a non-finite statistic on these samples; "
@@ -606,7 +649,7 @@ def _block_sums(plan, zx, zy, n_blocks, b, c, backend):
     out = np.empty((n_blocks, 3))
     for i in range(n_blocks):
         xb, yb = zx[i * b:(i + 1) * b], zy[i * c:(i + 1) * c]
-        out[i] = gram(xb, xb).sum(), gram(yb, yb).sum(), gram(xb, yb).sum()
+        out[i] = [gram(u, v, np.empty((len(u), len(v)))).sum() for u, v in ((xb, xb), (yb, yb), (xb, yb))]
     return out
 
 

@@ -149,13 +149,23 @@ def test_non_convergence_warns_with_numbers():
         ((Delta([0.0, 0.0]), Delta([0.0, 0.0, 1.0])), {}, ValueError, "same dimension"),
         ((Delta([0.0, 0.0]), Delta([1.0, 0.0]), Gaussian([0.0, 0.0], [1.0, 0.0])), {}, TypeError,
          "kernel must be a non-singular Gaussian"),
-        ((np.zeros((5, 2)), np.ones((5, 3))), {}, ValueError, "q must have 2 features"),
+        ((np.zeros((5, 2)), np.ones((5, 3))), {}, ValueError, r"q must have the same number of features as p \(2\); got 3"),
         ((Delta([0.0, 0.0]), Delta([1.0, 0.0])), {"n_restarts": 0}, ValueError, "n_restarts must be"),
     ],
 )
 def test_bad_input_is_named(args, kwargs, err, match):
     with pytest.raises(err, match=match):
         learn_spread(*args, **kwargs)
+
+
+def test_samples_are_checked_by_the_two_sample_checker():
+    """learn_spread and two_sample_test share one sample checker (issue 23): same messages."""
+    with pytest.raises(ValueError, match=r"p needs at least 3 samples for the leave-one-out estimate; got 2"):
+        learn_spread(np.zeros((2, 2)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"q must contain finite numbers only \(no NaN or inf\); row 1 is"):
+        learn_spread(np.zeros((5, 2)), [[0.0, 1.0], [np.nan, 0.0], [1.0, 1.0]])
+    with pytest.raises(TypeError, match=r"p must be an array-like of real numbers; got list"):
+        learn_spread([[1.0, 2.0], [3.0]], np.ones((5, 2)))
 
 
 def test_linear_generator_gradient_matches_finite_differences_of_spread_kl(rng):

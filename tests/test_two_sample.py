@@ -335,6 +335,50 @@ def test_p_values_identical_to_plain_gemm_reference(block_size):
     assert res.p_value == ref_p
 
 
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_gram_strips_cut_into_pieces_give_the_reference_statistics(monkeypatch, backend):
+    """Strips wider than _MAX_GRAM_BYTES are multiplied piece by piece (beta = 1): same answer."""
+    import spreadlab.two_sample as ts
+
+    rng = np.random.default_rng(13)
+    x, y = rng.normal(size=(31, 3)), rng.normal(0.3, 1.0, size=(26, 3))
+    kernel = Gaussian(np.zeros(3), 0.7 * np.eye(3))
+    # 8-row strips, pieces of 8 columns (numba) or 1 column (numpy: (d + 1) * 8 bytes per entry):
+    # every strip is cut into several pieces, the last one shorter
+    monkeypatch.setattr(ts, "_MAX_GRAM_BYTES", 8 * 8 * 8)
+    res = two_sample_test(x, y, kernel, n_permutations=99, rng=2, block_size=8, backend=backend)
+    stat, null = _gemm_reference(x, y, kernel, 99, 2)
+    scale = hooks.kernel_plan(kernel).const  # rounding of ~3e3 Gram entries <= k(0): ~1e-15 k(0)
+    np.testing.assert_allclose(res.null_distribution, null, rtol=0, atol=1e-12 * scale)
+    assert res.statistic == pytest.approx(stat, rel=0, abs=1e-12 * scale)
+    assert res.p_value == (1 + np.count_nonzero(null >= stat - 1e-12 * scale)) / 100
+
+
+def test_far_apart_samples_under_errstate_raise_bug_halved_subnormal_diagonal():
+    """Halving the diagonal Gram block underflowed on subnormal entries: FloatingPointError
+    under a caller's np.errstate(all="raise") (the previous version ran). Same answer as mmd2."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 1))
+    y = x[::-1] + 53.0  # exp(-53^2 / 4) ~ 1e-305: the cross Gram entries are subnormal or 0
+    with np.errstate(all="raise"):
+        res = two_sample_test(x, y, Gaussian(0.0, 1.0), n_permutations=9, rng=0, block_size=8)
+    assert res.statistic == pytest.approx(mmd2(x[:, 0], y[:, 0], Gaussian(0.0, 1.0)), rel=1e-12)
+    assert res.p_value == pytest.approx(0.1)  # the observed split is the extreme one: (1 + 0) / 10
+
+
+def test_gauss_exponent_kernel_matches_its_numpy_reference(rng):
+    """The vectorised exponent kernel sums the squares in the reference's order: identical values."""
+    a, b = 3 * rng.normal(size=(41, 5)), 3 * rng.normal(size=(23, 5))
+    out = K.gauss_exponent(a, np.ascontiguousarray(b.T), np.empty((41, 23)))
+    ref = K.gauss_exponent_numpy(a, b)
+    # same subtractions, squares and left-to-right sums, then an exact scaling by -1/4: at most
+    # a rounding of the last bit if the compiler reassociates (it may not without fastmath)
+    np.testing.assert_allclose(out, ref, rtol=4e-16, atol=0)
+    assert np.all(out <= 0) and np.all(np.exp(out) <= 1)
+    # the Gram the test uses (exp of it) equals the NumPy Gram reference
+    np.testing.assert_allclose(np.exp(out), K.gram_gauss_numpy(a, b), rtol=4e-16, atol=0)
+
+
 def test_label_chunks_do_not_change_the_result(monkeypatch):
     """The memory bound splits the permutations into column chunks: same statistics."""
     import spreadlab.two_sample as ts
@@ -342,7 +386,7 @@ def test_label_chunks_do_not_change_the_result(monkeypatch):
     rng = np.random.default_rng(12)
     x, y = rng.normal(size=(20, 2)), rng.normal(size=(17, 2))
     whole = two_sample_test(x, y, Gaussian(np.zeros(2), np.eye(2)), n_permutations=50, rng=3, block_size=8)
-    monkeypatch.setattr(ts, "_MAX_LABEL_BYTES", 8 * 37 * 7)  # 6 permutations per chunk
+    monkeypatch.setattr(ts, "_MAX_LABEL_BYTES", 8 * 37 * 7)  # 7 label columns: 5 permutations per chunk
     chunked = two_sample_test(x, y, Gaussian(np.zeros(2), np.eye(2)), n_permutations=50, rng=3, block_size=8)
     # the chunks sum the same Gram entries in another order: rounding ~1e-15 of k(0) = 1/(4 pi)
     np.testing.assert_allclose(chunked.null_distribution, whole.null_distribution, rtol=0, atol=1e-13)
