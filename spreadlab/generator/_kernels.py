@@ -21,7 +21,7 @@ from .._numba import cache_enabled, jit, prange
 
 CACHE_ENABLED = cache_enabled(__file__)
 
-__all__ = ["estep_kernel", "CACHE_ENABLED"]
+__all__ = ["estep_kernel", "estep_stats_kernel", "CACHE_ENABLED"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -74,3 +74,72 @@ def estep_kernel(Y, GT, logw, var, R, loglik):
         for k in range(K):
             R[n, k] /= s
         loglik[n] = m + math.log(s) - const
+
+
+@jit(parallel=True)
+def estep_stats_kernel(Y, GT, logw, var, Rk, RtYT, r2, loglik):
+    """The E-step's sufficient statistics without the responsibility matrix, per chunk of points.
+
+    The points are split into ``C = Rk.shape[0]`` fixed, contiguous chunks (``prange`` over
+    chunks); chunk ``c`` accumulates its own partial sums, so the result does not depend on
+    the thread count, and the caller adds the ``C`` partials in order.
+
+    Parameters
+    ----------
+    Y : float64[N, D]
+    GT : float64[D, K]
+        Node images, transposed.
+    logw : float64[K]
+        Log prior weights of the nodes.
+    var : float
+        Spread variance sigma**2.
+    Rk : float64[C, K]
+        Output, zero on entry: ``sum_{n in chunk c} r_nk``.
+    RtYT : float64[C, D, K]
+        Output, zero on entry: ``sum_{n in chunk c} r_nk y_nd`` (transposed, so that the
+        inner loop runs over nodes).
+    r2 : float64[N]
+        Output: ``sum_k r_nk**2`` (0 where every node underflowed).
+    loglik : float64[N]
+        Output: log spread likelihood of each point.
+    """
+    N, D = Y.shape
+    K = GT.shape[1]
+    C = Rk.shape[0]
+    inv = 0.5 / var
+    const = 0.5 * D * (_LOG_2PI + math.log(var))
+    for c in prange(C):
+        a = np.empty(K)
+        for n in range(c * N // C, (c + 1) * N // C):
+            for k in range(K):
+                a[k] = 0.0
+            for d in range(D):
+                yd = Y[n, d]
+                for k in range(K):
+                    t = yd - GT[d, k]
+                    a[k] += t * t
+            m = -np.inf
+            for k in range(K):
+                a[k] = logw[k] - inv * a[k]
+                if a[k] > m:
+                    m = a[k]
+            if m == -np.inf:
+                # every node underflowed: the likelihood is 0 and the point adds nothing
+                loglik[n] = -np.inf
+                r2[n] = 0.0
+                continue
+            s = 0.0
+            for k in range(K):
+                a[k] = math.exp(a[k] - m)
+                s += a[k]
+            q = 0.0
+            for k in range(K):
+                a[k] /= s
+                Rk[c, k] += a[k]
+                q += a[k] * a[k]
+            for d in range(D):
+                yd = Y[n, d]
+                for k in range(K):
+                    RtYT[c, d, k] += a[k] * yd
+            r2[n] = q
+            loglik[n] = m + math.log(s) - const
