@@ -77,6 +77,42 @@ def test_distance_to_curve_matches_brute_force(rng):
     assert np.max(brute - d) < 1e-6             # and the grid is within (2e-5 * |g'|)^2 / d
 
 
+def _spiral(z):
+    """A spiral whose turns lie 0.05 apart (2 pi * 0.05 ~ 0.31 in z per turn of radius ~1)."""
+    c = 2 * np.pi * 1.013
+    return (1 + 0.05 * z) * np.hstack([np.cos(c * z), np.sin(c * z)])
+
+
+def test_distance_to_manifold_finds_the_right_turn_of_a_spiral(rng, monkeypatch):
+    """Issue 20: where the manifold passes close to itself the nearest search node can lie on
+    the wrong turn (nodes 0.126 apart along a turn, turns 0.05 apart); refining from the
+    grid's nearest local minima of the distance (one per turn) finds the point's own turn."""
+    from spreadlab.generator import _metrics
+
+    X = _spiral(rng.uniform(-3.5, 3.5, (200, 1)))          # exactly on the spiral
+    d = distance_to_manifold(X, _spiral, 1, n_search=401)
+    assert d.max() < 1e-9                                    # rounding of |x| ~ 1
+    # negative control: from the nearest node alone, many points stop on a neighbouring
+    # turn, at about the turn spacing 0.05
+    monkeypatch.setattr(_metrics, "_N_STARTS", 1)
+    d1 = distance_to_manifold(X, _spiral, 1, n_search=401)
+    assert np.sum(d1 > 0.01) > 10
+
+
+def test_distance_to_manifold_with_the_foot_point_on_the_box_boundary():
+    """A linear sheet g(z) = A z with coupled columns and |z_i| <= 1: for x = (3, -0.5, 0.5)
+    the foot point has z_1 = 1 (held at the bound) and z_2 = b.(x - a)/|b|^2 = 0.718; the
+    clipped Gauss-Newton step of the coupled system stalled 1.5e-6 above it."""
+    A = np.array([[1.0, 0.9], [0.0, 1.0], [0.0, 0.0]])
+    a, b = A[:, 0], A[:, 1]
+    x = np.array([3.0, -0.5, 0.5])
+    t = b @ (x - a) / (b @ b)
+    assert -1 < t < 1                                        # the foot point is on an edge
+    exact = np.linalg.norm(x - a - t * b)
+    d = distance_to_manifold(x[None], lambda z: z @ A.T, 2, latent_range=1.0, n_search=11)
+    assert d[0] == pytest.approx(exact, rel=1e-12, abs=0)
+
+
 def test_nearest_sample_distance_matches_cdist(rng):
     X, S = rng.standard_normal((70, 5)), rng.standard_normal((300, 5))
     np.testing.assert_allclose(nearest_sample_distance(X, S), cdist(X, S).min(axis=1),
