@@ -25,6 +25,8 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from .._constants import LOG_2PI
+
 __all__ = ["estep_numpy", "estep_numba", "estep", "estep_stats"]
 
 
@@ -61,7 +63,7 @@ def estep_numpy(Y, G, log_weights, var, block=256):
     N, D = Y.shape
     R = np.empty((N, G.shape[0]))
     loglik = np.empty(N)
-    const = 0.5 * D * math.log(2.0 * math.pi * var)
+    const = 0.5 * D * (LOG_2PI + math.log(var))
     for s in range(0, N, block):
         diff = Y[s:s + block, None, :] - G[None, :, :]
         a = log_weights[None, :] - 0.5 * np.sum(diff * diff, axis=2) / var

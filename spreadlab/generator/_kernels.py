@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from .._constants import LOG_2PI
 from .._numba import cache_enabled, jit, prange
 
 
@@ -23,7 +24,34 @@ CACHE_ENABLED = cache_enabled(__file__)
 
 __all__ = ["estep_kernel", "estep_stats_kernel", "CACHE_ENABLED"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
+@jit()
+def _node_log_terms(Y, n, GT, logw, inv, a):
+    """Fill ``a[k] = log w_k - inv * |y_n - g_k|^2`` for point ``n``; return the largest term."""
+    D = Y.shape[1]
+    K = GT.shape[1]
+    for k in range(K):
+        a[k] = 0.0
+    for d in range(D):
+        yd = Y[n, d]
+        for k in range(K):
+            t = yd - GT[d, k]
+            a[k] += t * t
+    m = -np.inf
+    for k in range(K):
+        a[k] = logw[k] - inv * a[k]
+        if a[k] > m:
+            m = a[k]
+    return m
+
+
+@jit()
+def _exp_shifted(a, m):
+    """Overwrite ``a[k]`` with ``exp(a[k] - m)``; return their sum (>= 1 when m is the max)."""
+    s = 0.0
+    for k in range(a.shape[0]):
+        a[k] = math.exp(a[k] - m)
+        s += a[k]
+    return s
 
 
 @jit(parallel=True)
@@ -47,32 +75,19 @@ def estep_kernel(Y, GT, logw, var, R, loglik):
     N, D = Y.shape
     K = GT.shape[1]
     inv = 0.5 / var
-    const = 0.5 * D * (_LOG_2PI + math.log(var))
+    const = 0.5 * D * (LOG_2PI + math.log(var))
     for n in prange(N):
-        a = np.zeros(K)
-        for d in range(D):
-            yd = Y[n, d]
-            for k in range(K):
-                t = yd - GT[d, k]
-                a[k] += t * t
-        m = -np.inf
-        for k in range(K):
-            a[k] = logw[k] - inv * a[k]
-            if a[k] > m:
-                m = a[k]
+        a = np.empty(K)
+        m = _node_log_terms(Y, n, GT, logw, inv, a)
         if m == -np.inf:
             # every node underflowed: the likelihood is 0 to double precision
             loglik[n] = -np.inf
             for k in range(K):
                 R[n, k] = 0.0
             continue
-        s = 0.0
+        s = _exp_shifted(a, m)
         for k in range(K):
-            e = math.exp(a[k] - m)
-            R[n, k] = e
-            s += e
-        for k in range(K):
-            R[n, k] /= s
+            R[n, k] = a[k] / s
         loglik[n] = m + math.log(s) - const
 
 
@@ -86,13 +101,8 @@ def estep_stats_kernel(Y, GT, logw, var, Rk, RtYT, r2, loglik):
 
     Parameters
     ----------
-    Y : float64[N, D]
-    GT : float64[D, K]
-        Node images, transposed.
-    logw : float64[K]
-        Log prior weights of the nodes.
-    var : float
-        Spread variance sigma**2.
+    Y, GT, logw, var
+        As for :func:`estep_kernel`.
     Rk : float64[C, K]
         Output, zero on entry: ``sum_{n in chunk c} r_nk``.
     RtYT : float64[C, D, K]
@@ -107,31 +117,17 @@ def estep_stats_kernel(Y, GT, logw, var, Rk, RtYT, r2, loglik):
     K = GT.shape[1]
     C = Rk.shape[0]
     inv = 0.5 / var
-    const = 0.5 * D * (_LOG_2PI + math.log(var))
+    const = 0.5 * D * (LOG_2PI + math.log(var))
     for c in prange(C):
         a = np.empty(K)
         for n in range(c * N // C, (c + 1) * N // C):
-            for k in range(K):
-                a[k] = 0.0
-            for d in range(D):
-                yd = Y[n, d]
-                for k in range(K):
-                    t = yd - GT[d, k]
-                    a[k] += t * t
-            m = -np.inf
-            for k in range(K):
-                a[k] = logw[k] - inv * a[k]
-                if a[k] > m:
-                    m = a[k]
+            m = _node_log_terms(Y, n, GT, logw, inv, a)
             if m == -np.inf:
                 # every node underflowed: the likelihood is 0 and the point adds nothing
                 loglik[n] = -np.inf
                 r2[n] = 0.0
                 continue
-            s = 0.0
-            for k in range(K):
-                a[k] = math.exp(a[k] - m)
-                s += a[k]
+            s = _exp_shifted(a, m)
             q = 0.0
             for k in range(K):
                 a[k] /= s
