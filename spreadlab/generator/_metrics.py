@@ -345,14 +345,34 @@ def mmd_permutation_test(X, Y, *, bandwidth=None, n_permutations=200, random_sta
     Kmat = np.exp(-0.5 * D2 / bandwidth**2)
     np.fill_diagonal(Kmat, 0.0)
     m, n = X.shape[0], Y.shape[0]
-
-    def stat(labels):
-        a, b = labels[:m], labels[m:]
-        kxx = Kmat[np.ix_(a, a)].sum() / (m * (m - 1))
-        kyy = Kmat[np.ix_(b, b)].sum() / (n * (n - 1))
-        kxy = Kmat[np.ix_(a, b)].sum() / (m * n)
-        return kxx + kyy - 2.0 * kxy
-
-    observed = stat(np.arange(m + n))
-    perm = np.array([stat(rng.permutation(m + n)) for _ in range(n_permutations)])
+    observed = _mmd_statistics(Kmat, [np.arange(m + n)], m)[0]
+    # the permutations in the order they are drawn, _PERM_BLOCK labellings per matrix product
+    perm = np.concatenate([
+        _mmd_statistics(Kmat, [rng.permutation(m + n)
+                               for _ in range(min(_PERM_BLOCK, n_permutations - s))], m)
+        for s in range(0, n_permutations, _PERM_BLOCK)])
     return float(observed), float((1 + np.sum(perm >= observed)) / (1 + n_permutations))
+
+
+# labellings scored together by one matrix product in mmd_permutation_test
+_PERM_BLOCK = 256
+
+
+def _mmd_statistics(Kmat, perms, m):
+    r"""Unbiased MMD² of the labellings ``perms`` (the first ``m`` indices of each are the
+    first sample) from the Gram matrix with a zero diagonal, by one matrix product: with
+    :math:`a` the first sample's indicator, :math:`r = K\mathbf 1` and :math:`T = \mathbf 1^\top K\mathbf 1`,
+    the three sums are :math:`a^\top Ka`, :math:`a^\top r - a^\top Ka` and
+    :math:`T - 2a^\top r + a^\top Ka`."""
+    N = Kmat.shape[0]
+    n = N - m
+    A = np.zeros((N, len(perms)))
+    for j, p in enumerate(perms):
+        A[p[:m], j] = 1.0
+    row = Kmat.sum(axis=1)
+    aKa = np.einsum("ij,ij->j", A, Kmat @ A)
+    ar = row @ A
+    kxx = aKa / (m * (m - 1))
+    kxy = (ar - aKa) / (m * n)
+    kyy = (row.sum() - 2.0 * ar + aKa) / (n * (n - 1))
+    return kxx + kyy - 2.0 * kxy
