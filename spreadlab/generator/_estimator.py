@@ -232,7 +232,7 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     n_basis : int, default=8
         RBF centres per latent axis (``n_basis**n_latent`` RBFs in all).
     n_grid : int, default=None
-        Grid nodes per latent axis; ``None`` gives 200 for Z = 1 and 40 for Z = 2.
+        Grid nodes per latent axis; ``None`` gives 200 for Z = 1 and 60 for Z = 2.
     spread : float or "auto", default="auto"
         Final spread :math:`\sigma` (data units). ``"auto"``: 1% of the data scale, so in
         practice the grid floor decides.
