@@ -280,6 +280,27 @@ def test_bad_parameters_are_named(curve, kwargs, match):
         SpreadGenerator(**{"n_latent": 1, **kwargs}).fit(curve[0])
 
 
+@pytest.mark.parametrize("kwargs,err,match", [
+    ({"n_draws": True}, TypeError, "n_draws must be an integer, not a bool"),
+    ({"anneal_iter": False}, TypeError, "anneal_iter must be an integer, not a bool"),
+    ({"latent_range": 1e-300}, ValueError, "latent_range"),
+    ({"spread": 1e-300, "spread_start": 1e-300, "grid_floor": False}, ValueError, "'spread'"),
+])
+def test_hostile_parameters_are_named_bug_issue_20(curve, kwargs, err, match):
+    """Hostile-input sweep (issue 20): n_draws=True crashed with an unnamed "an integer is
+    required", latent_range=1e-300 with a division by zero inside the fit, spread=1e-300 with
+    a ZeroDivisionError (sigma^2 = 0)."""
+    with pytest.raises(err, match=match):
+        SpreadGenerator(**{"n_latent": 1, "max_iter": 3, **kwargs}).fit(curve[0][:50])
+
+
+@pytest.mark.parametrize("spread", [1e300, 1e-300])
+def test_spread_log_likelihood_refuses_an_unrepresentable_spread_bug_issue_20(fits, spread):
+    """spread=1e300 raised OverflowError (sigma**2) and 1e-300 ZeroDivisionError (0.5 / 0)."""
+    with pytest.raises(ValueError, match=r"spread must be in \[1e-150, 1e100\]"):
+        fits[2].spread_log_likelihood(np.zeros((2, 2)), spread=spread)
+
+
 def test_bad_inputs(fits):
     gen = fits[2]
     with pytest.raises(NotFittedError):
@@ -379,7 +400,7 @@ def test_n_basis_beyond_the_budget_is_refused(curve):
 
 
 def test_latent_range_1e300_refused_bug_issue21(curve):
-    with pytest.raises(ValueError, match=r"latent_range.*\(0.0, 20.0\]"):
+    with pytest.raises(ValueError, match=r"latent_range.*\[0.001, 20.0\]"):
         SpreadGenerator(1, latent_range=1e300).fit(curve[0])
 
 

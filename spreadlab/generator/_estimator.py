@@ -25,8 +25,13 @@ _START_FACTOR = 0.5
 _END_FACTOR = 0.01
 # a fit that ends below this fraction of the grid floor is reported as stalled
 _STALL_FRACTION = 0.9
-# the N(0, 1) mass beyond 20 is 2.8e-89: a wider grid only adds nodes of zero weight
+# the N(0, 1) mass beyond 20 is 2.8e-89: a wider grid only adds nodes of zero weight; below
+# 1e-3 the cell masses of a fine grid (differences of normal CDFs near 1/2) and the squared
+# RBF width lose their digits (1e-300 made the width's square 0: a division by zero)
 _MAX_LATENT_RANGE = 20.0
+_MIN_LATENT_RANGE = 1e-3
+# smallest spread: sigma^2 stays a positive normal float
+_MIN_SPREAD = 1e-150
 # budgets, refused up front: grid nodes, entries of the node design matrix, basis functions
 # (the M-step solves a system of that size), and entries of the spread draws
 _MAX_NODES = 2**20
@@ -234,8 +239,8 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     n_grid : int, default=None
         Grid nodes per latent axis; ``None`` gives 200 for Z = 1 and 60 for Z = 2.
     spread : float or "auto", default="auto"
-        Final spread :math:`\sigma` (data units). ``"auto"``: 1% of the data scale, so in
-        practice the grid floor decides.
+        Final spread :math:`\sigma` (data units, 1e-150 to 1e100). ``"auto"``: 1% of the data
+        scale, so in practice the grid floor decides.
     spread_start : float or "auto", default="auto"
         Initial spread, ``>= spread``; ``"auto"``: half the data scale (root mean variance per
         feature), or ``spread`` if that is larger.
@@ -268,7 +273,7 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         Ridge on the RBF coefficients, relative to the mean diagonal of the normal matrix.
     latent_range : float, default=3.0
         Grid and RBF centres cover :math:`[-r, r]^Z`, and the prior is N(0, I) truncated to
-        it; at most 20 (the N(0, 1) mass beyond 20 is below 1e-88).
+        it; from 1e-3 to 20 (the N(0, 1) mass beyond 20 is below 1e-88).
     backend : {"numba", "numpy"}, default="numba"
         E-step implementation (Numba compiled on first use; NumPy is the reference).
     random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
@@ -330,9 +335,10 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         "n_latent": [Interval(Integral, 1, 2, closed="both")],
         "n_basis": [Interval(Integral, 2, None, closed="left")],
         "n_grid": [Interval(Integral, 3, None, closed="left"), None],
-        # spread <= 1e100: sigma^2 and the squared distances must stay representable
-        "spread": [Interval(Real, 0, 1e100, closed="right"), StrOptions({"auto"})],
-        "spread_start": [Interval(Real, 0, 1e100, closed="right"), StrOptions({"auto"})],
+        # 1e-150 <= spread <= 1e100: sigma^2 must be a positive normal float (1e-300 made
+        # 0.5 / sigma^2 a ZeroDivisionError) and the squared distances must stay representable
+        "spread": [Interval(Real, _MIN_SPREAD, 1e100, closed="both"), StrOptions({"auto"})],
+        "spread_start": [Interval(Real, _MIN_SPREAD, 1e100, closed="both"), StrOptions({"auto"})],
         "anneal_iter": [Interval(Integral, 0, None, closed="left")],
         "spread_data": ["boolean"],
         "grid_floor": ["boolean"],
@@ -343,7 +349,7 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         "n_draws": [Interval(Integral, 1, None, closed="left")],
         "accelerate": ["boolean"],
         "ridge": [Interval(Real, 0, 1e100, closed="both")],
-        "latent_range": [Interval(Real, 0, _MAX_LATENT_RANGE, closed="right")],
+        "latent_range": [Interval(Real, _MIN_LATENT_RANGE, _MAX_LATENT_RANGE, closed="both")],
         "backend": [StrOptions({"numba", "numpy"})],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
@@ -423,6 +429,11 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     def _check_budget(self, X):
         """Refuse, before allocating anything, a grid, basis or draw set beyond the budgets."""
         N, D = X.shape
+        for name in ("n_basis", "n_grid", "anneal_iter", "max_iter", "n_iter_no_change", "n_draws"):
+            if isinstance(getattr(self, name), (bool, np.bool_)):
+                # scikit-learn's Interval(Integral) lets bools through (n_draws=True crashed
+                # with an unnamed "an integer is required")
+                raise TypeError(f"{name} must be an integer, not a bool; got {name}={getattr(self, name)!r}")
         Zd = self.n_latent
         n_grid = self.n_grid if self.n_grid is not None else (200 if Zd == 1 else 60)
         n_nodes = n_grid**Zd
@@ -660,8 +671,8 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
         spread : float, default=None
-            :math:`\sigma`; ``None`` uses ``spread_``. Below ``spread_floor_`` the grid
-            mixture no longer stands for the continuous model.
+            :math:`\sigma` in [1e-150, 1e100]; ``None`` uses ``spread_``. Below
+            ``spread_floor_`` the grid mixture no longer stands for the continuous model.
         random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
             Seeds the spread draw.
 
@@ -674,6 +685,9 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         if isinstance(sigma, bool) or not (isinstance(sigma, Real) and math.isfinite(sigma)
                                            and sigma > 0):
             raise ValueError(f"spread must be a finite float > 0; got spread={spread!r}")
+        if not _MIN_SPREAD <= sigma <= 1e100:
+            # sigma^2 must be a positive normal float: 1e-300 divided by zero, 1e300 overflowed
+            raise ValueError(f"spread must be in [{_MIN_SPREAD:g}, 1e100]; got spread={spread!r}")
         Y = X + sigma * as_generator(random_state).standard_normal(X.shape)
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             return _estep.estep(Y, self.node_images_, self.log_weights_, sigma**2, self.backend)[1]
