@@ -714,7 +714,7 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         r"""Distance of each point to the fitted manifold, :math:`\min_z\|x - g(z)\|`.
 
         Minimised over :math:`z\in[-r, r]^Z` (``r = latent_range``, the box the generator
-        was fitted on) by :func:`~spreadlab.generator.distance_to_manifold` with the fitted
+        was fitted on) by :func:`~spreadlab.distance_to_manifold` with the fitted
         generator :meth:`inverse_transform`: a search on a regular latent grid, then damped
         Gauss--Newton steps, each kept only if it lowers the distance.
 
