@@ -104,7 +104,8 @@ def distance_to_manifold(X, generator, n_latent, *, latent_range=4.0, n_search=N
     wrong fold). Each step is kept only if it lowers the distance, so the result is never
     worse than the grid search, and it is exact (to rounding) when a start lies in the basin
     of the foot point and :math:`g` is smooth there; a finer ``n_search`` separates folds
-    that come closer than the spacing of the grid's images. The same routine serves ``SpreadGenerator.manifold_distance``.
+    that come closer than the spacing of the grid's images. The same routine serves
+    ``SpreadGenerator.manifold_distance``.
 
     Parameters
     ----------
