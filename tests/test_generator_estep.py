@@ -54,6 +54,63 @@ def test_numba_kernel_matches_numpy_reference(seed, var):
     np.testing.assert_allclose(ll, ll0, rtol=1e-12, atol=1e-12)
 
 
+def _stats_reference(Y, G, logw, var):
+    """Sufficient statistics from the NumPy responsibilities, whole (no blocks, no chunks)."""
+    R, ll = _estep.estep_numpy(Y, G, logw, var)
+    return R.sum(axis=0), R.T @ Y, ll, float(np.mean(1.0 / np.sum(R * R, axis=1))), R
+
+
+@pytest.mark.parametrize("seed,N,K,D,var", [(11, 301, 97, 7, 1.0), (12, 1000, 50, 3, 1e-8),
+                                            (13, 5, 200, 64, 0.05), (14, 40, 30, 2, 0.3)])
+def test_fused_numba_statistics_match_numpy_reference(seed, N, K, D, var):
+    """The fused kernel (no responsibility matrix, chunked sums) against the NumPy route and
+    against sums of the reference responsibilities; N=5 has fewer points than chunks."""
+    Y, G, logw = _problem(seed, N=N, K=K, D=D)
+    Rk, RtY, ll, n_eff = _estep.estep_stats(Y, G, logw, var, "numba")
+    Rk0, RtY0, ll0, n_eff0, R = _stats_reference(Y, G, logw, var)
+    # sums of positive terms in another order: relative 1e-12 (N * eps at most, N <= 1000);
+    # a tiny r_nk = exp(a) carries the rounding of its exponent a (~ eps |a|, |a| up to 1e3),
+    # which the kernel forms as log w - (0.5 / var) d2 and NumPy as log w - 0.5 d2 / var: an
+    # absolute 1e-12 on probabilities that sum to 1 per point, as in the test above
+    np.testing.assert_allclose(Rk, Rk0, rtol=1e-12, atol=1e-12)
+    # sum_n r_nk y_nd cancels (y of both signs): the bound is 1e-12 times sum_n r_nk |y_nd|
+    # (summation) plus sum_n |y_nd| times the absolute 1e-12 on each r_nk above
+    bound = 1e-12 * (R.T @ np.abs(Y) + np.abs(Y).sum(axis=0))
+    np.testing.assert_array_less(np.abs(RtY - RtY0), bound)
+    np.testing.assert_allclose(ll, ll0, rtol=1e-12, atol=1e-12)
+    assert n_eff == pytest.approx(n_eff0, rel=1e-12)
+    # the blocked NumPy route of estep_stats (small blocks: its seams) agrees as well
+    Rk1, RtY1, ll1, n_eff1 = _estep.estep_stats(Y, G, logw, var, "numpy", max_entries=3 * K)
+    np.testing.assert_allclose(Rk1, Rk0, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_less(np.abs(RtY1 - RtY0), bound)
+    np.testing.assert_array_equal(ll1, ll0)
+    assert n_eff1 == pytest.approx(n_eff0, rel=1e-12)
+
+
+def test_fused_statistics_detect_a_wrong_variance():
+    """Negative control: the tolerances above see a 1e-6 relative change of var."""
+    Y, G, logw = _problem(15, N=301, K=97, D=7)
+    Rk, RtY, _, _ = _estep.estep_stats(Y, G, logw, 0.3, "numba")
+    Rk0, RtY0, _, _, R = _stats_reference(Y, G, logw, 0.3 * (1 + 1e-6))
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(Rk, Rk0, rtol=1e-12, atol=1e-12)
+    with pytest.raises(AssertionError):
+        np.testing.assert_array_less(np.abs(RtY - RtY0),
+                                     1e-12 * (R.T @ np.abs(Y) + np.abs(Y).sum(axis=0)))
+
+
+def test_fused_statistics_do_not_depend_on_the_thread_count():
+    """The chunks are fixed by the data's size, not by the threads: bit-identical results."""
+    from spreadlab._numba import limit_threads
+
+    Y, G, logw = _problem(16, N=997, K=61, D=4)
+    many = _estep.estep_stats(Y, G, logw, 0.2, "numba")
+    with limit_threads(1):
+        one = _estep.estep_stats(Y, G, logw, 0.2, "numba")
+    for a, b in zip(many, one):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_comparison_detects_a_wrong_variance():
     """Negative control: the tolerance above is tight enough to see a 1e-6 change of var."""
     Y, G, logw = _problem(4)

@@ -93,6 +93,114 @@ def test_manifold_distance_matches_brute_force(curve, fits):
     assert np.max(coarse - md) > 1e-4
 
 
+def _manifold_distance_before_issue_20(gen, X, n_search=None):
+    """The method's own routine before it called distance_to_manifold (frozen copy, the
+    regression reference): nearest node of a grid search, 8 undamped Gauss--Newton steps with
+    the analytic Jacobian of the RBFs, each kept only if it lowers the distance."""
+    Zd, r = gen.n_latent, gen.latent_range
+    n = n_search or (2000 if Zd == 1 else 120)
+    axis = np.linspace(-r, r, n)
+    S = np.stack([m.ravel() for m in np.meshgrid(*([axis] * Zd), indexing="ij")], axis=1)
+    GS = gen.inverse_transform(S)
+    z = S[np.argmin(np.sum(GS * GS, axis=1)[None, :] - 2.0 * X @ GS.T, axis=1)]
+    n_rbf = gen.centres_.shape[0]
+    Wr, Wl = gen.coef_[:n_rbf], gen.coef_[n_rbf:n_rbf + Zd]
+    for _ in range(8):
+        diff = z[:, None, :] - gen.centres_[None, :, :]
+        e = np.exp(-0.5 * np.sum(diff * diff, axis=2) / gen.width_**2)
+        res = gen.inverse_transform(z) - X
+        J = np.einsum("nm,nmi,md->ndi", e, -diff / gen.width_**2, Wr) + Wl.T[None]
+        JtJ = np.einsum("ndi,ndj->nij", J, J) + 1e-9 * np.eye(Zd)
+        step = np.linalg.solve(JtJ, np.einsum("ndi,nd->ni", J, res)[..., None])[..., 0]
+        z_new = np.clip(z - step, -r, r)
+        better = np.sum((gen.inverse_transform(z_new) - X) ** 2, axis=1) < np.sum(res * res, axis=1)
+        z[better] = z_new[better]
+    return np.sqrt(np.sum((gen.inverse_transform(z) - X) ** 2, axis=1))
+
+
+@pytest.fixture(scope="module")
+def sheet_fit():
+    X, _ = make_sheet(600, random_state=1)
+    Xt, _ = make_sheet(300, random_state=11)
+    return SpreadGenerator(2, n_grid=40, n_draws=2, random_state=1).fit(X), Xt
+
+
+def test_manifold_distance_is_distance_to_manifold_of_the_fitted_generator(fits, curve, sheet_fit):
+    """One routine: the method is distance_to_manifold with the fitted generator, on the box
+    the generator was fitted on, with the method's search grid."""
+    from spreadlab.generator import distance_to_manifold
+
+    for gen, Xt, n in ((fits[2], curve[1][:200], 2000), (sheet_fit[0], sheet_fit[1], 120)):
+        expected = distance_to_manifold(Xt, gen.inverse_transform, gen.n_latent,
+                                        latent_range=gen.latent_range, n_search=n)
+        np.testing.assert_array_equal(gen.manifold_distance(Xt), expected)
+
+
+def test_manifold_distance_is_never_worse_than_the_old_routine(fits, curve, sheet_fit):
+    """Against the frozen copy of the method's former routine: the same distances to rounding
+    where that one reached the foot point (the curve), never larger on the sheet, and exact
+    for points on the fitted sheet, where the old routine left some on a wrong fold (the
+    nearest search node was there; the new routine also starts from the grid's next local
+    minima of the distance)."""
+    gen, Xt = fits[2], curve[1][:300]
+    new, old = gen.manifold_distance(Xt), _manifold_distance_before_issue_20(gen, Xt)
+    # both stop at the same foot point: a few ulps of |x - g(z)| (distances ~1e-3 .. 1e-1)
+    np.testing.assert_allclose(new, old, rtol=1e-9, atol=1e-14)
+    sheet, Xs = sheet_fit
+    S, _ = sheet.sample(300, random_state=1)           # exactly on the fitted sheet
+    for X in (Xs, S):
+        new, old = sheet.manifold_distance(X), _manifold_distance_before_issue_20(sheet, X)
+        assert np.all(new <= old + 1e-12), np.max(new - old)
+    # rounding of |x - g(z)| for |x| ~ 1: 1e-9 is far above it and far below a wrong fold
+    assert new.max() < 1e-9, new.max()
+    # negative control (measured: 23 of 300 points off by up to ~0.1 with the old routine)
+    assert np.sum(old > 1e-9) > 0
+
+
+def test_manifold_distance_of_a_sheet_matches_an_independent_minimiser(sheet_fit):
+    """Oracle for Z = 2: a dense 601 x 601 latent grid (spacing 0.01), then scipy's bounded
+    L-BFGS-B from its best node, for each held-out point."""
+    from scipy.optimize import minimize
+
+    from spreadlab.generator import distance_to_manifold
+
+    gen, Xt = sheet_fit
+    X = Xt[:40]
+    axis = np.linspace(-3, 3, 601)
+    S = np.stack([m.ravel() for m in np.meshgrid(axis, axis, indexing="ij")], axis=1)
+    G = gen.inverse_transform(S)
+    oracle = []
+    for x in X:
+        z0 = S[np.argmin(np.sum((G - x) ** 2, axis=1))]
+        fun = lambda z: float(np.sum((gen.inverse_transform(z[None]) - x) ** 2))  # noqa: E731
+        best = minimize(fun, z0, method="L-BFGS-B", bounds=[(-3, 3)] * 2,
+                        options={"ftol": 1e-15, "gtol": 1e-12})
+        oracle.append(np.sqrt(min(best.fun, fun(z0))))
+    oracle = np.array(oracle)
+    # L-BFGS-B with finite-difference gradients stops within ~1e-8 relative of the minimum
+    # (measured 7e-12 here); 1e-6 is far below the 1e-2 manifold errors the method measures
+    np.testing.assert_allclose(gen.manifold_distance(X), oracle, rtol=1e-6)
+    # negative control: the method's search grid alone (no refinement) misses it measurably
+    coarse = distance_to_manifold(X, gen.inverse_transform, 2, latent_range=3.0, n_search=120,
+                                  n_refine=0)
+    assert np.max(coarse / oracle - 1) > 1e-4
+
+
+@pytest.mark.parametrize("n_search,err,match", [
+    (10**12, ValueError, "n_search must be an integer <= 1024"),
+    (2**63, ValueError, "n_search must be an integer <= 1024"),
+    (1, ValueError, "n_search must be an integer >= 2"),
+    (True, TypeError, "n_search"),
+    (2.5, TypeError, "n_search"),
+])
+def test_manifold_distance_n_search_is_a_budgeted_count(sheet_fit, n_search, err, match):
+    """Review finding (issue 20): the method's n_search was unchecked (n_search=10**12 tried
+    to allocate the grid; 0 fell back to the default through `or`)."""
+    gen, Xt = sheet_fit
+    with pytest.raises(err, match=match):
+        gen.manifold_distance(Xt[:2], n_search=n_search)
+
+
 def test_one_sided_spread_bends_the_manifold(curve, fits):
     """Noise on the model only (GTM-style) is biased; spreading both is not."""
     _, Xt = curve
@@ -170,6 +278,27 @@ def test_max_iter_too_small_warns_with_numbers(curve):
 def test_bad_parameters_are_named(curve, kwargs, match):
     with pytest.raises(ValueError, match=match):
         SpreadGenerator(**{"n_latent": 1, **kwargs}).fit(curve[0])
+
+
+@pytest.mark.parametrize("kwargs,err,match", [
+    ({"n_draws": True}, TypeError, "n_draws must be an integer, not a bool"),
+    ({"anneal_iter": False}, TypeError, "anneal_iter must be an integer, not a bool"),
+    ({"latent_range": 1e-300}, ValueError, "latent_range"),
+    ({"spread": 1e-300, "spread_start": 1e-300, "grid_floor": False}, ValueError, "'spread'"),
+])
+def test_hostile_parameters_are_named_bug_issue_20(curve, kwargs, err, match):
+    """Hostile-input sweep (issue 20): n_draws=True crashed with an unnamed "an integer is
+    required", latent_range=1e-300 with a division by zero inside the fit, spread=1e-300 with
+    a ZeroDivisionError (sigma^2 = 0)."""
+    with pytest.raises(err, match=match):
+        SpreadGenerator(**{"n_latent": 1, "max_iter": 3, **kwargs}).fit(curve[0][:50])
+
+
+@pytest.mark.parametrize("spread", [1e300, 1e-300])
+def test_spread_log_likelihood_refuses_an_unrepresentable_spread_bug_issue_20(fits, spread):
+    """spread=1e300 raised OverflowError (sigma**2) and 1e-300 ZeroDivisionError (0.5 / 0)."""
+    with pytest.raises(ValueError, match=r"spread must be in \[1e-150, 1e100\]"):
+        fits[2].spread_log_likelihood(np.zeros((2, 2)), spread=spread)
 
 
 def test_bad_inputs(fits):
@@ -271,7 +400,7 @@ def test_n_basis_beyond_the_budget_is_refused(curve):
 
 
 def test_latent_range_1e300_refused_bug_issue21(curve):
-    with pytest.raises(ValueError, match=r"latent_range.*\(0.0, 20.0\]"):
+    with pytest.raises(ValueError, match=r"latent_range.*\[0.001, 20.0\]"):
         SpreadGenerator(1, latent_range=1e300).fit(curve[0])
 
 

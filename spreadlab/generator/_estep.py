@@ -25,6 +25,8 @@ import math
 import numpy as np
 from scipy.special import logsumexp
 
+from .._constants import LOG_2PI
+
 __all__ = ["estep_numpy", "estep_numba", "estep", "estep_stats"]
 
 
@@ -61,7 +63,7 @@ def estep_numpy(Y, G, log_weights, var, block=256):
     N, D = Y.shape
     R = np.empty((N, G.shape[0]))
     loglik = np.empty(N)
-    const = 0.5 * D * math.log(2.0 * math.pi * var)
+    const = 0.5 * D * (LOG_2PI + math.log(var))
     for s in range(0, N, block):
         diff = Y[s:s + block, None, :] - G[None, :, :]
         a = log_weights[None, :] - 0.5 * np.sum(diff * diff, axis=2) / var
@@ -89,11 +91,14 @@ def estep(Y, G, log_weights, var, backend="numba"):
 
 
 def estep_stats(Y, G, log_weights, var, backend="numba", max_entries=2**21):
-    r"""Sufficient statistics of the E-step, accumulated in blocks of points.
+    r"""Sufficient statistics of the E-step, without holding the responsibility matrix.
 
     The M-step needs only :math:`\sum_n r_{nk}` and :math:`\sum_n r_{nk}y_n`, so the
-    responsibility matrix (points x nodes) is never held whole: at most ``max_entries``
-    of it at a time, which bounds the memory of a fit with many spread draws per point.
+    responsibility matrix (points x nodes) is never held whole. The NumPy reference computes
+    it ``max_entries`` entries at a time (which bounds the memory of a fit with many spread
+    draws per point); the Numba backend accumulates the sums inside the kernel
+    (:func:`._kernels.estep_stats_kernel`) in a fixed number of chunks of points, so no
+    responsibility is stored and the result does not depend on the thread count.
 
     Parameters
     ----------
@@ -103,7 +108,9 @@ def estep_stats(Y, G, log_weights, var, backend="numba", max_entries=2**21):
     var : float
     backend : {"numba", "numpy"}, default="numba"
     max_entries : int, default=2**21
-        Largest block of responsibilities computed at once.
+        Largest block of responsibilities computed at once (NumPy), and the bound on the
+        entries of the per-chunk partial sums (Numba: at most 16 chunks, fewer when the
+        partial sums of ``sum_n r_nk y_n`` would exceed ``8 * max_entries`` numbers).
 
     Returns
     -------
@@ -125,6 +132,8 @@ def estep_stats(Y, G, log_weights, var, backend="numba", max_entries=2**21):
     """
     N, D = Y.shape
     K = G.shape[0]
+    if backend == "numba":
+        return _stats_numba(Y, G, log_weights, var, max(1, min(16, N, 8 * max_entries // max(K * D, 1))))
     block = max(1, max_entries // max(K, 1))
     Rk = np.zeros(K)
     RtY = np.zeros((K, D))
@@ -132,8 +141,26 @@ def estep_stats(Y, G, log_weights, var, backend="numba", max_entries=2**21):
     n_eff = 0.0
     for s in range(0, N, block):
         Yb = Y[s:s + block]
-        R, loglik[s:s + block] = estep(Yb, G, log_weights, var, backend)
+        R, loglik[s:s + block] = estep_numpy(Yb, G, log_weights, var)
         Rk += R.sum(axis=0)
         RtY += R.T @ Yb
         n_eff += float(np.sum(1.0 / np.sum(R * R, axis=1)))
     return Rk, RtY, loglik, n_eff / N
+
+
+def _stats_numba(Y, G, log_weights, var, n_chunks):
+    """:func:`estep_stats` by the fused Numba kernel, over ``n_chunks`` fixed chunks of points."""
+    from . import _kernels
+
+    N, D = Y.shape
+    K = G.shape[0]
+    Rk = np.zeros((n_chunks, K))
+    RtYT = np.zeros((n_chunks, D, K))
+    r2 = np.empty(N)
+    loglik = np.empty(N)
+    _kernels.estep_stats_kernel(np.ascontiguousarray(Y, dtype=float),
+                                np.ascontiguousarray(G.T, dtype=float),
+                                np.ascontiguousarray(log_weights, dtype=float), float(var),
+                                Rk, RtYT, r2, loglik)
+    # the partial sums are added in chunk order: the same result on any number of threads
+    return Rk.sum(axis=0), RtYT.sum(axis=0).T.copy(), loglik, float(np.sum(1.0 / r2)) / N

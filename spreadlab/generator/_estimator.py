@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._trainer import (PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, score_seed,
                         warn_not_converged)
-from . import _basis, _estep
+from . import _basis, _estep, _metrics
 
 __all__ = ["SpreadGenerator"]
 
@@ -25,8 +25,13 @@ _START_FACTOR = 0.5
 _END_FACTOR = 0.01
 # a fit that ends below this fraction of the grid floor is reported as stalled
 _STALL_FRACTION = 0.9
-# the N(0, 1) mass beyond 20 is 2.8e-89: a wider grid only adds nodes of zero weight
+# the N(0, 1) mass beyond 20 is 2.8e-89: a wider grid only adds nodes of zero weight; below
+# 1e-3 the cell masses of a fine grid (differences of normal CDFs near 1/2) and the squared
+# RBF width lose their digits (1e-300 made the width's square 0: a division by zero)
 _MAX_LATENT_RANGE = 20.0
+_MIN_LATENT_RANGE = 1e-3
+# smallest spread: sigma^2 stays a positive normal float
+_MIN_SPREAD = 1e-150
 # budgets, refused up front: grid nodes, entries of the node design matrix, basis functions
 # (the M-step solves a system of that size), and entries of the spread draws
 _MAX_NODES = 2**20
@@ -232,10 +237,10 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     n_basis : int, default=8
         RBF centres per latent axis (``n_basis**n_latent`` RBFs in all).
     n_grid : int, default=None
-        Grid nodes per latent axis; ``None`` gives 200 for Z = 1 and 40 for Z = 2.
+        Grid nodes per latent axis; ``None`` gives 200 for Z = 1 and 60 for Z = 2.
     spread : float or "auto", default="auto"
-        Final spread :math:`\sigma` (data units). ``"auto"``: 1% of the data scale, so in
-        practice the grid floor decides.
+        Final spread :math:`\sigma` (data units, 1e-150 to 1e100). ``"auto"``: 1% of the data
+        scale, so in practice the grid floor decides.
     spread_start : float or "auto", default="auto"
         Initial spread, ``>= spread``; ``"auto"``: half the data scale (root mean variance per
         feature), or ``spread`` if that is larger.
@@ -268,7 +273,7 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         Ridge on the RBF coefficients, relative to the mean diagonal of the normal matrix.
     latent_range : float, default=3.0
         Grid and RBF centres cover :math:`[-r, r]^Z`, and the prior is N(0, I) truncated to
-        it; at most 20 (the N(0, 1) mass beyond 20 is below 1e-88).
+        it; from 1e-3 to 20 (the N(0, 1) mass beyond 20 is below 1e-88).
     backend : {"numba", "numpy"}, default="numba"
         E-step implementation (Numba compiled on first use; NumPy is the reference).
     random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
@@ -330,9 +335,10 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         "n_latent": [Interval(Integral, 1, 2, closed="both")],
         "n_basis": [Interval(Integral, 2, None, closed="left")],
         "n_grid": [Interval(Integral, 3, None, closed="left"), None],
-        # spread <= 1e100: sigma^2 and the squared distances must stay representable
-        "spread": [Interval(Real, 0, 1e100, closed="right"), StrOptions({"auto"})],
-        "spread_start": [Interval(Real, 0, 1e100, closed="right"), StrOptions({"auto"})],
+        # 1e-150 <= spread <= 1e100: sigma^2 must be a positive normal float (1e-300 made
+        # 0.5 / sigma^2 a ZeroDivisionError) and the squared distances must stay representable
+        "spread": [Interval(Real, _MIN_SPREAD, 1e100, closed="both"), StrOptions({"auto"})],
+        "spread_start": [Interval(Real, _MIN_SPREAD, 1e100, closed="both"), StrOptions({"auto"})],
         "anneal_iter": [Interval(Integral, 0, None, closed="left")],
         "spread_data": ["boolean"],
         "grid_floor": ["boolean"],
@@ -343,7 +349,7 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         "n_draws": [Interval(Integral, 1, None, closed="left")],
         "accelerate": ["boolean"],
         "ridge": [Interval(Real, 0, 1e100, closed="both")],
-        "latent_range": [Interval(Real, 0, _MAX_LATENT_RANGE, closed="right")],
+        "latent_range": [Interval(Real, _MIN_LATENT_RANGE, _MAX_LATENT_RANGE, closed="both")],
         "backend": [StrOptions({"numba", "numpy"})],
         "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
@@ -423,6 +429,11 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     def _check_budget(self, X):
         """Refuse, before allocating anything, a grid, basis or draw set beyond the budgets."""
         N, D = X.shape
+        for name in ("n_basis", "n_grid", "anneal_iter", "max_iter", "n_iter_no_change", "n_draws"):
+            if isinstance(getattr(self, name), (bool, np.bool_)):
+                # scikit-learn's Interval(Integral) lets bools through (n_draws=True crashed
+                # with an unnamed "an integer is required")
+                raise TypeError(f"{name} must be an integer, not a bool; got {name}={getattr(self, name)!r}")
         Zd = self.n_latent
         n_grid = self.n_grid if self.n_grid is not None else (200 if Zd == 1 else 60)
         n_nodes = n_grid**Zd
@@ -660,8 +671,8 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
         spread : float, default=None
-            :math:`\sigma`; ``None`` uses ``spread_``. Below ``spread_floor_`` the grid
-            mixture no longer stands for the continuous model.
+            :math:`\sigma` in [1e-150, 1e100]; ``None`` uses ``spread_``. Below
+            ``spread_floor_`` the grid mixture no longer stands for the continuous model.
         random_state : None, int >= 0, numpy.random.Generator or RandomState, default=None
             Seeds the spread draw.
 
@@ -674,6 +685,9 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         if isinstance(sigma, bool) or not (isinstance(sigma, Real) and math.isfinite(sigma)
                                            and sigma > 0):
             raise ValueError(f"spread must be a finite float > 0; got spread={spread!r}")
+        if not _MIN_SPREAD <= sigma <= 1e100:
+            # sigma^2 must be a positive normal float: 1e-300 divided by zero, 1e300 overflowed
+            raise ValueError(f"spread must be in [{_MIN_SPREAD:g}, 1e100]; got spread={spread!r}")
         Y = X + sigma * as_generator(random_state).standard_normal(X.shape)
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             return _estep.estep(Y, self.node_images_, self.log_weights_, sigma**2, self.backend)[1]
@@ -699,47 +713,28 @@ class SpreadGenerator(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     def manifold_distance(self, X, n_search=None):
         r"""Distance of each point to the fitted manifold, :math:`\min_z\|x - g(z)\|`.
 
-        Minimised over :math:`z\in[-r, r]^Z` by a search on a fine grid followed by
-        projected Gauss--Newton steps with the analytic Jacobian of :math:`\phi`.
+        Minimised over :math:`z\in[-r, r]^Z` (``r = latent_range``, the box the generator
+        was fitted on) by :func:`~spreadlab.distance_to_manifold` with the fitted
+        generator :meth:`inverse_transform`: a search on a regular latent grid, then damped
+        Gauss--Newton steps, each kept only if it lowers the distance.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         n_search : int, default=None
-            Search grid per axis (``None``: 2000 for Z = 1, 120 for Z = 2).
+            Search-grid nodes per axis, >= 2 and at most 2**20 for Z = 1, 1024 for Z = 2
+            (``None``: 2000 for Z = 1, 120 for Z = 2). A finer search finds the right basin
+            where the fitted manifold folds back close to itself.
 
         Returns
         -------
         ndarray of shape (n_samples,)
         """
         X = self._check_X(X)
-        Zd, r = self.n_latent, self.latent_range
-        n = n_search or (2000 if Zd == 1 else 120)
-        axis = np.linspace(-r, r, n)
-        mesh = np.meshgrid(*([axis] * Zd), indexing="ij")
-        S = np.stack([m.ravel() for m in mesh], axis=1)
-        GS = self._phi(S) @ self.coef_
-        g2 = np.sum(GS * GS, axis=1)
-        z = np.empty((X.shape[0], Zd))
-        for s in range(0, X.shape[0], 256):
-            xb = X[s:s + 256]
-            d2 = g2[None, :] - 2.0 * xb @ GS.T
-            z[s:s + 256] = S[np.argmin(d2, axis=1)]
-        n_rbf = self.centres_.shape[0]
-        Wr, Wl = self.coef_[:n_rbf], self.coef_[n_rbf:n_rbf + Zd]
-        for _ in range(8):
-            diff = z[:, None, :] - self.centres_[None, :, :]            # (N, M, Z)
-            e = np.exp(-0.5 * np.sum(diff * diff, axis=2) / self.width_**2)  # (N, M)
-            res = self._phi(z) @ self.coef_ - X                         # (N, D)
-            # J[n, :, i] = sum_m Wr[m] * e[n,m] * (-(z-c)_i/h^2) + Wl[i]
-            J = np.einsum("nm,nmi,md->ndi", e, -diff / self.width_**2, Wr) + Wl.T[None]
-            JtJ = np.einsum("ndi,ndj->nij", J, J) + 1e-9 * np.eye(Zd)
-            step = np.linalg.solve(JtJ, np.einsum("ndi,nd->ni", J, res)[..., None])[..., 0]
-            z_new = np.clip(z - step, -r, r)
-            better = (np.sum((self._phi(z_new) @ self.coef_ - X) ** 2, axis=1)
-                      < np.sum(res * res, axis=1))
-            z[better] = z_new[better]
-        return np.sqrt(np.sum((self._phi(z) @ self.coef_ - X) ** 2, axis=1))
+        if n_search is None:
+            n_search = 2000 if self.n_latent == 1 else 120
+        return _metrics._distance(X, lambda Z: self._phi(Z) @ self.coef_, self.n_latent,
+                                  float(self.latent_range), n_search, 30)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
