@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from ._constants import LOG_2PI
 from ._validation import as_float_array, check_choice
 from ._integration import GL_NODES, GL_WEIGHTS, QuadratureTruncationWarning
 from .distributions._base import Distribution, check_distribution
@@ -128,7 +129,7 @@ def _log_normal_density_at(diff, cov):
     if psd.rank < psd.dim:
         return np.inf
     z = psd.whiten(diff)
-    return -0.5 * (float(z @ z) + psd.log_pdet + diff.size * np.log(2 * np.pi))
+    return -0.5 * (float(z @ z) + psd.log_pdet + diff.size * LOG_2PI)
 
 
 def mmd2_gaussian(p, q, kernel):

@@ -8,6 +8,7 @@ spreading is made for.
 
 import numpy as np
 
+from .._constants import LOG_2PI
 from .._validation import as_count, as_float_array, check_rng
 from ._base import Distribution
 from ._psd import PSD
@@ -231,7 +232,7 @@ class Gaussian(Distribution):
         z = self._psd.whiten(pts - self.mean)
         with np.errstate(over="ignore"):
             maha = np.sum(z * z, axis=-1)
-        return -0.5 * (maha + self._psd.log_pdet + self.dim * np.log(2 * np.pi))
+        return -0.5 * (maha + self._psd.log_pdet + self.dim * LOG_2PI)
 
     def sample(self, n, rng=None):
         """Draw ``n`` samples: shape (n,) for d = 1 and (n, d) otherwise."""

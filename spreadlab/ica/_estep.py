@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from .._constants import LOG_2PI
 from .._validation import as_float_array
 from ._whitened import polar, whitened_em_map, whitened_objective
 
@@ -92,7 +93,7 @@ def gaussian_factor(Y, A, var):
     logdet_Sigma = 2.0 * np.sum(np.log(np.diag(L)))
     logC = (
         -0.5 * X * math.log(2.0 * math.pi * var)
-        + 0.5 * Z * math.log(2.0 * math.pi)
+        + 0.5 * Z * LOG_2PI
         + 0.5 * logdet_Sigma
         - 0.5 * np.einsum("nd,nd->n", resid, resid) / var
     )
@@ -174,7 +175,7 @@ def mixture_tables(gf, prior, Z):
     V = 0.5 * (V + np.swapaxes(V, 1, 2))
     K = V @ Prec_lik
     k = np.einsum("cij,cj->ci", V, m / d)
-    const = logpi - 0.5 * Z * math.log(2.0 * math.pi) - 0.5 * logdetS
+    const = logpi - 0.5 * Z * LOG_2PI - 0.5 * logdetS
     return Sinv, K, k, m, const, V
 
 

@@ -31,6 +31,7 @@ import math
 
 import numpy as np
 
+from .._constants import LOG_2PI, LOG_SQRT_2PI
 from .._numba import cache_dir_writable, cache_enabled, jit, prange  # noqa: F401 (re-exported)
 
 __all__ = ["estep_importance_kernel", "estep_exact_kernel", "laplace_posterior_kernel",
@@ -42,7 +43,6 @@ CACHE_ENABLED = cache_enabled(__file__)
 
 _LOG2 = math.log(2.0)
 _HALF_PI = 0.5 * math.pi
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 @jit(inline="always")
@@ -182,13 +182,13 @@ def _set_logprior(Mu_n, LE, off, lw, kind, p0, p1, p2):
                 mx = -np.inf
                 for k in range(K):
                     d = s - p1[k]
-                    t = p0[k] - 0.5 * (_LOG_2PI + math.log(p2[k])) - 0.5 * d * d / p2[k]
+                    t = p0[k] - 0.5 * (LOG_2PI + math.log(p2[k])) - 0.5 * d * d / p2[k]
                     if t > mx:
                         mx = t
                 tot = 0.0
                 for k in range(K):
                     d = s - p1[k]
-                    t = p0[k] - 0.5 * (_LOG_2PI + math.log(p2[k])) - 0.5 * d * d / p2[k]
+                    t = p0[k] - 0.5 * (LOG_2PI + math.log(p2[k])) - 0.5 * d * d / p2[k]
                     tot += math.exp(t - mx)
                 lw[j] += mx + math.log(tot)
 
@@ -335,7 +335,6 @@ def estep_exact_kernel(Mu, Sq, H, KT, kT, const, chunk):
 
 
 _SQRT_HALF = math.sqrt(0.5)
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @jit(inline="always")
@@ -351,14 +350,14 @@ def _log_ndtr_mills(a):
     """
     if a > -5.0:
         p = 0.5 * math.erfc(-a * _SQRT_HALF)
-        return math.log(p), math.exp(-0.5 * a * a - _LOG_SQRT_2PI) / p
+        return math.log(p), math.exp(-0.5 * a * a - LOG_SQRT_2PI) / p
     x = -a
     t = x
     n_terms = 24 if x < 8.0 else (12 if x < 15.0 else 8)
     for k in range(n_terms, 0, -1):
         t = x + k / t
     R = 1.0 / t
-    return -0.5 * a * a - _LOG_SQRT_2PI + math.log(R), 1.0 / R
+    return -0.5 * a * a - LOG_SQRT_2PI + math.log(R), 1.0 / R
 
 
 @jit(inline="always")
@@ -372,7 +371,7 @@ def _log_ndtr(a):
     n_terms = 24 if x < 8.0 else (12 if x < 15.0 else 8)
     for k in range(n_terms, 0, -1):
         t = x + k / t
-    return -0.5 * a * a - _LOG_SQRT_2PI - math.log(t)
+    return -0.5 * a * a - LOG_SQRT_2PI - math.log(t)
 
 
 @jit(inline="always")
@@ -398,7 +397,7 @@ def _laplace_posterior_terms(t, sigma, s2, c):
         mass = pa + qb
         return t - s2 * c * ((pa - qb) / mass), -c * t + math.log(mass)
     lp = -c * t + _log_ndtr(a)
-    if b > 5.0 and c * t - 0.5 * b * b - math.log(b) - _LOG_SQRT_2PI < lp - 40.0:
+    if b > 5.0 and c * t - 0.5 * b * b - math.log(b) - LOG_SQRT_2PI < lp - 40.0:
         return t - s2 * c, lp
     d = lp - (c * t + _log_ndtr(-b))           # log A - log B
     lse = (lp if d >= 0.0 else lp - d) + math.log1p(math.exp(-abs(d)))

@@ -85,10 +85,11 @@ import math
 import numpy as np
 from scipy.special import log_ndtr
 
+from .._constants import LOG_SQRT_2PI
+
 __all__ = ["laplace_posterior", "laplace_spread_logpdf", "polar", "whitened_em_map",
            "whitened_objective", "noiseless_objective", "noiseless_gradient", "noiseless_ml"]
 
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def laplace_posterior(m, sigma, scale):
@@ -147,8 +148,8 @@ def _half_lines(m, sigma, scale):
     lse = np.logaddexp(lp, lm)
     wp = np.exp(lp - lse)
     wm = np.exp(lm - lse)
-    lam_p = np.exp(-0.5 * ap * ap - _LOG_SQRT_2PI - gp)
-    lam_m = np.exp(-0.5 * am * am - _LOG_SQRT_2PI - gm)
+    lam_p = np.exp(-0.5 * ap * ap - LOG_SQRT_2PI - gp)
+    lam_m = np.exp(-0.5 * am * am - LOG_SQRT_2PI - gm)
     logp = -math.log(2.0 * scale) + 0.5 * s2 * c * c + lse
     return logp, ap, am, wp, wm, lam_p, lam_m
 
