@@ -36,7 +36,8 @@ __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 # importance sampling from the Gaussian likelihood factor with Laplace prior
 # weights (100 draws; the paper: 1000).  A fourth method, the package's default
 # SpreadICA (one spread stage, then the sigma -> 0 limit: noiseless ML), shows
-# where spread EM continued to sigma -> 0 ends.
+# where spread EM continued to sigma -> 0 ends; a fifth, SpreadICA(finish="noisy_ml",
+# noise=gamma), continues to ML of the noisy model (the limit with model noise gamma).
 _PROTOCOL = dict(estep="importance", n_draws=100, max_iter=300, spread_anneal=2,
                  classical_accelerate=None, frozen_stop=0.02, validate_runs=(0,),
                  methods=METHODS)
@@ -157,7 +158,7 @@ class ICAReproduction:
 _CSV_FIELDS = ("vary", "value", "run", "method", "mixing_error", "amari", "seconds", "cpu_seconds",
                "n_estep",
                "n_iter", "converged", "stop", "rule_iter", "rule_error", "error_bound",
-               "final_spread")
+               "final_spread", "noise")
 
 
 def _write_csv(path, rows):
@@ -195,7 +196,10 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     spread 0.5, 0.25, 0.125 source units, each to its stopping rule.  A fourth
     method, ``"spread EM + ML finish"``, is :class:`SpreadICA` with its defaults:
     one spread stage, then the :math:`\\sigma\\to 0` limit of the spread
-    likelihood (noiseless maximum likelihood, which ignores gamma).
+    likelihood (noiseless maximum likelihood, which ignores gamma); a fifth,
+    ``"spread EM + noisy ML finish"``, is ``SpreadICA(finish="noisy_ml",
+    noise=gamma)``, the same fit continued to maximum likelihood of the noisy
+    model (the limit of spread EM with model noise gamma).
 
     Every (point, run) is written to its own file in ``outdir/ica_fig1a_points``
     and ``outdir/ica_fig1b_points`` as soon as it finishes; running again with
