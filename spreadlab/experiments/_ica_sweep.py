@@ -21,7 +21,7 @@ from ..ica._data import make_ica_data
 from ..ica._estimator import _MAX_ITER, SpreadICA
 from ..ica._metrics import amari_distance, mixing_error
 from ..ica._start import pca_start
-from ._runner import run_points
+from ._runner import check_flag, check_folder, run_points
 
 __all__ = ["ICASweepConfig", "ica_sweep", "plot_ica_traces", "plot_ica_sweep"]
 
@@ -36,6 +36,9 @@ _MAX_DRAWS = 100_000
 # Bytes one point holds per sample, at least: the sources, the data and its noise made by
 # make_ica_data, the centred copy of the fit and its whitened sources (float64).
 _BYTES_PER_SAMPLE = lambda X, Z: 8 * (3 * X + 3 * Z)  # noqa: E731
+# Bytes one point's settings and rows take in memory, at least (a list of 10**9 points
+# was built for n_runs=10**9 before anything was checked: a hang).
+_BYTES_PER_POINT = 4096
 
 
 def fastica_class():
@@ -179,6 +182,29 @@ _SPREAD_ICA_NAMES = {"estep": "estep", "spread_anneal": "anneal",
                      "classical_accelerate": "accelerate"}
 
 
+def check_values(values, config):
+    """The values of a sweep with ``config`` (an :class:`ICASweepConfig`), checked before
+    any point is made or fitted: each value, every point's budget and noise, distinct
+    file names, and the number of points against the memory and work budgets."""
+    values = _check_values(values, config.vary)
+    for v in values:
+        if config.vary == "n_samples":
+            config._check_n_samples(v, "values (sample sizes)")
+        else:
+            config._check_noise_estimable(v)
+    names = [f"{v:g}" for v in values]
+    if len(set(names)) < len(names):
+        # a repeated value would be fitted twice and counted as two runs, and values equal
+        # to 6 significant digits would share one result file
+        raise ValueError(f"values must differ in their first 6 significant digits (they name "
+                         f"the result files); got values={_short(list(values))}")
+    smallest = config.n_samples if config.vary == "gamma" else min(values)
+    as_count(len(values) * config.n_runs, f"the number of points (n_runs={config.n_runs} x "
+             f"{len(values)} values)", item_bytes=_BYTES_PER_POINT,
+             item_ops=float(smallest) * config.n_features * config.n_sources, what="point")
+    return values
+
+
 def _check_like_spread_ica(**params):
     from sklearn.utils._param_validation import validate_parameter_constraints
 
@@ -307,9 +333,15 @@ class ICASweepConfig:
         refused when the config is made (with ``vary="n_samples"`` the values
         of :func:`ica_sweep` are checked the same way).
     n_features, n_sources : int, default=6, 3
-        X and Z of the generated problems.
+        X and Z of the generated problems.  Every fit forms the X x X data
+        covariance, and the ML finishes a :math:`Z^2\times Z^2` Hessian: sizes
+        whose arrays or eigendecompositions exceed :mod:`spreadlab.budgets` are
+        refused when the config is made.
     n_runs : int, default=1
-        Random mixing matrices per point.
+        Random mixing matrices per point, at most ``2**32`` (run r is seeded
+        ``random_state + r``); with the values of :func:`ica_sweep`, the points
+        (``n_runs * len(values)``) are checked against the memory and work budgets
+        before any is made.
     max_iter : int, default=40
         Iteration budget per stage of spread EM (and of classical EM unless
         ``classical_max_iter`` is given), at most ``10**7`` (SpreadICA's bound).
@@ -383,11 +415,22 @@ class ICASweepConfig:
         if fs is not None and not (isinstance(fs, numbers.Real) and 0 < fs < 1):
             raise ValueError(f"frozen_stop must be None or a float in (0, 1); got "
                              f"frozen_stop={fs!r}")
-        for name in ("n_runs", "n_features", "n_sources"):
-            put(name, as_count(getattr(self, name), name))
+        # run r is seeded random_state + r < 2**32 (SpreadICA's and FastICA's seeds)
+        put("n_runs", as_count(self.n_runs, "n_runs", maximum=2**32))
+        # every fit forms the X x X data covariance and its eigendecomposition (~X**3)
+        n_features = as_count(self.n_features, "n_features")
+        put("n_features", as_count(n_features, "n_features", item_bytes=8 * n_features,
+                                   item_ops=float(n_features)**2,
+                                   what="row of the X x X data covariance"))
+        put("n_sources", as_count(self.n_sources, "n_sources"))
         if self.n_sources > self.n_features:
             raise ValueError(f"n_sources must be <= n_features={self.n_features}; got "
                              f"n_sources={self.n_sources}")
+        if set(_ML_FINISH) & set(self.methods):
+            # the ML stage's Newton step: a Z**2 x Z**2 Hessian and its eigendecomposition
+            Z = self.n_sources
+            as_count(Z, "n_sources", item_bytes=8 * Z**3, item_ops=float(Z)**5,
+                     what="source (the Z**2 x Z**2 Hessian of the ML finish)")
         put("max_iter", as_count(self.max_iter, "max_iter", maximum=_MAX_ITER))
         put("n_draws", as_count(self.n_draws, "n_draws", maximum=_MAX_DRAWS))
         if self.classical_max_iter is not None:
@@ -406,6 +449,9 @@ class ICASweepConfig:
         # would only refuse them inside a fit, possibly in a worker process, as 'anneal' etc.)
         _check_like_spread_ica(estep=self.estep, spread_anneal=self.spread_anneal,
                                classical_accelerate=self.classical_accelerate)
+        if isinstance(self.spread_anneal, numbers.Integral):
+            # numpy.int64(2) passed the check and then could not be written to a point file
+            put("spread_anneal", int(self.spread_anneal))
 
     def _check_n_samples(self, n, name):
         """A sample size checked up front against the budgets: at least 2, the data of one
@@ -501,7 +547,7 @@ def ica_sweep(values, config=None, *, results=None, progress=False, n_jobs=1, **
     config : ICASweepConfig, optional
         The sweep's settings (default: ``ICASweepConfig()``).
     results : str or path-like, optional
-        Folder of per-point result files, one JSON file per (value, run) with the
+        Folder (existing or to create) of per-point result files, one JSON file per (value, run) with the
         settings it was fitted with.  A point whose file exists with the same
         settings is read, not refitted (the sweep resumes where it stopped); each
         point is written as soon as it finishes.
@@ -557,23 +603,15 @@ def ica_sweep(values, config=None, *, results=None, progress=False, n_jobs=1, **
         raise TypeError(f"ica_sweep got unknown settings {unknown}; the settings are the "
                         f"fields of ICASweepConfig: {sorted(fields)}")
     n_jobs = check_n_jobs(n_jobs)
+    progress = check_flag(progress, "progress")
+    if results is not None:
+        results = check_folder(results, "results")
     vary = settings.get("vary", "gamma" if config is None else config.vary)
-    values = _check_values(values, vary if vary in ("gamma", "n_samples") else "gamma")
     config = (ICASweepConfig(**settings) if config is None
               else dataclasses.replace(config, **settings))
-    for v in values:   # every point's budget and noise checked before any point is fitted
-        if config.vary == "n_samples":
-            config._check_n_samples(v, "values (sample sizes)")
-        else:
-            config._check_noise_estimable(v)
+    values = check_values(values, config)
     if "FastICA" in config.methods:
         fastica_class()  # fail early with a clear message
-    names = [f"{v:g}" for v in values]
-    if len(set(names)) < len(names):
-        # a repeated value would be fitted twice and counted as two runs, and values equal
-        # to 6 significant digits would share one result file
-        raise ValueError(f"values must differ in their first 6 significant digits (they name "
-                         f"the result files); got values={_short(list(values))}")
     points = [config.point(value, run) for value in values for run in range(config.n_runs)]
     # run by run, so that an interrupted sweep leaves whole runs (every value) behind;
     # within a run the largest problems first
