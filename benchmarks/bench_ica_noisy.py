@@ -2,10 +2,13 @@
 against FastICA and picard, paired per seed.
 
 Settings of the paper's Fig. 1a: N=20000, X=20, Z=10, unit-variance Laplace sources,
-A_ij = +-1, gamma in {0.1, 0.2, 0.5, 1}.  Seeds 9100..9119 were fixed before any result
-was seen; they run in order, every gamma for one seed before the next seed, and each
-(seed, gamma) row is appended to a JSON-lines file as soon as it is done, so a run cut
-short by a time budget still gives paired results on the seeds it finished.
+A_ij = +-1, gamma in {0.1, 0.2, 0.5, 1}.  The seeds (``--first-seed``, default 9400, and
+the next ``--seeds - 1``) are fixed before any result is seen (9100..9119 were used by an
+earlier session; 9400..9419 are fresh for issue 23's re-measurement on main).  They run in
+order, every gamma for one seed before the next seed, and each (seed, gamma) row is appended
+to a JSON-lines file as soon as it is done, so a run cut short by a time budget still gives
+paired results on the seeds it finished; rerunning with the same ``--out`` skips the rows
+already in it (resume) and summarises old and new rows together.
 
 Methods (same data per seed and gamma):
 
@@ -23,8 +26,8 @@ matching permutation, sign and scale).  The table gives, per gamma, the mean of 
 per-seed ratio SpreadICA-noisy / method with its standard error, the seeds on which
 SpreadICA-noisy's error is lower, and median wall times.
 
-Run:  python benchmarks/bench_ica_noisy.py [--seeds 20] [--gammas 0.1,0.2,0.5,1]
-      [--budget SECONDS] [--out rows.jsonl] [--size paper|lecture]
+Run:  python benchmarks/bench_ica_noisy.py [--seeds 20] [--first-seed 9400]
+      [--gammas 0.1,0.2,0.5,1] [--budget SECONDS] [--out rows.jsonl] [--size paper|lecture]
 """
 import argparse
 import json
@@ -40,7 +43,7 @@ from _machine import print_machine
 from spreadlab.ica import SpreadICA, make_ica_data, mixing_error
 
 SIZES = {"lecture": (10000, 8, 4), "paper": (20000, 20, 10)}
-FIRST_SEED = 9100
+FIRST_SEED = 9400
 _C = math.sqrt(2.0)
 _DELTA2 = 1e-6
 
@@ -93,7 +96,7 @@ def summarise(rows, gammas):
           " | median wall (s): " + " / ".join(METHODS) + " |")
     print("|---|---|---|" + "---|" * (len(METHODS) - 1) + "---|")
     for g in gammas:
-        sel = [r for r in rows if r["gamma"] == g]
+        sel = [r for r in rows if r["gamma"] == g and all(m in r["error"] for m in METHODS)]
         if not sel:
             continue
         ours = np.array([r["error"][OURS] for r in sel])
@@ -117,6 +120,7 @@ def summarise(rows, gammas):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--first-seed", type=int, default=FIRST_SEED)
     ap.add_argument("--gammas", default="0.1,0.2,0.5,1")
     ap.add_argument("--size", default="paper", choices=list(SIZES))
     ap.add_argument("--budget", type=float, default=math.inf,
@@ -130,19 +134,31 @@ def main():
     gammas = [float(g) for g in args.gammas.split(",")]
     N, Xd, Z = SIZES[args.size]
     print_machine()
+    first = args.first_seed
     print(f"\nsize {args.size}: N={N}, X={Xd}, Z={Z}; gammas {gammas}; seeds "
-          f"{FIRST_SEED}..{FIRST_SEED + args.seeds - 1}")
+          f"{first}..{first + args.seeds - 1}")
+    rows, done = [], set()
+    if args.out and os.path.exists(args.out):
+        with open(args.out) as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    if row.get("size", args.size) == args.size:
+                        rows.append(row)
+                        done.add((row["seed"], row["gamma"]))
+        print(f"resuming: {len(rows)} rows already in {args.out}")
     X, _, _ = make_ica_data(2000, 8, 4, noise=0.1, random_state=0)
     SpreadICA(4, finish="noisy_ml", random_state=0).fit(X)   # compile outside the timings
-    rows = []
     t0 = time.perf_counter()
-    for seed in range(FIRST_SEED, FIRST_SEED + args.seeds):
+    for seed in range(first, first + args.seeds):
         if time.perf_counter() - t0 > args.budget:
             print(f"time budget {args.budget:g} s reached: stopped before seed {seed}")
             break
         for g in gammas:
+            if (seed, g) in done:
+                continue
             X, A, _ = make_ica_data(N, Xd, Z, noise=g, random_state=seed)
-            row = dict(seed=seed, gamma=g, error={}, seconds={}, info={},
+            row = dict(seed=seed, gamma=g, size=args.size, error={}, seconds={}, info={},
                        load=os.getloadavg()[0])
             for name, fn in METHODS.items():
                 with warnings.catch_warnings():

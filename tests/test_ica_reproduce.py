@@ -19,8 +19,8 @@ TINY = {"fig1a": dict(n_features=3, n_sources=2, n_samples=400, gammas=[1e-3, 0.
 
 def test_reproduce_writes_tables_figures_and_one_file_per_point(tmp_path):
     res = reproduce_ica(tmp_path, progress=False, config=TINY)
-    # 4 methods x 2 gammas x 1 run, and 4 methods x 1 size x 2 runs
-    assert len(res.fig1a) == 8 and len(res.fig1b) == 8
+    # 5 methods x 2 gammas x 1 run, and 5 methods x 1 size x 2 runs
+    assert len(res.fig1a) == 10 and len(res.fig1b) == 10
     names = sorted(p.rsplit("/", 1)[-1] for p in res.files)
     assert names == ["ica_fig1a.csv", "ica_fig1a.png", "ica_fig1b.csv", "ica_fig1b.png"]
     assert sorted(p.name for p in (tmp_path / "ica_fig1a_points").iterdir()) == \
@@ -29,7 +29,7 @@ def test_reproduce_writes_tables_figures_and_one_file_per_point(tmp_path):
     with open(tmp_path / "ica_fig1a.csv") as f:
         rows = list(csv.DictReader(f))
     assert {r["method"] for r in rows} == {"classical EM", "spread EM", "spread EM + ML finish",
-                                           "FastICA"}
+                                           "spread EM + noisy ML finish", "FastICA"}
     assert all(0 <= float(r["amari"]) <= 1 for r in rows)
     # the paper's protocol: plain classical EM, importance sampling in both EMs,
     # spread EM ending at 0.5 / 2**2 source units
@@ -41,10 +41,15 @@ def test_reproduce_writes_tables_figures_and_one_file_per_point(tmp_path):
     assert (tmp_path / "ica_fig1b.png").stat().st_size > 1000
     assert set(res.summary()) == {"fig1a", "fig1b"}
     assert "| 0.3 | spread EM | 1 |" in res.table("fig1a")
-    assert res.table("fig1b").count("\n") == 2 + 4 - 1  # header, rule, one line per method
+    assert res.table("fig1b").count("\n") == 2 + 5 - 1  # header, rule, one line per method
     # the fourth method is SpreadICA's default fit: it ends at spread 0 (the ML stage)
     finish = [r for r in res.fig1a if r["method"] == "spread EM + ML finish"]
     assert all(r["final_spread"] == 0.0 and r["n_estep"] > 0 for r in finish)
+    # the fifth ends at ML of the noisy model with the data noise given (issue 23)
+    noisy = [r for r in res.fig1a if r["method"] == "spread EM + noisy ML finish"]
+    assert [r["noise"] for r in noisy] == [r["gamma"] for r in noisy] == [1e-3, 0.3]
+    assert [r["noise"] for r in rows if r["method"] == "spread EM + noisy ML finish"] == \
+        ["0.001", "0.3"]   # and the CSV carries it
 
 
 def test_sweep_resumes_from_its_per_point_files(tmp_path, monkeypatch):

@@ -21,8 +21,10 @@ from ..ica._estimator import SpreadICA
 from ..ica._metrics import amari_distance
 from ..ica._start import pca_start
 from ..plotting._style import FIGURE_WIDTH, save_figure
-from ._ica_sweep import METHODS, ICASweepConfig, check_n_jobs, ica_sweep, plot_ica_sweep
+from ._ica_sweep import (METHODS, ICASweepConfig, check_n_jobs, check_values, ica_sweep,
+                         plot_ica_sweep)
 from ._ica_sweep import fastica_class as _fastica  # a module attribute: tests replace it
+from ._runner import check_flag, check_folder
 
 __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 
@@ -36,7 +38,8 @@ __all__ = ["reproduce_ica", "demo_ica", "ICAReproduction"]
 # importance sampling from the Gaussian likelihood factor with Laplace prior
 # weights (100 draws; the paper: 1000).  A fourth method, the package's default
 # SpreadICA (one spread stage, then the sigma -> 0 limit: noiseless ML), shows
-# where spread EM continued to sigma -> 0 ends.
+# where spread EM continued to sigma -> 0 ends; a fifth, SpreadICA(finish="noisy_ml",
+# noise=gamma), continues to ML of the noisy model (the limit with model noise gamma).
 _PROTOCOL = dict(estep="importance", n_draws=100, max_iter=300, spread_anneal=2,
                  classical_accelerate=None, frozen_stop=0.02, validate_runs=(0,),
                  methods=METHODS)
@@ -157,7 +160,7 @@ class ICAReproduction:
 _CSV_FIELDS = ("vary", "value", "run", "method", "mixing_error", "amari", "seconds", "cpu_seconds",
                "n_estep",
                "n_iter", "converged", "stop", "rule_iter", "rule_error", "error_bound",
-               "final_spread")
+               "final_spread", "noise")
 
 
 def _write_csv(path, rows):
@@ -195,7 +198,10 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     spread 0.5, 0.25, 0.125 source units, each to its stopping rule.  A fourth
     method, ``"spread EM + ML finish"``, is :class:`SpreadICA` with its defaults:
     one spread stage, then the :math:`\\sigma\\to 0` limit of the spread
-    likelihood (noiseless maximum likelihood, which ignores gamma).
+    likelihood (noiseless maximum likelihood, which ignores gamma); a fifth,
+    ``"spread EM + noisy ML finish"``, is ``SpreadICA(finish="noisy_ml",
+    noise=gamma)``, the same fit continued to maximum likelihood of the noisy
+    model (the limit of spread EM with model noise gamma).
 
     Every (point, run) is written to its own file in ``outdir/ica_fig1a_points``
     and ``outdir/ica_fig1b_points`` as soon as it finishes; running again with
@@ -235,14 +241,12 @@ def reproduce_ica(outdir, full=False, progress=True, random_state=0, *, config=N
     # every argument is checked before anything is fitted or created on disk
     outdir, n_jobs, cfg, random_state = check_arguments(outdir, full, random_state, config,
                                                          n_jobs)
+    progress = check_flag(progress, "progress")
     os.makedirs(outdir, exist_ok=True)
     t0 = time.perf_counter()
     res = ICAReproduction(config={"full": full, **cfg})
     a, b = cfg["fig1a"], cfg["fig1b"]
-    config_a = ICASweepConfig(vary="gamma", n_samples=a["n_samples"], random_state=random_state,
-                              **{k: a[k] for k in _SWEEP_KEYS if k in a})
-    config_b = ICASweepConfig(vary="n_samples", gamma=b["gamma"], random_state=random_state,
-                              **{k: b[k] for k in _SWEEP_KEYS if k in b})
+    config_a, config_b = _sweep_configs(cfg, random_state)
     run = dict(progress=progress, n_jobs=n_jobs)
     res.fig1a = ica_sweep(a["gammas"], config_a,
                           results=os.path.join(outdir, "ica_fig1a_points"), **run)
@@ -271,6 +275,7 @@ def check_arguments(outdir, full=False, random_state=0, config=None, n_jobs=1):
     creates the output folder."""
     outdir = _check_outdir(outdir)
     n_jobs = check_n_jobs(n_jobs)
+    full = check_flag(full, "full")   # full='no' ran the paper's settings (a true string)
     _fastica()  # fail early with a clear message
     base = _PAPER if full else _SMALL
     config = {} if config is None else config
@@ -283,23 +288,30 @@ def check_arguments(outdir, full=False, random_state=0, config=None, n_jobs=1):
     most_runs = max(as_count(c["n_runs"], f"config[{k!r}]['n_runs']") for k, c in cfg.items())
     # run r is seeded random_state + r, and SpreadICA and FastICA take seeds below 2**32
     random_state = as_count(random_state, "random_state", minimum=0, maximum=2**32 - most_runs)
+    # every setting and the sweeps' sizes and budgets, before the folder is made (n_runs=10**9
+    # made the folder and then hung building a billion points)
+    config_a, config_b = _sweep_configs(cfg, random_state)
+    for fig, key, config_ in (("fig1a", "gammas", config_a), ("fig1b", "sample_sizes", config_b)):
+        try:
+            check_values(cfg[fig][key], config_)
+        except (TypeError, ValueError) as exc:   # in the words of reproduce's config
+            raise type(exc)(f"config[{fig!r}][{key!r}]: {exc}") from None
     return outdir, n_jobs, cfg, random_state
+
+
+def _sweep_configs(cfg, random_state):
+    """The two sweeps' configs (every setting checked by :class:`ICASweepConfig`)."""
+    a, b = cfg["fig1a"], cfg["fig1b"]
+    config_a = ICASweepConfig(vary="gamma", n_samples=a["n_samples"], random_state=random_state,
+                              **{k: a[k] for k in _SWEEP_KEYS if k in a})
+    config_b = ICASweepConfig(vary="n_samples", gamma=b["gamma"], random_state=random_state,
+                              **{k: b[k] for k in _SWEEP_KEYS if k in b})
+    return config_a, config_b
 
 
 def _check_outdir(outdir):
     """``outdir`` as a non-empty ``str`` path (a path-like object is converted)."""
-    try:
-        path = os.fspath(outdir)
-    except TypeError:
-        path = None
-    if not isinstance(path, str):
-        raise TypeError(f"outdir must be a str or os.PathLike path; got {_short(outdir)}")
-    if not path:
-        raise ValueError("outdir must be a non-empty path; got ''")
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"outdir must be a folder (or a path to create); {path!r} exists and "
-                         "is not a folder")
-    return path
+    return check_folder(outdir, "outdir")
 
 
 def demo_ica(outdir, random_state=0):

@@ -3,8 +3,9 @@ r"""The Fig. 1 sweeps (error in A against noise or sample size) and their plots.
 One sweep function serves notebook 6 and :func:`spreadlab.experiments.reproduce_ica`:
 classical EM (``SpreadICA(spread=0, noise=gamma)``), spread EM
 (``SpreadICA(noise=gamma)``), optionally ``SpreadICA()`` with its defaults
-("spread EM + ML finish") and scikit-learn's FastICA on the same data, every EM
-from the same :func:`pca_start` matrix.
+("spread EM + ML finish") and ``SpreadICA(finish="noisy_ml", noise=gamma)``
+("spread EM + noisy ML finish"), and scikit-learn's FastICA on the same data, every
+EM from the same :func:`pca_start` matrix.
 """
 import dataclasses
 import math
@@ -17,16 +18,27 @@ import numpy as np
 from .._trainer import ConvergenceWarning
 from .._validation import _short, as_count, as_noise
 from ..ica._data import make_ica_data
-from ..ica._estimator import SpreadICA
+from ..ica._estimator import _MAX_ITER, SpreadICA
 from ..ica._metrics import amari_distance, mixing_error
 from ..ica._start import pca_start
-from ._runner import run_points
+from ._runner import check_flag, check_folder, run_points
 
 __all__ = ["ICASweepConfig", "ica_sweep", "plot_ica_traces", "plot_ica_sweep"]
 
-METHODS = ("classical EM", "spread EM", "spread EM + ML finish", "FastICA")
+METHODS = ("classical EM", "spread EM", "spread EM + ML finish", "spread EM + noisy ML finish",
+           "FastICA")
 # What ica_sweep fits unless told otherwise (notebook 6); reproduce_ica fits all of METHODS.
 DEFAULT_METHODS = ("classical EM", "spread EM", "FastICA")
+# The two methods that are SpreadICA's own fits with a terminal ML stage, and its finish.
+_ML_FINISH = {"spread EM + ML finish": "ml", "spread EM + noisy ML finish": "noisy_ml"}
+# SpreadICA's largest n_draws (its _parameter_constraints): checked by the sweep up front.
+_MAX_DRAWS = 100_000
+# Bytes one point holds per sample, at least: the sources, the data and its noise made by
+# make_ica_data, the centred copy of the fit and its whitened sources (float64).
+_BYTES_PER_SAMPLE = lambda X, Z: 8 * (3 * X + 3 * Z)  # noqa: E731
+# Bytes one point's settings and rows take in memory, at least (a list of 10**9 points
+# was built for n_runs=10**9 before anything was checked: a hang).
+_BYTES_PER_POINT = 4096
 
 
 def fastica_class():
@@ -117,6 +129,32 @@ def _check_values(values, vary):
     return out
 
 
+def _check_methods(methods):
+    """``methods`` as a non-empty tuple of distinct names from :data:`METHODS`; a single
+    string is one method (``methods="FastICA"``), not a sequence of characters."""
+    if isinstance(methods, str):
+        methods = (methods,)
+    if isinstance(methods, bytes) or not hasattr(methods, "__iter__") or \
+            (isinstance(methods, np.ndarray) and methods.ndim == 0):
+        raise TypeError(f"methods must be a method name or a sequence of them, among "
+                        f"{METHODS}; got methods={_short(methods)}")
+    methods = tuple(methods)
+    if not methods:
+        raise ValueError(f"methods must name at least one method among {METHODS}; got "
+                         f"methods={_short(methods)}")
+    bad = [m for m in methods if not isinstance(m, str)]
+    if bad:
+        raise TypeError(f"methods must hold method names (str) among {METHODS}; got "
+                        f"{_short(bad[0])} in methods={_short(methods)}")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"methods must be among {METHODS}; got {unknown}")
+    if len(set(methods)) < len(methods):
+        # a repeated method would be fitted twice and its rows counted as two runs
+        raise ValueError(f"methods must not repeat a method; got methods={_short(methods)}")
+    return methods
+
+
 def check_n_jobs(n_jobs):
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs < 1:
         raise ValueError(f"n_jobs must be an int >= 1; got n_jobs={n_jobs!r}")
@@ -142,6 +180,29 @@ def _check_runs(validate_runs, n_runs):
 # ica_sweep's names for SpreadICA's parameters: their allowed values are SpreadICA's own
 _SPREAD_ICA_NAMES = {"estep": "estep", "spread_anneal": "anneal",
                      "classical_accelerate": "accelerate"}
+
+
+def check_values(values, config):
+    """The values of a sweep with ``config`` (an :class:`ICASweepConfig`), checked before
+    any point is made or fitted: each value, every point's budget and noise, distinct
+    file names, and the number of points against the memory and work budgets."""
+    values = _check_values(values, config.vary)
+    for v in values:
+        if config.vary == "n_samples":
+            config._check_n_samples(v, "values (sample sizes)")
+        else:
+            config._check_noise_estimable(v)
+    names = [f"{v:g}" for v in values]
+    if len(set(names)) < len(names):
+        # a repeated value would be fitted twice and counted as two runs, and values equal
+        # to 6 significant digits would share one result file
+        raise ValueError(f"values must differ in their first 6 significant digits (they name "
+                         f"the result files); got values={_short(list(values))}")
+    smallest = config.n_samples if config.vary == "gamma" else min(values)
+    as_count(len(values) * config.n_runs, f"the number of points (n_runs={config.n_runs} x "
+             f"{len(values)} values)", item_bytes=_BYTES_PER_POINT,
+             item_ops=float(smallest) * config.n_features * config.n_sources, what="point")
+    return values
 
 
 def _check_like_spread_ica(**params):
@@ -191,10 +252,14 @@ def _fit_point(settings):
             A_est, esteps, iters = est.mixing_, None, est.n_iter_
             conv = est.n_iter_ < 1000
             stop = "converged" if conv else "max_iter"
-        elif method == "spread EM + ML finish":
-            # the package's default fit: one spread stage, then the sigma -> 0 limit
-            # (noiseless maximum likelihood); it models the data as noise-free
-            est = SpreadICA(Z, init=start, random_state=seed)
+        elif method in _ML_FINISH:
+            # "ML finish" is the package's default fit: one spread stage, then the
+            # sigma -> 0 limit (noiseless maximum likelihood), which models the data as
+            # noise-free; "noisy ML finish" continues to maximum likelihood of the noisy
+            # model x = A s + gamma eps with gamma given, as classical and spread EM are
+            # (gamma = 0: estimated from the trailing eigenvalues)
+            kw = dict(finish="noisy_ml", noise=g) if _ML_FINISH[method] == "noisy_ml" else {}
+            est = SpreadICA(Z, init=start, random_state=seed, **kw)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)  # reported as a column
                 est.fit(X)
@@ -204,6 +269,8 @@ def _fit_point(settings):
                     f"ML stage: {ml['stall']}" if ml is not None and not ml["converged"]
                     else "max_iter")
             extra["final_spread"] = 0.0 if ml is not None else est.spread_
+            if ml is not None and "noise" in ml:
+                extra["noise"] = float(ml["noise"])   # the noise level the stage fitted
         elif method == "classical EM" and g == 0:
             # frozen: every matrix is a fixed point
             A_est, esteps, iters, conv, stop = start, 0, 0, False, "frozen (gamma = 0)"
@@ -261,21 +328,40 @@ class ICASweepConfig:
     gamma : float, default=0.0
         Noise level when ``vary="n_samples"``.
     n_samples : int, default=2000
-        Sample size when ``vary="gamma"``.
+        Sample size when ``vary="gamma"``, at least 2; a size whose data would
+        not fit the memory budget (:data:`spreadlab.budgets.MEMORY_BUDGET`) is
+        refused when the config is made (with ``vary="n_samples"`` the values
+        of :func:`ica_sweep` are checked the same way).
     n_features, n_sources : int, default=6, 3
-        X and Z of the generated problems.
+        X and Z of the generated problems.  Every fit forms the X x X data
+        covariance, and the ML finishes a :math:`Z^2\times Z^2` Hessian: sizes
+        whose arrays or eigendecompositions exceed :mod:`spreadlab.budgets` are
+        refused when the config is made.
     n_runs : int, default=1
-        Random mixing matrices per point.
+        Random mixing matrices per point, at most ``2**32`` (run r is seeded
+        ``random_state + r``); with the values of :func:`ica_sweep`, the points
+        (``n_runs * len(values)``) are checked against the memory and work budgets
+        before any is made.
     max_iter : int, default=40
         Iteration budget per stage of spread EM (and of classical EM unless
-        ``classical_max_iter`` is given).  ``"spread EM + ML finish"`` is
-        ``SpreadICA()`` with its own defaults and ignores this, ``n_draws``,
+        ``classical_max_iter`` is given), at most ``10**7`` (SpreadICA's bound).
+        ``"spread EM + ML finish"`` and ``"spread EM + noisy ML finish"`` are
+        SpreadICA fits with its own defaults and ignore this, ``n_draws``,
         ``estep`` and ``spread_anneal``.
     n_draws : int, default=100
-        Importance draws of classical and spread EM (when they sample).
-    methods : sequence of str, default=("classical EM", "spread EM", "FastICA")
-        Which methods to fit at each point, among ``METHODS`` (these three and
-        ``"spread EM + ML finish"``).
+        Importance draws of classical and spread EM (when they sample), in
+        [1, 100000] (SpreadICA's range).  With ``n_samples`` it is also checked
+        against the work budget (:data:`spreadlab.budgets.WORK_BUDGET`: the
+        sampled E-steps of one EM budget) when the sweep is made.
+    methods : str or sequence of str, default=("classical EM", "spread EM", "FastICA")
+        Which methods to fit at each point: one name or several distinct names
+        among ``METHODS``, i.e. these three, ``"spread EM + ML finish"``
+        (``SpreadICA()``, which models the data as noise-free) and
+        ``"spread EM + noisy ML finish"`` (``SpreadICA(finish="noisy_ml",
+        noise=gamma)``: maximum likelihood of the noisy model with the data
+        noise given, as classical and spread EM are; at ``gamma = 0`` it
+        estimates the noise from the trailing eigenvalues, which needs
+        ``n_features > n_sources``).
     random_state : int, default=0
         Seed of the data and fits (run r uses ``random_state + r``).
     estep : {"auto", "importance", "exact"}, default="auto"
@@ -324,27 +410,37 @@ class ICASweepConfig:
         put = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
         if self.vary not in ("gamma", "n_samples"):
             raise ValueError(f"vary must be 'gamma' or 'n_samples'; got vary={self.vary!r}")
-        unknown = [m for m in self.methods if m not in METHODS]
-        if unknown:
-            raise ValueError(f"methods must be among {METHODS}; got {unknown}")
-        put("methods", tuple(self.methods))
+        put("methods", _check_methods(self.methods))
         fs = self.frozen_stop
         if fs is not None and not (isinstance(fs, numbers.Real) and 0 < fs < 1):
             raise ValueError(f"frozen_stop must be None or a float in (0, 1); got "
                              f"frozen_stop={fs!r}")
-        for name in ("n_runs", "n_features", "n_sources"):
-            put(name, as_count(getattr(self, name), name))
+        # run r is seeded random_state + r < 2**32 (SpreadICA's and FastICA's seeds)
+        put("n_runs", as_count(self.n_runs, "n_runs", maximum=2**32))
+        # every fit forms the X x X data covariance and its eigendecomposition (~X**3)
+        n_features = as_count(self.n_features, "n_features")
+        put("n_features", as_count(n_features, "n_features", item_bytes=8 * n_features,
+                                   item_ops=float(n_features)**2,
+                                   what="row of the X x X data covariance"))
+        put("n_sources", as_count(self.n_sources, "n_sources"))
         if self.n_sources > self.n_features:
             raise ValueError(f"n_sources must be <= n_features={self.n_features}; got "
                              f"n_sources={self.n_sources}")
-        put("max_iter", as_count(self.max_iter, "max_iter"))
-        put("n_draws", as_count(self.n_draws, "n_draws"))
+        if set(_ML_FINISH) & set(self.methods):
+            # the ML stage's Newton step: a Z**2 x Z**2 Hessian and its eigendecomposition
+            Z = self.n_sources
+            as_count(Z, "n_sources", item_bytes=8 * Z**3, item_ops=float(Z)**5,
+                     what="source (the Z**2 x Z**2 Hessian of the ML finish)")
+        put("max_iter", as_count(self.max_iter, "max_iter", maximum=_MAX_ITER))
+        put("n_draws", as_count(self.n_draws, "n_draws", maximum=_MAX_DRAWS))
+        if self.classical_max_iter is not None:
+            put("classical_max_iter", as_count(self.classical_max_iter, "classical_max_iter",
+                                               maximum=_MAX_ITER))
         if self.vary == "gamma":
-            put("n_samples", as_count(self.n_samples, "n_samples", minimum=2))
+            put("n_samples", self._check_n_samples(self.n_samples, "n_samples"))
         else:
             put("gamma", as_noise(self.gamma, "gamma"))
-        if self.classical_max_iter is not None:
-            put("classical_max_iter", as_count(self.classical_max_iter, "classical_max_iter"))
+            self._check_noise_estimable(self.gamma)
         put("validate_runs", _check_runs(self.validate_runs, self.n_runs))
         # run r is seeded random_state + r, and SpreadICA and FastICA take seeds below 2**32
         put("random_state", as_count(self.random_state, "random_state", minimum=0,
@@ -353,6 +449,34 @@ class ICASweepConfig:
         # would only refuse them inside a fit, possibly in a worker process, as 'anneal' etc.)
         _check_like_spread_ica(estep=self.estep, spread_anneal=self.spread_anneal,
                                classical_accelerate=self.classical_accelerate)
+        if isinstance(self.spread_anneal, numbers.Integral):
+            # numpy.int64(2) passed the check and then could not be written to a point file
+            put("spread_anneal", int(self.spread_anneal))
+
+    def _check_n_samples(self, n, name):
+        """A sample size checked up front against the budgets: at least 2, the data of one
+        point within the memory budget and, for the EMs that sample, the E-steps of one
+        iteration budget (``n * n_draws * n_sources**2`` multiply-adds per E-step) within
+        the work budget."""
+        n = as_count(n, name, minimum=2,
+                     item_bytes=_BYTES_PER_SAMPLE(self.n_features, self.n_sources),
+                     what="sample (data and sources of one point)")
+        if {"classical EM", "spread EM"} & set(self.methods) and self.estep != "exact":
+            iters = max(self.max_iter, self.classical_max_iter or 0)
+            as_count(n, name, minimum=2, item_ops=float(self.n_draws) * self.n_sources**2 * iters,
+                     what=f"sample (n_draws={self.n_draws} importance draws of Z={self.n_sources} "
+                          f"sources, {iters} iterations)")
+        return n
+
+    def _check_noise_estimable(self, gamma):
+        """``"spread EM + noisy ML finish"`` at noise 0 estimates it from the trailing
+        eigenvalues, which needs ``n_features > n_sources``: refused up front otherwise."""
+        if gamma == 0 and "spread EM + noisy ML finish" in self.methods \
+                and self.n_features <= self.n_sources:
+            raise ValueError(
+                "methods with 'spread EM + noisy ML finish' at gamma = 0 estimate the noise "
+                "from the trailing eigenvalues, which needs n_features > n_sources; got "
+                f"n_features={self.n_features}, n_sources={self.n_sources}")
 
     def point(self, value, run):
         """The settings of one (value, run) point: what its result file records."""
@@ -391,6 +515,12 @@ def ica_sweep(values, config=None, *, results=None, progress=False, n_jobs=1, **
     * ``"spread EM + ML finish"`` (only when asked for): ``SpreadICA()`` with its
       defaults, one spread stage and then the :math:`\sigma\to 0` limit of the spread
       likelihood, noiseless maximum likelihood; it models the data as noise-free,
+    * ``"spread EM + noisy ML finish"`` (only when asked for):
+      ``SpreadICA(finish="noisy_ml", noise=gamma)``, the same fit continued to the
+      maximum-likelihood estimate of the noisy model :math:`x = As + \gamma\epsilon`
+      (the :math:`\sigma\to 0` limit of spread EM *with* model noise
+      :math:`\gamma`; at :math:`\gamma = 0` the noise is estimated from the trailing
+      eigenvalues); its rows also hold ``noise``, the level it fitted,
     * ``"FastICA"``: scikit-learn's ``FastICA(whiten="unit-variance")``,
 
     all EMs from the same :func:`pca_start` matrix.  The error is the paper's
@@ -417,7 +547,7 @@ def ica_sweep(values, config=None, *, results=None, progress=False, n_jobs=1, **
     config : ICASweepConfig, optional
         The sweep's settings (default: ``ICASweepConfig()``).
     results : str or path-like, optional
-        Folder of per-point result files, one JSON file per (value, run) with the
+        Folder (existing or to create) of per-point result files, one JSON file per (value, run) with the
         settings it was fitted with.  A point whose file exists with the same
         settings is read, not refitted (the sweep resumes where it stopped); each
         point is written as soon as it finishes.
@@ -444,7 +574,8 @@ def ica_sweep(values, config=None, *, results=None, progress=False, n_jobs=1, **
         FastICA), ``n_iter``, ``converged``,
         ``stop`` (``"converged"``, ``"max_iter"``, ``"frozen rule"``, ...), and for
         classical EM with ``frozen_stop`` ``rule_iter``, ``rule_error``,
-        ``error_bound`` when the rule fired.
+        ``error_bound`` when the rule fired, and for ``"spread EM + noisy ML finish"``
+        ``noise``.
 
     References
     ----------
@@ -472,18 +603,15 @@ def ica_sweep(values, config=None, *, results=None, progress=False, n_jobs=1, **
         raise TypeError(f"ica_sweep got unknown settings {unknown}; the settings are the "
                         f"fields of ICASweepConfig: {sorted(fields)}")
     n_jobs = check_n_jobs(n_jobs)
+    progress = check_flag(progress, "progress")
+    if results is not None:
+        results = check_folder(results, "results")
     vary = settings.get("vary", "gamma" if config is None else config.vary)
-    values = _check_values(values, vary if vary in ("gamma", "n_samples") else "gamma")
     config = (ICASweepConfig(**settings) if config is None
               else dataclasses.replace(config, **settings))
+    values = check_values(values, config)
     if "FastICA" in config.methods:
         fastica_class()  # fail early with a clear message
-    names = [f"{v:g}" for v in values]
-    if len(set(names)) < len(names):
-        # a repeated value would be fitted twice and counted as two runs, and values equal
-        # to 6 significant digits would share one result file
-        raise ValueError(f"values must differ in their first 6 significant digits (they name "
-                         f"the result files); got values={_short(list(values))}")
     points = [config.point(value, run) for value in values for run in range(config.n_runs)]
     # run by run, so that an interrupted sweep leaves whole runs (every value) behind;
     # within a run the largest problems first
@@ -594,7 +722,7 @@ def plot_ica_sweep(rows, x="gamma", key="mixing_error", ax=None, bars="range"):
                              f"{value!r}; got {_short(missing[0] if missing else rows)}")
     ax = _new_ax(ax)
     markers = {"classical EM": "o", "spread EM": "s", "spread EM + ML finish": "D",
-               "FastICA": "^"}
+               "spread EM + noisy ML finish": "v", "FastICA": "^"}
     methods = list(dict.fromkeys(r["method"] for r in rows))
     for i, method in enumerate(methods):
         xs = sorted({r[x] for r in rows if r["method"] == method})

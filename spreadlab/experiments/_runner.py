@@ -33,10 +33,58 @@ Examples
 import json
 import os
 
+import numpy as np
+
 from .._trainer import Progress
-from .._validation import as_count
+from .._validation import _short, as_count
 
 __all__ = ["run_points", "load_point", "save_point"]
+
+
+def check_folder(folder, name):
+    """``folder`` as a non-empty ``str`` path that is a folder or can be made one; refused
+    by ``name`` otherwise (a path-like object is converted)."""
+    try:
+        path = os.fspath(folder)
+    except TypeError:
+        path = None
+    if not isinstance(path, str):
+        raise TypeError(f"{name} must be a str or os.PathLike path; got {_short(folder)}")
+    if not path:
+        raise ValueError(f"{name} must be a non-empty path; got ''")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{name} must be a folder (or a path to create); {path!r} exists and "
+                         "is not a folder")
+    return path
+
+
+def check_flag(value, name):
+    """``value`` as a bool (Python or NumPy); anything else is refused by ``name`` (the
+    string 'no' is true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {name}={_short(value)}")
+    return bool(value)
+
+
+def _check_names(points, name):
+    """The file name of every point: non-empty strings, distinct, without a path separator
+    (a name such as '../x' wrote outside the folder; two points with one name overwrote
+    each other's file and one was read back as the other)."""
+    names = []
+    for i, point in enumerate(points):
+        n = name(point)
+        if not isinstance(n, str) or not n or n in (".", "..") or "/" in n or \
+                (os.sep != "/" and os.sep in n) or (os.altsep and os.altsep in n) or "\0" in n:
+            raise ValueError(f"name(point) must be a non-empty file name without a path "
+                             f"separator; got {_short(n)} for points[{i}]")
+        names.append(n)
+    seen = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            raise ValueError(f"name(point) must differ between points; points[{seen[n]}] and "
+                             f"points[{i}] are both named {n!r}")
+        seen[n] = i
+    return names
 
 
 def _key(settings):
@@ -61,8 +109,14 @@ def save_point(path, settings, rows, version):
     """Write one point atomically (temporary name in the same folder, then rename)."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
+        try:
+            text = json.dumps({"format": version, "settings": settings, "rows": rows}, indent=1)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"the result of fit for the point saved as {os.path.basename(path)!r} "
+                            f"is not JSON-able ({exc}); fit must return lists, dicts, str, "
+                            "int, float, bool or None") from None
         with open(tmp, "w") as f:
-            json.dump({"format": version, "settings": settings, "rows": rows}, f, indent=1)
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:   # rows that are not JSON, Ctrl-C: leave no temporary behind
         if os.path.exists(tmp):
@@ -76,8 +130,8 @@ def run_points(points, fit, *, folder=None, name=None, version=1, progress=False
 
     Parameters
     ----------
-    points : list of dict
-        JSON-able settings, one dict per point.
+    points : iterable of dict
+        JSON-able settings, one dict per point (checked before anything is fitted).
     fit : callable
         ``fit(point) -> result`` (JSON-able).  With ``n_jobs > 1`` it must be a
         module-level function (it is pickled by reference).
@@ -86,7 +140,8 @@ def run_points(points, fit, *, folder=None, name=None, version=1, progress=False
         or written.
     name : callable, optional
         ``name(point) -> str``, the file name without ``.json`` (needed with
-        ``folder``); distinct points must get distinct names.
+        ``folder``): a non-empty name without a path separator, distinct for
+        distinct points (checked for every point before anything is fitted).
     version : int, default=1
         Format of the files; bump it when ``fit`` changes its results, so that
         old files are refitted.
@@ -104,10 +159,32 @@ def run_points(points, fit, *, folder=None, name=None, version=1, progress=False
     list
         The results, in the order of ``points``.
     """
-    n_jobs = as_count(n_jobs, "n_jobs", 1, 1024)   # before any file is read or written
+    # everything is checked before any file is read or written or any point fitted
+    n_jobs = as_count(n_jobs, "n_jobs", 1, 1024)
+    if isinstance(points, (str, bytes, dict)) or not hasattr(points, "__iter__"):
+        raise TypeError(f"points must be a list of dicts of settings; got {_short(points)}")
+    points = list(points)
+    for i, point in enumerate(points):
+        if not isinstance(point, dict):
+            raise TypeError(f"points must hold dicts of settings; got points[{i}]="
+                            f"{_short(point)}")
+        try:
+            _key(point)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"points must hold JSON-able settings; points[{i}] is not "
+                            f"({exc})") from None
+    for label, f in (("fit", fit), ("name", name), ("worker_init", worker_init)):
+        if (f is not None or label == "fit") and not callable(f):
+            raise TypeError(f"{label} must be a callable; got {label}={_short(f)}")
+    version = as_count(version, "version", minimum=0)
+    progress = check_flag(progress, "progress")
     if folder is not None and name is None:
         raise ValueError("run_points needs name=... to name the result files in folder")
-    path = (lambda p: os.path.join(folder, f"{name(p)}.json")) if folder is not None else None
+    path = None
+    if folder is not None:
+        folder = check_folder(folder, "folder")
+        files = dict(zip(map(id, points), _check_names(points, name)))
+        path = lambda p: os.path.join(folder, f"{files[id(p)]}.json")  # noqa: E731
     results = [None] * len(points)
     todo = []
     for i, point in enumerate(points):
