@@ -410,10 +410,14 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     stop_reason_ : str
         Why the fit stopped, in words (the warning's message when it did not converge).
     converged_ : bool
-        True when the evaluation bound stopped improving by more than the relative ``tol``
-        for ``n_iter_no_change`` epochs. With a constant learning rate this is a plateau of a
-        noisy stochastic ascent, not a stationary point; a decaying schedule (``optimizer``)
-        makes the two closer. Never true after a divergence.
+        True when the evaluation bound (on draws fixed for the whole fit, so that epochs are
+        compared on one objective) stopped improving by more than the relative ``tol`` for
+        ``n_iter_no_change`` epochs *and* stayed at its best: its median over those epochs is
+        within ``tol`` (relative) of the best. A bound that still rises is refused (``max_iter``
+        runs out), and so is one that fell off its best and jitters below it (steps too large
+        to settle; ``stop_reason_`` says so). With a constant learning rate a plateau is still
+        one of a noisy stochastic ascent, not a stationary point; a decaying schedule
+        (``optimizer``) makes the two closer. Never true after a divergence.
     diverged_ : bool
         True when the fit stopped because the evaluation bound turned non-finite, a
         floating-point fault occurred, or the bound did not improve for ``n_iter_no_change``
@@ -630,10 +634,13 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         """Epochs of stochastic ascent until the evaluation bound plateaus, falls or faults.
 
         Updates ``run`` (history, epochs, failure) and ``tracker`` (best iterate
-        ``(snapshot, epoch, standard error)``, kept only on a gain above the relative ``tol``,
-        and the verdict).
+        ``(snapshot, epoch, standard error)``: the running maximum of the bound, and the
+        verdict). The plateau clock restarts only on a gain above the relative ``tol`` over
+        the bound at the last such gain (``ref``), so a crawl below ``tol`` still returns its
+        best (latest) iterate.
         """
         hist = run.history
+        ref, ref_iter = tracker.best_value, 0
         for epoch in range(1, self.max_iter + 1):
             run.n_iter = epoch
             try:
@@ -651,22 +658,38 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
                 if value is not None:
                     hist[key].append(value)
             bar.update(elbo=f"{ev:.4f}")
-            best, (_, best_iter, best_se) = tracker.best_value, tracker.best_params
-            scale = max(abs(best), 1.0)
-            if ev > best + self.tol * scale:
+            if ev > tracker.best_value:
                 tracker.observe(ev, (model.snapshot(), epoch, se))
-            elif epoch - best_iter >= self.n_iter_no_change:
-                # a plateau, or a fall: the median bound since the best far below it
-                typical = float(np.median(hist["eval_elbo"][best_iter:]))
+            best, (_, best_iter, best_se) = tracker.best_value, tracker.best_params
+            scale = max(abs(ref), 1.0)
+            if ev > ref + self.tol * scale:
+                ref, ref_iter = ev, epoch
+            elif epoch - ref_iter >= self.n_iter_no_change:
+                # a plateau, or a fall: the median bound since the last real gain far below
+                # the best
+                scale = max(abs(best), 1.0)
+                typical = float(np.median(hist["eval_elbo"][ref_iter:]))
                 if best - typical > _DIVERGE_SE * best_se + _DIVERGE_REL * scale:
                     return self._diverged(tracker, run, (
                         f"the evaluation bound fell from {best:.6g} (epoch {best_iter}) to a "
-                        f"median {typical:.6g} over the {epoch - best_iter} epochs since (more "
+                        f"median {typical:.6g} over the {epoch - ref_iter} epochs since (more "
                         f"than {_DIVERGE_SE:g} standard errors ({best_se:.3g}) plus "
                         f"{_DIVERGE_REL:g} of its magnitude)"))
+                if best - typical > self.tol * scale:
+                    # no gain, but no plateau either: the bound fell off its best and stays
+                    # off it (steps too large to settle at tol), which is not convergence
+                    return tracker.stop(False, (
+                        f"SpreadVAE did not settle: the evaluation bound has not gained more "
+                        f"than tol for {epoch - ref_iter} epochs, but its median over them, "
+                        f"{typical:.6g}, lies {best - typical:.3g} below its best {best:.6g} "
+                        f"(epoch {best_iter}), "
+                        f"more than tol={self.tol:g} (relative, {self.tol * scale:.3g}): the "
+                        "steps are too large for the bound to stay at its best. Returning the "
+                        "best iterate; lower learning_rate or decay it (optimizer=optax.adam("
+                        "schedule))."))
                 return tracker.stop(True, (
                     f"the evaluation bound improved by less than tol={self.tol:g} (relative) "
-                    f"over {epoch - best_iter} epochs"))
+                    f"over {epoch - ref_iter} epochs and stayed within it of its best"))
         _, best_iter, _ = tracker.best_params
         tracker.stop(False, (
             f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
