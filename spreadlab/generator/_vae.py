@@ -640,7 +640,7 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         best (latest) iterate.
         """
         hist = run.history
-        ref, ref_iter = tracker.best_value, 0
+        ref, ref_iter, unsettled = tracker.best_value, 0, None
         for epoch in range(1, self.max_iter + 1):
             run.n_iter = epoch
             try:
@@ -663,34 +663,37 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
             best, (_, best_iter, best_se) = tracker.best_value, tracker.best_params
             scale = max(abs(ref), 1.0)
             if ev > ref + self.tol * scale:
-                ref, ref_iter = ev, epoch
+                ref, ref_iter, unsettled = ev, epoch, None
             elif epoch - ref_iter >= self.n_iter_no_change:
-                # a plateau, or a fall: the median bound since the last real gain far below
-                # the best
+                # no real gain for n_iter_no_change epochs: a plateau if the bound stayed at its
+                # best (median of the last n_iter_no_change epochs within tol of it), a
+                # divergence if it fell far below and stays there, else not settled yet (steps
+                # too large for the bound to stay at its best): go on
                 scale = max(abs(best), 1.0)
-                typical = float(np.median(hist["eval_elbo"][ref_iter:]))
+                typical = float(np.median(hist["eval_elbo"][-self.n_iter_no_change:]))
                 if best - typical > _DIVERGE_SE * best_se + _DIVERGE_REL * scale:
                     return self._diverged(tracker, run, (
                         f"the evaluation bound fell from {best:.6g} (epoch {best_iter}) to a "
-                        f"median {typical:.6g} over the {epoch - ref_iter} epochs since (more "
-                        f"than {_DIVERGE_SE:g} standard errors ({best_se:.3g}) plus "
+                        f"median {typical:.6g} over the last {self.n_iter_no_change} epochs "
+                        f"(more than {_DIVERGE_SE:g} standard errors ({best_se:.3g}) plus "
                         f"{_DIVERGE_REL:g} of its magnitude)"))
-                if best - typical > self.tol * scale:
-                    # no gain, but no plateau either: the bound fell off its best and stays
-                    # off it (steps too large to settle at tol), which is not convergence
-                    return tracker.stop(False, (
-                        f"SpreadVAE did not settle: the evaluation bound has not gained more "
-                        f"than tol for {epoch - ref_iter} epochs, but its median over them, "
-                        f"{typical:.6g}, lies {best - typical:.3g} below its best {best:.6g} "
-                        f"(epoch {best_iter}), "
-                        f"more than tol={self.tol:g} (relative, {self.tol * scale:.3g}): the "
-                        "steps are too large for the bound to stay at its best. Returning the "
-                        "best iterate; lower learning_rate or decay it (optimizer=optax.adam("
-                        "schedule))."))
-                return tracker.stop(True, (
-                    f"the evaluation bound improved by less than tol={self.tol:g} (relative) "
-                    f"over {epoch - ref_iter} epochs and stayed within it of its best"))
+                if best - typical <= self.tol * scale:
+                    return tracker.stop(True, (
+                        f"the evaluation bound improved by less than tol={self.tol:g} "
+                        f"(relative) over {epoch - ref_iter} epochs and its median over the "
+                        f"last {self.n_iter_no_change} stayed within tol of its best"))
+                unsettled = (best - typical, typical)
         _, best_iter, _ = tracker.best_params
+        if unsettled is not None and epoch - ref_iter >= self.n_iter_no_change:
+            return tracker.stop(False, (
+                f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
+                f"evaluation bound, without gaining more than tol={self.tol:g} (relative) for "
+                f"{epoch - ref_iter} epochs, did not settle: its median over the last "
+                f"{self.n_iter_no_change} epochs, {unsettled[1]:.6g}, lies {unsettled[0]:.3g} "
+                f"below its best {tracker.best_value:.6g} (epoch {best_iter}), more than tol. "
+                "The steps are too large for the bound to stay at its best: lower "
+                "learning_rate or decay it (optimizer=optax.adam(schedule)). Returning the "
+                "best iterate."))
         tracker.stop(False, (
             f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
             f"evaluation bound still improved by more than tol={self.tol:g} (relative) "
