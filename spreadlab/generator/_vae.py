@@ -452,12 +452,14 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
 
     Examples
     --------
+    >>> import warnings
     >>> from spreadlab import SpreadVAE, make_curve
     >>> X, _ = make_curve(300, random_state=0)
-    >>> vae = SpreadVAE(n_latent=1, spread=0.1, tol=1e-2, n_iter_no_change=5,
-    ...                 random_state=0).fit(X)
-    >>> vae.converged_
-    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")   # ConvergenceWarning: 20 epochs are too few
+    ...     vae = SpreadVAE(n_latent=1, spread=0.1, max_iter=20, random_state=0).fit(X)
+    >>> vae.converged_, vae.best_iter_   # the bound still rises: not converged, last is best
+    (False, 20)
     >>> vae.sample(4, random_state=0)[0].shape
     (4, 2)
     >>> bool(vae.history_["elbo"][-1] > vae.history_["elbo"][0])
