@@ -306,6 +306,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one seed, 3 epochs (a smoke run)")
     ap.add_argument("--table", action="store_true", help="print the table of the stored points")
     ap.add_argument("--plot", action="store_true", help="draw the figure of the stored points")
+    ap.add_argument("--reverse", action="store_true",
+                    help="run each seed's points in reverse order (a second process then meets "
+                         "the first in the middle of a seed instead of repeating its points)")
     ap.add_argument("--seeds", default=",".join(map(str, SEEDS)),
                     help="comma-separated subset of the fixed seeds (to split the run over "
                          "processes; the table always reads every stored seed)")
@@ -331,20 +334,24 @@ def main():
     max_epochs = 3 if args.quick else MAX_EPOCHS[args.data]
     t0 = time.perf_counter()
     for seed in run_seeds:
-        for sigma in SIGMAS:
-            for arm in ("spread", "fixed"):   # paired: both sides of one (sigma, seed) together
-                r = fit_point(args.data, arm, sigma, seed, max_epochs)
-                s = r["scores"][0]
-                print(f"{args.data} {arm} sigma={sigma} seed={seed}: conv {r['converged']} "
-                      f"({r['n_iter']} ep, best {r['best_iter']}) prec {r['precision']:.3f} "
-                      f"cov {r['coverage']:.3f} p {r['mmd_p']:.3f} ll {s['ll_refit_K200']:.1f} "
-                      f"(K200-K100 {s['ll_K200_minus_K100']:.2f}) {r['fit_seconds']:.0f}s "
-                      f"{r['collapse_warning'][:40]}", flush=True)
-        r = fit_point(args.data, "learn", None, seed, max_epochs)
-        print(f"{args.data} learn seed={seed}: conv {r['converged']} ({r['n_iter']} ep) noise "
-              f"{r['noise_std']:.4f} prec {r['precision']:.3f} cov {r['coverage']:.3f} ll "
-              + " ".join(f"{s['ll_refit_K200']:.1f}" for s in r["scores"])
-              + f" {r['fit_seconds']:.0f}s", flush=True)
+        # paired: both sides of one (sigma, seed) together; the learnt arm once per seed
+        points = [(arm, sigma) for sigma in SIGMAS for arm in ("spread", "fixed")]
+        points.append(("learn", None))
+        for arm, sigma in (points[::-1] if args.reverse else points):
+            r = fit_point(args.data, arm, sigma, seed, max_epochs)
+            if arm == "learn":
+                print(f"{args.data} learn seed={seed}: conv {r['converged']} ({r['n_iter']} ep) "
+                      f"noise {r['noise_std']:.4f} prec {r['precision']:.3f} cov "
+                      f"{r['coverage']:.3f} ll "
+                      + " ".join(f"{s['ll_refit_K200']:.1f}" for s in r["scores"])
+                      + f" {r['fit_seconds']:.0f}s", flush=True)
+                continue
+            s = r["scores"][0]
+            print(f"{args.data} {arm} sigma={sigma} seed={seed}: conv {r['converged']} "
+                  f"({r['n_iter']} ep, best {r['best_iter']}) prec {r['precision']:.3f} "
+                  f"cov {r['coverage']:.3f} p {r['mmd_p']:.3f} ll {s['ll_refit_K200']:.1f} "
+                  f"(K200-K100 {s['ll_K200_minus_K100']:.2f}) {r['fit_seconds']:.0f}s "
+                  f"{r['collapse_warning'][:40]}", flush=True)
     print(f"wall {time.perf_counter() - t0:.0f} s, load {os.getloadavg()}")
     table(args.data, run_seeds)
 
