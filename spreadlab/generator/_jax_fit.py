@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._jax import as_jax_law, spread_elbo, spread_log_likelihood, standard_normal_law
+from ._jax import JaxLaw, as_jax_law, spread_elbo, spread_log_likelihood, standard_normal_law
 
 
 def _jax():
@@ -30,11 +30,36 @@ def x64(enabled):
     return experimental.enable_x64() if enabled else experimental.disable_x64()
 
 
+def learned_noise_law(log_std, dim):
+    r"""Isotropic Gaussian output noise :math:`\mathcal N(0, e^{2\tau} I_D)` with a traced
+    (learnt) log standard deviation :math:`\tau` -- the "kernel" of ``SpreadVAE(noise="learn")``.
+
+    Only ``logpdf`` is defined (the data are raw: nothing is sampled from it).
+    """
+    import jax.numpy as jnp
+
+    def logpdf(e):
+        t = log_std.astype(e.dtype)
+        return (-0.5 * jnp.exp(-2.0 * t) * jnp.sum(e * e, axis=-1)
+                - e.shape[-1] * (t + 0.5 * _LOG_2PI))
+
+    def sample(key, n, dtype):
+        raise ValueError("the learnt output noise is not a spread kernel: nothing is drawn "
+                         "from it")
+    return JaxLaw(dim, logpdf, sample, float("nan"))
+
+
 class JaxModel:
-    """User decoder/encoder trained by optax on the spread ELBO (jit-compiled once per fit)."""
+    """User decoder/encoder trained by optax on the spread ELBO (jit-compiled once per fit).
+
+    With ``log_noise`` (a float, the initial :math:`\tau`) the model learns an isotropic
+    Gaussian output noise :math:`e^{\tau}` beside the user's parameters (``noise="learn"``):
+    the optimiser then sees the pytree ``{"model": params, "log_noise_std": tau}``, while
+    ``encode``/``decode``/``numpy_params`` see the user's ``params`` only.
+    """
 
     def __init__(self, decoder, encoder, params, kernel, prior, optimizer, learning_rate, dtype,
-                 n_features, n_latent):
+                 n_features, n_latent, log_noise=None):
         jax, optax = _jax()
         self.x64 = dtype == "float64"
         self.dtype = np.dtype(dtype)
@@ -45,26 +70,37 @@ class JaxModel:
         self.prior_1d = None if prior is None or prior.dim != 1 else as_jax_law(prior, 1, False)
         self.opt = optax.adam(learning_rate) if optimizer is None else optimizer
         self.n_latent = n_latent
+        self.learn = log_noise is not None
+        if self.learn:
+            params = {"model": params, "log_noise_std": np.asarray(log_noise, float)}
         with x64(self.x64):
-            self.params = jax.tree.map(lambda a: jax.numpy.asarray(a, self.dtype), params)
-            self.opt_state = self.opt.init(self.params)
+            self.train = jax.tree.map(lambda a: jax.numpy.asarray(a, self.dtype), params)
+            self.opt_state = self.opt.init(self.train)
             self._compile(jax, optax)
         self._check_shapes(n_features)
 
     def _compile(self, jax, optax):
         dec, enc, K, P = self.decoder, self.encoder, self.kernel, self.prior
+        learn, D = self.learn, self.kernel.dim
 
-        def loss(params, y, eps):
-            return -spread_elbo(dec, enc, params, y, K, P, eps=eps)
+        def elbo(train, y, eps, per_sample):
+            if learn:  # the output noise is a parameter: raw data, N(0, e^{2 tau} I) noise
+                law = learned_noise_law(train["log_noise_std"], D)
+                return spread_elbo(dec, enc, train["model"], y, law, P, eps=eps,
+                                   per_sample=per_sample)
+            return spread_elbo(dec, enc, train, y, K, P, eps=eps, per_sample=per_sample)
 
-        def step(params, opt_state, y, eps):
-            val, g = jax.value_and_grad(loss)(params, y, eps)
-            updates, opt_state = self.opt.update(g, opt_state, params)
-            return optax.apply_updates(params, updates), opt_state, -val
+        def loss(train, y, eps):
+            return -elbo(train, y, eps, False)
 
-        def evaluate(params, y, eps):
-            terms = spread_elbo(dec, enc, params, y, K, P, eps=eps, per_sample=True)
-            mu, logs = enc(params, y)
+        def step(train, opt_state, y, eps):
+            val, g = jax.value_and_grad(loss)(train, y, eps)
+            updates, opt_state = self.opt.update(g, opt_state, train)
+            return optax.apply_updates(train, updates), opt_state, -val
+
+        def evaluate(train, y, eps):
+            terms = elbo(train, y, eps, True)
+            mu, logs = enc(train["model"] if learn else train, y)
             return terms, mu, logs
 
         self._step = jax.jit(step)
@@ -92,13 +128,22 @@ class JaxModel:
         with x64(self.x64):
             return fn(*args)
 
+    @property
+    def params(self):
+        """The user's parameters (without the learnt noise)."""
+        return self.train["model"] if self.learn else self.train
+
+    def learned_log_noise_std(self):
+        """The learnt :math:`\tau` (``None`` unless ``noise="learn"``)."""
+        return float(self.train["log_noise_std"]) if self.learn else None
+
     def step(self, y, eps):
-        self.params, self.opt_state, val = self._run(
-            self._step, self.params, self.opt_state, y.astype(self.dtype), eps.astype(self.dtype))
+        self.train, self.opt_state, val = self._run(
+            self._step, self.train, self.opt_state, y.astype(self.dtype), eps.astype(self.dtype))
         return float(val)
 
     def evaluate(self, y, eps):
-        terms, mu, logs = self._run(self._evaluate, self.params, y.astype(self.dtype),
+        terms, mu, logs = self._run(self._evaluate, self.train, y.astype(self.dtype),
                                     eps.astype(self.dtype))
         terms, mu, logs = (np.asarray(a, float) for a in (terms, mu, logs))
         s = np.exp(logs)
@@ -114,10 +159,10 @@ class JaxModel:
         return terms, mu, s, kl
 
     def snapshot(self):
-        return self.params  # immutable JAX arrays: a reference is a copy
+        return self.train  # immutable JAX arrays: a reference is a copy
 
     def restore(self, snap):
-        self.params = snap
+        self.train = snap
 
     def numpy_params(self):
         import jax

@@ -181,6 +181,10 @@ class _NumpyMLP:
         kl_terms = 0.5 * (mu * mu + s * s - 1.0 - 2.0 * logs)
         return rec - kl_terms.sum(axis=1), mu, s, kl_terms.mean(axis=0)
 
+    def learned_log_noise_std(self):
+        """The learnt :math:`\\tau` (``None`` unless the noise is learnt)."""
+        return float(self.params["tau"][0]) if self.log_std is None else None
+
     def snapshot(self):
         return {k: v.copy() for k, v in self.params.items()}
 
@@ -226,6 +230,17 @@ _COLLAPSE_STD = 0.02
 _DIVERGE_SE, _DIVERGE_REL = 10.0, 0.5
 _MAX_PARAMS = 10**7  # parameter budget of the built-in MLP (x5 arrays in float64: 400 MB)
 _MAX_WEIGHTS = 10**9  # importance weights per spread_log_likelihood call (one row of K at a time)
+
+
+def _is_isotropic_gaussian(kernel):
+    """A zero-mean one-dimensional Gaussian (acting on each coordinate alike)."""
+    return (type(kernel).__name__ == "Gaussian" and kernel.dim == 1
+            and float(kernel.mean[0]) == 0.0 and float(kernel.cov[0, 0]) > 0)
+
+
+def _data_log_scale(X):
+    """Log of the data's scale (root mean feature variance): the start of a learnt noise."""
+    return math.log(max(float(np.sqrt(np.mean(np.var(X, axis=0)))), 1e-12))
 
 
 def _draw_noise(kernel, shape, rng):
@@ -313,7 +328,11 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     * ``"fixed"``: raw data, output noise fixed at :math:`K` -- the standard VAE with fixed
       noise, i.e. the one-sided spread (noise on the model only);
     * ``"learn"``: raw data, learnt isotropic Gaussian output noise :math:`e^\tau` (a standard
-      VAE; the noise can absorb what the decoder does not fit). Built-in MLP only.
+      VAE; the noise can absorb what the decoder does not fit), :math:`\tau` started at the log
+      of the data's scale (root mean feature variance). Both back ends: a user JAX model
+      trains :math:`\tau` beside its own parameters with the same optimiser; ``kernel`` must
+      then be ``None`` or an isotropic zero-mean Gaussian, which only sets the default spread
+      of ``score``/``spread_log_likelihood`` (any other kernel is refused: it would be ignored).
 
     Parameters
     ----------
@@ -371,10 +390,11 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     params_ : dict of ndarray or pytree
         Parameters of the best iterate (see ``best_iter_``). Built-in MLP: encoder (``V1, c1,
         Vm, cm, Vs, cs``), decoder (``W1, b1, W2, b2``) and ``tau`` (log output std, used
-        only with ``noise="learn"``); user models: their pytree, as NumPy arrays.
+        only with ``noise="learn"``); user models: their pytree, as NumPy arrays (a learnt
+        noise is not in it: see ``noise_std_``).
     noise_std_ : float
         Output noise scale of the fitted model: the spread's root mean per-coordinate
-        standard deviation, or the learnt one.
+        standard deviation, or the learnt :math:`e^\tau` (``noise="learn"``).
     history_ : dict of ndarray
         Per epoch: ``"elbo"`` (mean over the epoch's batches), ``"eval_elbo"`` (the bound on
         fixed evaluation draws), ``"eval_se"`` (its standard error over the samples),
@@ -390,10 +410,14 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
     stop_reason_ : str
         Why the fit stopped, in words (the warning's message when it did not converge).
     converged_ : bool
-        True when the evaluation bound stopped improving by more than the relative ``tol``
-        for ``n_iter_no_change`` epochs. With a constant learning rate this is a plateau of a
-        noisy stochastic ascent, not a stationary point; a decaying schedule (``optimizer``)
-        makes the two closer. Never true after a divergence.
+        True when the evaluation bound (on draws fixed for the whole fit, so that epochs are
+        compared on one objective) stopped improving by more than the relative ``tol`` for
+        ``n_iter_no_change`` epochs *and* stayed at its best: its median over those epochs is
+        within ``tol`` (relative) of the best. A bound that still rises is refused (``max_iter``
+        runs out), and so is one that fell off its best and jitters below it (steps too large
+        to settle; ``stop_reason_`` says so). With a constant learning rate a plateau is still
+        one of a noisy stochastic ascent, not a stationary point; a decaying schedule
+        (``optimizer``) makes the two closer. Never true after a divergence.
     diverged_ : bool
         True when the fit stopped because the evaluation bound turned non-finite, a
         floating-point fault occurred, or the bound did not improve for ``n_iter_no_change``
@@ -428,12 +452,14 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
 
     Examples
     --------
+    >>> import warnings
     >>> from spreadlab import SpreadVAE, make_curve
     >>> X, _ = make_curve(300, random_state=0)
-    >>> vae = SpreadVAE(n_latent=1, spread=0.1, tol=1e-2, n_iter_no_change=5,
-    ...                 random_state=0).fit(X)
-    >>> vae.converged_
-    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")   # ConvergenceWarning: 20 epochs are too few
+    ...     vae = SpreadVAE(n_latent=1, spread=0.1, max_iter=20, random_state=0).fit(X)
+    >>> vae.converged_, vae.best_iter_   # the bound still rises: not converged, last is best
+    (False, 20)
     >>> vae.sample(4, random_state=0)[0].shape
     (4, 2)
     >>> bool(vae.history_["elbo"][-1] > vae.history_["elbo"][0])
@@ -519,8 +545,8 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         self.n_iter_ = run.n_iter
         self.diverged_ = run.failure is not None
         self.converged_, self.stop_reason_ = tracker.converged, tracker.reason
-        self.noise_std_ = (float(math.exp(self.params_["tau"][0])) if self.noise == "learn"
-                           else float(sigma))
+        self.noise_std_ = (float(math.exp(model.learned_log_noise_std()))
+                           if self.noise == "learn" else float(sigma))
         self.history_ = {k: np.asarray(v) for k, v in run.history.items()
                          if v or k != "kl_per_dim"}
         if not self.converged_:
@@ -542,9 +568,7 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         sigma = self.spread
         if self.kernel is not None:
             k = self.kernel
-            is_iso = (type(k).__name__ == "Gaussian" and k.dim == 1
-                      and float(k.mean[0]) == 0.0 and float(k.cov[0, 0]) > 0)
-            if not is_iso:
+            if not _is_isotropic_gaussian(k):
                 raise ValueError(
                     f"kernel={k!r} needs a JAX model: the built-in NumPy MLP spreads with an "
                     "isotropic zero-mean Gaussian only. Pass decoder=mlp_decoder, encoder="
@@ -562,7 +586,7 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         p = _init_params(D, Z, H, X.mean(axis=0), rng)
         learn = self.noise == "learn"
         if learn:
-            p["tau"][0] = math.log(max(float(np.sqrt(np.mean(np.var(X, axis=0)))), 1e-12))
+            p["tau"][0] = _data_log_scale(X)
         model = _NumpyMLP(p, self.learning_rate, None if learn else math.log(sigma))
 
         def draw(shape, rng):
@@ -573,10 +597,17 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         from ._jax import mlp_decoder, mlp_encoder
         from ._jax_fit import JaxModel
 
-        if self.noise == "learn":
-            raise ValueError("noise='learn' (learnt output noise) is implemented by the built-in "
-                             "NumPy MLP only; use noise='fixed' or 'spread' with a JAX model")
         N, D = X.shape
+        log_noise = None
+        if self.noise == "learn":
+            k = self.kernel
+            if k is not None and not _is_isotropic_gaussian(k):
+                raise ValueError(
+                    f"noise='learn' learns an isotropic Gaussian output noise (one log standard "
+                    f"deviation, started at the data's scale); kernel={k!r} would be ignored in "
+                    "training. Pass kernel=None (spread= then only sets the default spread of "
+                    "score/spread_log_likelihood), or noise='spread'/'fixed' for this kernel")
+            log_noise = _data_log_scale(X)
         params = self.init_params
         if callable(params):
             params = params(X, rng)
@@ -587,7 +618,7 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
             params = _init_params(D, self.n_latent, self.n_hidden, X.mean(axis=0), rng)
         kernel = self._kernel()
         model = JaxModel(self.decoder, self.encoder, params, kernel, self.prior, self.optimizer,
-                         self.learning_rate, self.dtype, D, self.n_latent)
+                         self.learning_rate, self.dtype, D, self.n_latent, log_noise=log_noise)
 
         def draw(shape, rng):
             return _draw_noise(kernel, shape, rng)
@@ -605,10 +636,13 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         """Epochs of stochastic ascent until the evaluation bound plateaus, falls or faults.
 
         Updates ``run`` (history, epochs, failure) and ``tracker`` (best iterate
-        ``(snapshot, epoch, standard error)``, kept only on a gain above the relative ``tol``,
-        and the verdict).
+        ``(snapshot, epoch, standard error)``: the running maximum of the bound, and the
+        verdict). The plateau clock restarts only on a gain above the relative ``tol`` over
+        the bound at the last such gain (``ref``), so a crawl below ``tol`` still returns its
+        best (latest) iterate.
         """
         hist = run.history
+        ref, ref_iter, unsettled = tracker.best_value, 0, None
         for epoch in range(1, self.max_iter + 1):
             run.n_iter = epoch
             try:
@@ -626,23 +660,42 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
                 if value is not None:
                     hist[key].append(value)
             bar.update(elbo=f"{ev:.4f}")
-            best, (_, best_iter, best_se) = tracker.best_value, tracker.best_params
-            scale = max(abs(best), 1.0)
-            if ev > best + self.tol * scale:
+            if ev > tracker.best_value:
                 tracker.observe(ev, (model.snapshot(), epoch, se))
-            elif epoch - best_iter >= self.n_iter_no_change:
-                # a plateau, or a fall: the median bound since the best far below it
-                typical = float(np.median(hist["eval_elbo"][best_iter:]))
+            best, (_, best_iter, best_se) = tracker.best_value, tracker.best_params
+            scale = max(abs(ref), 1.0)
+            if ev > ref + self.tol * scale:
+                ref, ref_iter, unsettled = ev, epoch, None
+            elif epoch - ref_iter >= self.n_iter_no_change:
+                # no real gain for n_iter_no_change epochs: a plateau if the bound stayed at its
+                # best (median of the last n_iter_no_change epochs within tol of it), a
+                # divergence if it fell far below and stays there, else not settled yet (steps
+                # too large for the bound to stay at its best): go on
+                scale = max(abs(best), 1.0)
+                typical = float(np.median(hist["eval_elbo"][-self.n_iter_no_change:]))
                 if best - typical > _DIVERGE_SE * best_se + _DIVERGE_REL * scale:
                     return self._diverged(tracker, run, (
                         f"the evaluation bound fell from {best:.6g} (epoch {best_iter}) to a "
-                        f"median {typical:.6g} over the {epoch - best_iter} epochs since (more "
-                        f"than {_DIVERGE_SE:g} standard errors ({best_se:.3g}) plus "
+                        f"median {typical:.6g} over the last {self.n_iter_no_change} epochs "
+                        f"(more than {_DIVERGE_SE:g} standard errors ({best_se:.3g}) plus "
                         f"{_DIVERGE_REL:g} of its magnitude)"))
-                return tracker.stop(True, (
-                    f"the evaluation bound improved by less than tol={self.tol:g} (relative) "
-                    f"over {epoch - best_iter} epochs"))
+                if best - typical <= self.tol * scale:
+                    return tracker.stop(True, (
+                        f"the evaluation bound improved by less than tol={self.tol:g} "
+                        f"(relative) over {epoch - ref_iter} epochs and its median over the "
+                        f"last {self.n_iter_no_change} stayed within tol of its best"))
+                unsettled = (best - typical, typical)
         _, best_iter, _ = tracker.best_params
+        if unsettled is not None and epoch - ref_iter >= self.n_iter_no_change:
+            return tracker.stop(False, (
+                f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
+                f"evaluation bound, without gaining more than tol={self.tol:g} (relative) for "
+                f"{epoch - ref_iter} epochs, did not settle: its median over the last "
+                f"{self.n_iter_no_change} epochs, {unsettled[1]:.6g}, lies {unsettled[0]:.3g} "
+                f"below its best {tracker.best_value:.6g} (epoch {best_iter}), more than tol. "
+                "The steps are too large for the bound to stay at its best: lower "
+                "learning_rate or decay it (optimizer=optax.adam(schedule)). Returning the "
+                "best iterate."))
         tracker.stop(False, (
             f"SpreadVAE did not converge: max_iter={self.max_iter} epochs ran out while the "
             f"evaluation bound still improved by more than tol={self.tol:g} (relative) "
