@@ -375,3 +375,21 @@ def test_as_jax_law_dim_is_a_budgeted_count(dim, err):
 
     with pytest.raises(err, match="dim"):
         as_jax_law(Gaussian(0.0, 0.25), dim)
+
+
+def test_non_finite_y_is_refused_by_name_outside_a_trace():
+    # spread_elbo returned NaN for a NaN in y (found in review, 2026-12-07)
+    dec = lambda p, z: z @ p["W"]  # noqa: E731
+    enc = lambda p, y: (y @ p["W"].T, jnp.zeros((y.shape[0], 1)) + p["s"])  # noqa: E731
+    p = {"W": jnp.array([[1.0, 0.0]]), "s": jnp.array(-1.0)}
+    good = jnp.array([[0.5, 0.1], [-1.0, 0.0]])
+    assert np.isfinite(float(spread_elbo(dec, enc, p, good, Gaussian(0.0, 0.25), key=jax.random.key(0))))
+    for bad in (jnp.array([[np.nan, 0.1], [-1.0, 0.0]]), jnp.array([[np.inf, 0.1], [-1.0, 0.0]])):
+        with pytest.raises(ValueError, match="y must be finite"):
+            spread_elbo(dec, enc, p, bad, Gaussian(0.0, 0.25), key=jax.random.key(0))
+        with pytest.raises(ValueError, match="y must be finite"):
+            spread_log_likelihood(dec, enc, p, bad, Gaussian(0.0, 0.25), key=jax.random.key(0),
+                                  n_importance=4)
+    # inside a trace the values are unknown: the check steps aside and the bound stays traceable
+    g = jax.grad(lambda q: spread_elbo(dec, enc, q, good, Gaussian(0.0, 0.25), key=jax.random.key(0)))(p)
+    assert np.all(np.isfinite(np.asarray(g["W"])))

@@ -313,6 +313,16 @@ def _flat(x):
     return x.reshape(x.shape[0], -1)
 
 
+def _check_finite(y):
+    """A concrete ``y`` with a NaN or inf entry is refused (the bound would be NaN). Inside
+    ``jax.jit``/``jax.grad`` the values are traced and cannot be read: there the caller checks
+    its data first, as :class:`SpreadVAE` does before it traces the fit."""
+    import jax
+
+    if not isinstance(y, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(y))):
+        raise ValueError("y must be finite: it has NaN or inf entries, and the bound would be NaN")
+
+
 def _draws(key, eps, shape, dtype):
     if (key is None) == (eps is None):
         raise ValueError("give exactly one of key (a jax.random key) and eps (standard-normal "
@@ -342,7 +352,9 @@ def spread_elbo(decoder, encoder, params, y, kernel, prior=None, key=None, *, ep
     params : pytree
         Parameters of both functions.
     y : jax array of shape (batch, n_features)
-        Spread data (``x + noise``), or raw data for the one-sided fixed-noise VAE.
+        Spread data (``x + noise``), or raw data for the one-sided fixed-noise VAE. Must be
+        finite: a NaN or inf entry is a ValueError when ``y`` is concrete; inside ``jax.jit`` or
+        ``jax.grad`` it cannot be checked and makes the bound NaN, so check data first.
     kernel : JaxLaw or Distribution
         The spread kernel :math:`K` (see :func:`as_jax_law`).
     prior : JaxLaw, Distribution or None, default=None
@@ -370,6 +382,7 @@ def spread_elbo(decoder, encoder, params, y, kernel, prior=None, key=None, *, ep
     >>> float(spread_elbo(dec, enc, p, y, Gaussian(0.0, 0.25), key=jax.random.key(0))) < 0
     True
     """
+    _check_finite(y)
     jnp = _jnp()
     mu, logs = encoder(params, y)
     s = jnp.exp(logs)
@@ -413,6 +426,7 @@ def spread_log_likelihood(decoder, encoder, params, y, kernel, prior=None, key=N
     jax array of shape (batch,)
     """
     import jax
+    _check_finite(y)
     jnp = _jnp()
     mu, logs = encoder(params, y)
     B, Z = mu.shape

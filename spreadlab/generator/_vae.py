@@ -846,7 +846,11 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         rng = as_generator(random_state)
         if isinstance(self._fitted_model(), _NumpyMLP):
             Y = X + sigma * rng.standard_normal(X.shape)
-            return self._fitted_model().log_likelihood(Y, sigma, n_importance, rng)
+            from threadpoolctl import threadpool_limits
+            # small products (rows x hidden units): one BLAS thread, as in fit; two threads made
+            # this 10-25x slower on a loaded 2-core machine (notebook 7's profile, 2026-12-08)
+            with threadpool_limits(limits=1, user_api="blas"):
+                return self._fitted_model().log_likelihood(Y, sigma, n_importance, rng)
         from ..distributions._gaussian import Gaussian
         kernel = (self.kernel if spread is None and self.kernel is not None
                   else Gaussian(0.0, sigma**2))
