@@ -256,7 +256,7 @@ def cmd_reproduce(args, out):
     except ValueError as exc:
         raise ValueError(str(exc).replace("random_state", "--seed")) from None
     outdir = _make_folder(args.out)
-    scale = ("the paper's settings (about 25 min on two free cores with --jobs 2)"
+    scale = ("the paper's settings (25-50 min on two free cores with --jobs 2, depending on the CPU)"
              if args.full else "reduced settings (a few minutes)")
     print(f"Reproducing Fig. 1 of Zhang et al. (2020), {scale}; output in {outdir}; "
           f"finished points in that folder are reused", file=out)
