@@ -59,12 +59,12 @@ from typing import Callable
 
 import numpy as np
 
+from .._constants import LOG_2PI
 from .._validation import as_count
 
 __all__ = ["JaxLaw", "as_jax_law", "register_jax_law", "spread_elbo", "spread_log_likelihood",
            "mlp_decoder", "mlp_encoder"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def _random():
 def _gaussian_1d(loc, var):
     """Independent N(loc, var) on each coordinate (loc, var scalars or per-coordinate)."""
     loc, var = np.asarray(loc, float), np.asarray(var, float)
-    log_norm = 0.5 * (_LOG_2PI + np.log(var))
+    log_norm = 0.5 * (LOG_2PI + np.log(var))
 
     def logpdf(e):
         jnp = _jnp()
@@ -261,7 +261,7 @@ def _register_builtins():
             jnp = _jnp()
             d = (e - _c(mean, e)).reshape(-1, dim)
             w = jsl.solve_triangular(_c(L, e), d.T, lower=True)
-            out = -0.5 * jnp.sum(w * w, axis=0) - (half_logdet + 0.5 * dim * _LOG_2PI)
+            out = -0.5 * jnp.sum(w * w, axis=0) - (half_logdet + 0.5 * dim * LOG_2PI)
             return out.reshape(e.shape[:-1])
 
         def sample(key, n, dtype, dim_):
@@ -285,7 +285,7 @@ def _register_builtins():
                         for f, k in zip(dist.factors, fam)])
         scale = np.array([math.sqrt(float(f.cov[0, 0])) if k == "g" else float(f.scale)
                           for f, k in zip(dist.factors, fam)])
-        log_norm = np.where(g, 0.5 * _LOG_2PI + np.log(scale), np.log(2.0 * scale))
+        log_norm = np.where(g, 0.5 * LOG_2PI + np.log(scale), np.log(2.0 * scale))
 
         def logpdf(e):
             jnp = _jnp()
@@ -396,7 +396,7 @@ def spread_elbo(decoder, encoder, params, y, kernel, prior=None, key=None, *, ep
         kl = 0.5 * jnp.sum(mu * mu + s * s - 1.0 - 2.0 * logs, axis=1)
     else:
         P = as_jax_law(prior, mu.shape[1], check=False)
-        kl = jnp.sum(-0.5 * e * e - logs, axis=1) - 0.5 * mu.shape[1] * _LOG_2PI - P.logpdf(z)
+        kl = jnp.sum(-0.5 * e * e - logs, axis=1) - 0.5 * mu.shape[1] * LOG_2PI - P.logpdf(z)
     out = rec - kl
     return out if per_sample else jnp.mean(out)
 
@@ -437,7 +437,7 @@ def spread_log_likelihood(decoder, encoder, params, y, kernel, prior=None, key=N
     e = _random().normal(key, (n_importance, B, Z), mu.dtype)
     z = mu + jnp.exp(logs) * e
     x = decoder(params, z.reshape(n_importance * B, Z)).reshape(n_importance, B, D)
-    log_q = jnp.sum(-0.5 * e * e - logs, axis=2) - 0.5 * Z * _LOG_2PI
+    log_q = jnp.sum(-0.5 * e * e - logs, axis=2) - 0.5 * Z * LOG_2PI
     logw = Kl.logpdf(_flat(y)[None] - x) + P.logpdf(z) - log_q
     return jax.scipy.special.logsumexp(logw, axis=0) - math.log(n_importance)
 

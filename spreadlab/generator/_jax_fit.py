@@ -2,10 +2,9 @@
 (``step``, ``evaluate``, ``snapshot``/``restore``, ``encode``, ``decode``, ``log_likelihood``, and
 an optimizer ``opt`` with optax's ``init``/``update`` and its ``opt_state``: ``optax.adam`` or the
 user's here, :class:`spreadlab.generator._vae.Adam` there)."""
-import math
-
 import numpy as np
 
+from .._constants import LOG_2PI
 from ._jax import JaxLaw, as_jax_law, spread_elbo, spread_log_likelihood, standard_normal_law
 
 
@@ -41,7 +40,7 @@ def learned_noise_law(log_std, dim):
     def logpdf(e):
         t = log_std.astype(e.dtype)
         return (-0.5 * jnp.exp(-2.0 * t) * jnp.sum(e * e, axis=-1)
-                - e.shape[-1] * (t + 0.5 * _LOG_2PI))
+                - e.shape[-1] * (t + 0.5 * LOG_2PI))
 
     def sample(key, n, dtype):
         raise ValueError("the learnt output noise is not a spread kernel: nothing is drawn "
@@ -153,7 +152,7 @@ class JaxModel:
             e = eps
             z = mu + s * e
             log_p = np.asarray(self._run(self.prior_1d.logpdf, z[..., None]), float)
-            kl = np.mean(-0.5 * e * e - logs - 0.5 * _LOG_2PI - log_p, axis=0)
+            kl = np.mean(-0.5 * e * e - logs - 0.5 * LOG_2PI - log_p, axis=0)
         else:
             kl = None
         return terms, mu, s, kl
@@ -190,4 +189,3 @@ class JaxModel:
         return np.concatenate(out)
 
 
-_LOG_2PI = math.log(2.0 * math.pi)

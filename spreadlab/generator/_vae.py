@@ -9,12 +9,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._constants import LOG_2PI
 from .._trainer import (PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, score_seed,
                         warn_not_converged)
 
 __all__ = ["SpreadVAE", "SpreadCollapseWarning"]
 
-_LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _init_params(D, Z, H, mean, rng):
@@ -77,7 +77,7 @@ def elbo_and_grad(p, Y, eps, log_std):
     inv_var = math.exp(-2.0 * lstd)
     res = Y - xh
     sq = np.sum(res * res, axis=1)
-    rec = -0.5 * D * (_LOG_2PI + 2.0 * lstd) - 0.5 * inv_var * sq
+    rec = -0.5 * D * (LOG_2PI + 2.0 * lstd) - 0.5 * inv_var * sq
     kl = 0.5 * np.sum(mu * mu + s * s - 1.0 - 2.0 * logs, axis=1)
     elbo = float(np.mean(rec - kl))
 
@@ -176,7 +176,7 @@ class _NumpyMLP:
         xh = _decode(p, mu + s * eps)
         lstd = p["tau"][0] if self.log_std is None else self.log_std
         D = y.shape[1]
-        rec = (-0.5 * D * (_LOG_2PI + 2.0 * lstd)
+        rec = (-0.5 * D * (LOG_2PI + 2.0 * lstd)
                - 0.5 * math.exp(-2.0 * lstd) * np.sum((y - xh) ** 2, axis=1))
         kl_terms = 0.5 * (mu * mu + s * s - 1.0 - 2.0 * logs)
         return rec - kl_terms.sum(axis=1), mu, s, kl_terms.mean(axis=0)
@@ -210,10 +210,10 @@ class _NumpyMLP:
             eps = rng.standard_normal(mu.shape)
             z = mu + s * eps
             r = Y - _decode(self.params, z)
-            log_lik = -0.5 * np.sum(r * r, axis=1) / sigma**2 - 0.5 * D * (_LOG_2PI
+            log_lik = -0.5 * np.sum(r * r, axis=1) / sigma**2 - 0.5 * D * (LOG_2PI
                                                                            + 2 * math.log(sigma))
-            log_prior = -0.5 * np.sum(z * z, axis=1) - 0.5 * Zd * _LOG_2PI
-            log_q = np.sum(-0.5 * eps * eps - logs, axis=1) - 0.5 * Zd * _LOG_2PI
+            log_prior = -0.5 * np.sum(z * z, axis=1) - 0.5 * Zd * LOG_2PI
+            log_q = np.sum(-0.5 * eps * eps - logs, axis=1) - 0.5 * Zd * LOG_2PI
             out[:, k] = log_lik + log_prior - log_q
         return logsumexp(out, axis=1) - math.log(n_importance)
 
