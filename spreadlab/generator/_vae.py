@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._constants import LOG_2PI
-from .._trainer import (PlainNumbersMixin, Progress, Tracker, as_generator, fit_guard, score_seed,
+from .._trainer import (PlainNumbersMixin, Progress, Tracker, as_generator, blas_limit, fit_guard, score_seed,
                         warn_not_converged)
 
 __all__ = ["SpreadVAE", "SpreadCollapseWarning"]
@@ -846,10 +846,9 @@ class SpreadVAE(PlainNumbersMixin, TransformerMixin, BaseEstimator):
         rng = as_generator(random_state)
         if isinstance(self._fitted_model(), _NumpyMLP):
             Y = X + sigma * rng.standard_normal(X.shape)
-            from threadpoolctl import threadpool_limits
             # small products (rows x hidden units): one BLAS thread, as in fit; two threads made
             # this 10-25x slower on a loaded 2-core machine (notebook 7's profile, 2026-12-08)
-            with threadpool_limits(limits=1, user_api="blas"):
+            with blas_limit(1):
                 return self._fitted_model().log_likelihood(Y, sigma, n_importance, rng)
         from ..distributions._gaussian import Gaussian
         kernel = (self.kernel if spread is None and self.kernel is not None

@@ -1,31 +1,16 @@
 """The PCA start shared by :class:`SpreadICA`, :func:`reproduce_ica` and notebook 6."""
-import functools
 import numbers
 
 import numpy as np
 
-from .._trainer import as_generator as _as_generator
+from .._trainer import as_generator as _as_generator, blas_limit
 
 __all__ = ["pca_start"]
 
 
-@functools.lru_cache(maxsize=None)
-def _blas_controller():
-    """threadpoolctl's view of the loaded BLAS libraries, found once per process (on the
-    first fit, after numpy and scipy are loaded): scanning the process's libraries took
-    3-10 ms per ``threadpool_limits`` call on a loaded 2-core machine, a sixth of a
-    lecture-size fit."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
 def _one_blas_thread():
-    """Context manager: BLAS on one thread inside the block (restored after).
-
-    The fits' matrix products are thin (N x Z): multi-threaded BLAS only competes
-    with the Numba threads (2-4x slower on a loaded 2-core machine, measured)."""
-    return _blas_controller().limit(limits=1, user_api="blas")
+    """Context manager: BLAS on one thread (the fits' products are thin, N x Z)."""
+    return blas_limit(1)
 
 
 def _principal_subspace(Xc, n_components):
