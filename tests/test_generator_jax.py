@@ -390,6 +390,9 @@ def test_non_finite_y_is_refused_by_name_outside_a_trace():
         with pytest.raises(ValueError, match="y must be finite"):
             spread_log_likelihood(dec, enc, p, bad, Gaussian(0.0, 0.25), key=jax.random.key(0),
                                   n_importance=4)
+    with pytest.raises(TypeError, match="y must be a real array"):
+        spread_elbo(dec, enc, p, np.array([["a", "b"]], dtype=object), Gaussian(0.0, 0.25),
+                    key=jax.random.key(0))
     # inside a trace the values are unknown: the check steps aside and the bound stays traceable
     g = jax.grad(lambda q: spread_elbo(dec, enc, q, good, Gaussian(0.0, 0.25), key=jax.random.key(0)))(p)
     assert np.all(np.isfinite(np.asarray(g["W"])))

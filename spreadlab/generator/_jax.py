@@ -319,7 +319,13 @@ def _check_finite(y):
     its data first, as :class:`SpreadVAE` does before it traces the fit."""
     import jax
 
-    if not isinstance(y, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(y))):
+    if isinstance(y, jax.core.Tracer):
+        return
+    try:
+        values = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"y must be a real array; got {type(y).__name__}") from None
+    if not np.all(np.isfinite(values)):
         raise ValueError("y must be finite: it has NaN or inf entries, and the bound would be NaN")
 
 
